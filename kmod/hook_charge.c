@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hook for 5.10 to 5.15: a kprobe on mem_cgroup_charge(page, mm, gfp).
+ *
+ * __add_to_page_cache_locked() charges with current->mm and so ignores
+ * active_memcg. The page's mapping is already set at that point, so a
+ * pre-handler can recognise page-cache pages and clear the mm argument;
+ * get_mem_cgroup_from_mm(NULL) then returns root. Anonymous, KSM, uprobe and
+ * COW pages have no mapping yet; shmem and swap-in pages are swap-backed.
+ *
+ * Nothing is kept across the call, so unloading has no hazard here.
+ */
+#define pr_fmt(fmt) "rootcache: " fmt
+
+#include "compat.h"
+
+#ifdef ROOTCACHE_HOOK_CHARGE
+
+#include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/huge_mm.h>
+#include <linux/page-flags.h>
+#include "rootcache.h"
+
+const char rootcache_hook_symbol[] = ROOTCACHE_HOOK_SYMBOL;
+
+static int charge_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct page *page = rootcache_arg(regs, 0);
+	struct address_space *mapping = READ_ONCE(page->mapping);
+
+	/* Anonymous, KSM and movable pages tag the low bits of ->mapping. */
+	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
+		return 0;	/* not page cache */
+	if (!rootcache_should_redirect(mapping))
+		return 0;
+	if (PageSwapBacked(page)) {
+		/* shmem-like: stays with the job (counted as unevictable) */
+		rootcache_stat_add(RC_STAT_SKIPPED_UNEVICTABLE, 1);
+		return 0;
+	}
+
+	rootcache_clear_arg1(regs);
+	rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
+	rootcache_stat_add(RC_STAT_REDIRECTED_BYTES, thp_size(page));
+	return 0;
+}
+
+static struct kprobe charge_probe = {
+	.symbol_name = ROOTCACHE_HOOK_SYMBOL,
+	.pre_handler = charge_pre,
+};
+
+/*
+ * Self-test: prove on a private function with the same argument layout that
+ * the pre-handler runs and that clearing the second argument register takes
+ * effect (ftrace-based kprobes must write the registers back).
+ */
+static noinline void *selftest_target(void *page, void *mm)
+{
+	asm volatile("" : "+r"(page), "+r"(mm));
+	return mm;
+}
+
+static void *(*volatile selftest_call)(void *, void *) = selftest_target;
+
+static int selftest_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	rootcache_clear_arg1(regs);
+	return 0;
+}
+
+static int charge_selftest(void)
+{
+	struct kprobe probe = {
+		.addr = (kprobe_opcode_t *)selftest_target,
+		.pre_handler = selftest_pre,
+	};
+	void *got;
+	int err;
+
+	err = register_kprobe(&probe);
+	if (err) {
+		pr_err("self-test: cannot register a kprobe (%d)\n", err);
+		return err;
+	}
+	got = selftest_call(&probe, &probe);
+	unregister_kprobe(&probe);
+	if (got) {
+		pr_err("self-test: kprobe did not rewrite the argument; not loading\n");
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+int rootcache_hook_start(void)
+{
+	int err;
+
+	err = charge_selftest();
+	if (err)
+		return err;
+
+	err = register_kprobe(&charge_probe);
+	if (err) {
+		pr_err("cannot probe %s (%d); not loading\n",
+		       ROOTCACHE_HOOK_SYMBOL, err);
+		return err;
+	}
+	return 0;
+}
+
+void rootcache_hook_stop(void)
+{
+	rootcache_policy_stop();
+	unregister_kprobe(&charge_probe);
+}
+
+unsigned long rootcache_hook_misses(void)
+{
+	return READ_ONCE(charge_probe.nmissed);
+}
+
+#endif /* ROOTCACHE_HOOK_CHARGE */

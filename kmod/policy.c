@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which page-cache insertions are moved to root. Only reclaimable cache of
+ * regular files moves: memory a job could use to escape its own limit
+ * (ramfs, secretmem, guest_memfd, shmem, anything unevictable) keeps its
+ * normal charge.
+ */
+#include <linux/fs.h>
+#include <linux/pagemap.h>
+#include <linux/magic.h>
+#include <linux/rcupdate.h>
+#include <linux/preempt.h>
+#include "compat.h"
+#include "rootcache.h"
+
+#ifndef SECRETMEM_MAGIC
+#define SECRETMEM_MAGIC 0x5345434d
+#endif
+
+/* Cleared once at unload, before the probe goes away. */
+static bool policy_live = true;
+
+void rootcache_policy_stop(void)
+{
+	WRITE_ONCE(policy_live, false);
+}
+
+/* Filesystems whose "page cache" is the memory itself. */
+static bool memory_backed_fs(const struct super_block *sb)
+{
+	switch (sb->s_magic) {
+	case RAMFS_MAGIC:	/* also TMPFS_MAGIC */
+	case SECRETMEM_MAGIC:
+	case HUGETLBFS_MAGIC:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * rootcache_should_redirect - decide whether an insertion is charged to root
+ * @mapping: the page cache the folio joins
+ *
+ * Runs in probe context (preemption disabled, may not sleep). Counts every
+ * folio it declines while enabled, by reason.
+ */
+bool rootcache_should_redirect(struct address_space *mapping)
+{
+	struct inode *host;
+	bool admitted;
+
+	if (!READ_ONCE(rootcache_enabled) || !READ_ONCE(policy_live))
+		return false;
+	/* The charge follows the task; interrupts have no task to follow. */
+	if (!in_task())
+		return false;
+
+	host = mapping ? mapping->host : NULL;
+	if (!host || !S_ISREG(host->i_mode)) {
+		rootcache_stat_add(RC_STAT_SKIPPED_NOT_REGULAR, 1);
+		return false;
+	}
+	if (mapping_unevictable(mapping) || memory_backed_fs(host->i_sb)) {
+		rootcache_stat_add(RC_STAT_SKIPPED_UNEVICTABLE, 1);
+		return false;
+	}
+
+	rcu_read_lock();
+	admitted = rootcache_scope_admits(rootcache_charge_css());
+	rcu_read_unlock();
+	if (!admitted) {
+		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef ROOTCACHE_H
+#define ROOTCACHE_H
+
+#include <linux/types.h>
+#include <linux/percpu.h>
+#include <linux/ratelimit.h>
+
+#define ROOTCACHE_VERSION "0.1.0"
+#define ROOTCACHE_SCOPE_MAX 1024
+
+struct address_space;
+struct cgroup_subsys_state;
+struct mem_cgroup;
+
+/* main.c */
+extern bool rootcache_enabled;
+extern struct mem_cgroup *rootcache_root_memcg;
+extern int rootcache_maxactive;
+int rootcache_parse_bool(const char *buf, size_t count, bool *res);
+
+/* stats.c: per-CPU counters, summed on read. */
+enum rootcache_stat {
+	RC_STAT_REDIRECTED_FOLIOS,
+	RC_STAT_REDIRECTED_BYTES,
+	RC_STAT_SKIPPED_UNEVICTABLE,
+	RC_STAT_SKIPPED_NOT_REGULAR,
+	RC_STAT_SKIPPED_OUT_OF_SCOPE,
+	RC_STAT_IN_FLIGHT,
+	NR_RC_STATS
+};
+
+struct rootcache_stats {
+	long v[NR_RC_STATS];
+};
+
+DECLARE_PER_CPU(struct rootcache_stats, rootcache_stats);
+
+static inline void rootcache_stat_add(enum rootcache_stat item, long delta)
+{
+	this_cpu_add(rootcache_stats.v[item], delta);
+}
+
+long rootcache_stat_sum(enum rootcache_stat item);
+
+/* policy.c: which insertions move to root. */
+bool rootcache_should_redirect(struct address_space *mapping);
+void rootcache_policy_stop(void);
+
+/* scope.c: optional set of cgroup subtrees the redirection applies to. */
+bool rootcache_scope_admits(struct cgroup_subsys_state *css);
+int rootcache_scope_write(const char *buf, size_t count);
+ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count);
+void rootcache_scope_exit(void);
+
+/* hook_*.c: the probe for this kernel series. */
+extern const char rootcache_hook_symbol[];
+int rootcache_hook_start(void);
+void rootcache_hook_stop(void);
+unsigned long rootcache_hook_misses(void);
+
+/* sysfs.c */
+int rootcache_sysfs_init(void);
+void rootcache_sysfs_exit(void);
+
+#define rc_err_ratelimited(fmt, ...) \
+	pr_err_ratelimited("rootcache: " fmt, ##__VA_ARGS__)
+
+#endif /* ROOTCACHE_H */

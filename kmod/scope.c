@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scope: the cgroup subtrees whose page cache is redirected. Empty means
+ * every cgroup. The set is a sorted array of cgroup IDs published with RCU:
+ * the hot path takes no lock and costs a binary search per ancestor level;
+ * updates copy the array under a mutex.
+ */
+#include <linux/cgroup.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/ctype.h>
+#include "compat.h"
+#include "rootcache.h"
+
+struct rootcache_scope {
+	struct rcu_head rcu;
+	unsigned int nr;
+	u64 ids[];
+};
+
+/* NULL when empty: the global mode. */
+static struct rootcache_scope __rcu *scope_set;
+static DEFINE_MUTEX(scope_mutex);
+
+static bool scope_contains(const struct rootcache_scope *scope, u64 id)
+{
+	unsigned int lo = 0, hi = scope->nr;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (scope->ids[mid] == id)
+			return true;
+		if (scope->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/**
+ * rootcache_scope_admits - is a memory cgroup inside the scope?
+ * @css: the memory cgroup's css; caller holds rcu_read_lock()
+ *
+ * True when the scope is empty, or when @css or one of its ancestors is
+ * listed. O(depth * log(entries)), no lock, no sleep.
+ */
+bool rootcache_scope_admits(struct cgroup_subsys_state *css)
+{
+	const struct rootcache_scope *scope = rcu_dereference(scope_set);
+
+	if (!scope)
+		return true;
+	for (; css; css = css->parent)
+		if (scope_contains(scope, cgroup_id(css->cgroup)))
+			return true;
+	return false;
+}
+
+/* A live memory cgroup with this ID exists in the memory hierarchy. */
+static bool memcg_id_is_live(u64 id)
+{
+	struct cgroup_subsys_state *pos;
+	bool live = false;
+
+	rcu_read_lock();
+	css_for_each_descendant_pre(pos, &rootcache_root_memcg->css) {
+		if (cgroup_id(pos->cgroup) == id) {
+			live = pos->flags & CSS_ONLINE;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return live;
+}
+
+static struct rootcache_scope *scope_alloc(unsigned int nr)
+{
+	struct rootcache_scope *scope;
+
+	scope = kmalloc(struct_size(scope, ids, nr), GFP_KERNEL);
+	if (scope)
+		scope->nr = nr;
+	return scope;
+}
+
+/* Replace the published set; @next may be NULL (empty). */
+static void scope_publish(struct rootcache_scope *next)
+{
+	struct rootcache_scope *prev;
+
+	prev = rcu_replace_pointer(scope_set, next,
+				   lockdep_is_held(&scope_mutex));
+	if (prev)
+		kfree_rcu(prev, rcu);
+}
+
+static int scope_add(u64 id)
+{
+	struct rootcache_scope *cur, *next;
+	unsigned int nr, pos;
+
+	cur = rcu_dereference_protected(scope_set,
+					lockdep_is_held(&scope_mutex));
+	nr = cur ? cur->nr : 0;
+	if (cur && scope_contains(cur, id))
+		return 0;
+	if (nr >= ROOTCACHE_SCOPE_MAX)
+		return -ENOSPC;
+	if (!memcg_id_is_live(id))
+		return -ENOENT;
+
+	next = scope_alloc(nr + 1);
+	if (!next)
+		return -ENOMEM;
+	for (pos = 0; pos < nr && cur->ids[pos] < id; pos++)
+		next->ids[pos] = cur->ids[pos];
+	next->ids[pos] = id;
+	for (; pos < nr; pos++)
+		next->ids[pos + 1] = cur->ids[pos];
+	scope_publish(next);
+	return 0;
+}
+
+static int scope_del(u64 id)
+{
+	struct rootcache_scope *cur, *next = NULL;
+	unsigned int i, j;
+
+	cur = rcu_dereference_protected(scope_set,
+					lockdep_is_held(&scope_mutex));
+	if (!cur || !scope_contains(cur, id))
+		return -ENOENT;
+	if (cur->nr > 1) {
+		next = scope_alloc(cur->nr - 1);
+		if (!next)
+			return -ENOMEM;
+		for (i = 0, j = 0; i < cur->nr; i++)
+			if (cur->ids[i] != id)
+				next->ids[j++] = cur->ids[i];
+	}
+	scope_publish(next);
+	return 0;
+}
+
+/* "+ID" or "-ID": decimal digits only, no sign, no spaces, ID > 0. */
+static int parse_id(const char *digits, size_t len, u64 *id)
+{
+	char tmp[24];
+	size_t i;
+
+	if (!len || len >= sizeof(tmp))
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (!isdigit(digits[i]))
+			return -EINVAL;
+	memcpy(tmp, digits, len);
+	tmp[len] = '\0';
+	if (kstrtou64(tmp, 10, id) || !*id)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * rootcache_scope_write - apply one scope command
+ * @buf: "+ID", "-ID" or "clear", optionally followed by one newline
+ * @count: length of @buf
+ *
+ * Return: 0, -EINVAL (malformed), -ENOENT (removing an absent ID, or adding
+ * one that is not a live memory cgroup), -ENOSPC (full) or -ENOMEM. On error
+ * the scope is unchanged.
+ */
+int rootcache_scope_write(const char *buf, size_t count)
+{
+	size_t len = count;
+	u64 id;
+	int err;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len == 5 && !memcmp(buf, "clear", 5)) {
+		mutex_lock(&scope_mutex);
+		scope_publish(NULL);
+		mutex_unlock(&scope_mutex);
+		return 0;
+	}
+	if (len < 2 || (buf[0] != '+' && buf[0] != '-'))
+		return -EINVAL;
+	err = parse_id(buf + 1, len - 1, &id);
+	if (err)
+		return err;
+
+	mutex_lock(&scope_mutex);
+	err = buf[0] == '+' ? scope_add(id) : scope_del(id);
+	mutex_unlock(&scope_mutex);
+	return err;
+}
+
+/**
+ * rootcache_scope_read - the scope as text, one ID per line, from @off
+ *
+ * Up to 1024 IDs do not fit one page, so this backs a binary attribute and
+ * serves the text in slices.
+ */
+ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count)
+{
+	const struct rootcache_scope *scope;
+	size_t size = ROOTCACHE_SCOPE_MAX * 21;
+	size_t len = 0;
+	ssize_t ret;
+	char *text;
+	unsigned int i;
+
+	text = kvmalloc(size, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	mutex_lock(&scope_mutex);
+	scope = rcu_dereference_protected(scope_set,
+					  lockdep_is_held(&scope_mutex));
+	for (i = 0; scope && i < scope->nr; i++)
+		len += scnprintf(text + len, size - len, "%llu\n",
+				 scope->ids[i]);
+	mutex_unlock(&scope_mutex);
+	ret = memory_read_from_buffer(buf, count, &off, text, len);
+	kvfree(text);
+	return ret;
+}
+
+void rootcache_scope_exit(void)
+{
+	mutex_lock(&scope_mutex);
+	scope_publish(NULL);
+	mutex_unlock(&scope_mutex);
+}
