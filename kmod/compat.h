@@ -27,7 +27,13 @@
 #include <linux/memcontrol.h>
 #include <linux/sysfs.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 10, 0)
+/*
+ * Out-of-tree code must know the version it runs on; this is the one place
+ * that compares it.
+ */
+#define RC_KERNEL_AT_LEAST(a, b, c) (LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c))
+
+#if !RC_KERNEL_AT_LEAST(5, 10, 0)
 #error "rootcache needs Linux 5.10 or later"
 #endif
 #ifndef CONFIG_X86_64
@@ -40,10 +46,10 @@
 #error "rootcache needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 16, 0)
+#if !RC_KERNEL_AT_LEAST(5, 16, 0)
 #define ROOTCACHE_HOOK_CHARGE 1
 #define ROOTCACHE_HOOK_SYMBOL "mem_cgroup_charge"
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
+#elif RC_KERNEL_AT_LEAST(6, 1, 0)
 #define ROOTCACHE_HOOK_INSERT 1
 #define ROOTCACHE_HOOK_SYMBOL "filemap_add_folio"
 #else
@@ -81,13 +87,12 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * sysfs binary attributes took a const attribute in 6.13, first through
  * read_new/write_new, then (6.17) through read/write again.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#if RC_KERNEL_AT_LEAST(6, 13, 0)
 #define ROOTCACHE_BIN_ATTR_CONST const
 #else
 #define ROOTCACHE_BIN_ATTR_CONST
 #endif
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0) && \
-	LINUX_VERSION_CODE < KERNEL_VERSION(6, 17, 0)
+#if RC_KERNEL_AT_LEAST(6, 13, 0) && !RC_KERNEL_AT_LEAST(6, 17, 0)
 #define ROOTCACHE_BIN_READ read_new
 #define ROOTCACHE_BIN_WRITE write_new
 #else

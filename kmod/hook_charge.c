@@ -62,8 +62,6 @@ static noinline void *selftest_target(void *page, void *mm)
 	return mm;
 }
 
-static void *(*volatile selftest_call)(void *, void *) = selftest_target;
-
 static int selftest_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	rootcache_clear_arg1(regs);
@@ -76,15 +74,17 @@ static int charge_selftest(void)
 		.addr = (kprobe_opcode_t *)selftest_target,
 		.pre_handler = selftest_pre,
 	};
+	void *(*call)(void *, void *) = selftest_target;
 	void *got;
 	int err;
 
+	OPTIMIZER_HIDE_VAR(call);
 	err = register_kprobe(&probe);
 	if (err) {
 		pr_err("self-test: cannot register a kprobe (%d)\n", err);
 		return err;
 	}
-	got = selftest_call(&probe, &probe);
+	got = call(&probe, &probe);
 	unregister_kprobe(&probe);
 	if (got) {
 		pr_err("self-test: kprobe did not rewrite the argument; not loading\n");

@@ -71,8 +71,8 @@ static struct kretprobe insert_probe = {
 /*
  * Self-test: before trusting kretprobes, prove on a private function that
  * both handlers run and that the return handler can change what the caller
- * sees. Called through a volatile pointer so the compiler cannot assume the
- * result.
+ * sees. Called through a pointer hidden from the optimizer so that the
+ * compiler cannot assume the result.
  */
 #define SELFTEST_MAGIC 0x5a5a1c0deL
 
@@ -81,8 +81,6 @@ static noinline long selftest_target(long x)
 	asm volatile("" : "+r"(x));
 	return x;
 }
-
-static long (*volatile selftest_call)(long) = selftest_target;
 
 static int selftest_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -103,15 +101,17 @@ static int insert_selftest(void)
 		.handler = selftest_return,
 		.maxactive = 4,
 	};
+	long (*call)(long) = selftest_target;
 	long got;
 	int err;
 
+	OPTIMIZER_HIDE_VAR(call);
 	err = register_kretprobe(&probe);
 	if (err) {
 		pr_err("self-test: cannot register a kretprobe (%d)\n", err);
 		return err;
 	}
-	got = selftest_call(42);
+	got = call(42);
 	unregister_kretprobe(&probe);
 	if (got != (42 ^ SELFTEST_MAGIC)) {
 		pr_err("self-test: kretprobe did not fire (got %ld); not loading\n",
@@ -149,10 +149,10 @@ void rootcache_hook_stop(void)
 	synchronize_rcu();
 	/* Only decrements from here on, so a sum of 0 is final. */
 	while ((in_flight = rootcache_stat_sum(RC_STAT_IN_FLIGHT)) > 0) {
-		if (++waited % 1000 == 0)
+		if (++waited % 500 == 0)
 			pr_info("unload waits for %ld redirected insertions\n",
 				in_flight);
-		msleep(10);
+		msleep(20);
 	}
 	unregister_kretprobe(&insert_probe);
 }
