@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TAP runner, comparisons and the guest environment.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rc.h"
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+struct rc_env rc;
+
+/* shared with the per-test child: the SKIP reason */
+static char *skip_reason;
+#define REASON_LEN 512
+
+void rc_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+int rc_skip(const char *fmt, ...)
+{
+	va_list ap;
+	char buf[REASON_LEN];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (skip_reason)
+		snprintf(skip_reason, REASON_LEN, "%s", buf);
+	else
+		rc_diag("SKIP: %s", buf);
+	return KSFT_SKIP;
+}
+
+const char *rc_size(long long bytes)
+{
+	static char bufs[8][32];
+	static int i;
+	char *b = bufs[i++ & 7];
+	long long a = bytes < 0 ? -bytes : bytes;
+
+	if (a >= MiB(1))
+		snprintf(b, 32, "%.2f MiB", bytes / 1048576.0);
+	else if (a >= KiB(1))
+		snprintf(b, 32, "%.1f KiB", bytes / 1024.0);
+	else
+		snprintf(b, 32, "%lld B", bytes);
+	return b;
+}
+
+bool rc_close(const char *what, long long actual, long long expected, int pct)
+{
+	long long tol = (expected < 0 ? -expected : expected) * pct / 100;
+	long long d = actual - expected;
+
+	if (d < 0)
+		d = -d;
+	if (d <= tol)
+		return true;
+	rc_diag("%s: actual %lld (%s), expected %lld (%s) +-%d%% (%s)",
+		what, actual, rc_size(actual), expected, rc_size(expected),
+		pct, rc_size(tol));
+	return false;
+}
+
+bool rc_below(const char *what, long long actual, long long limit)
+{
+	if (actual < limit)
+		return true;
+	rc_diag("%s: actual %lld (%s), expected < %lld (%s)", what, actual,
+		rc_size(actual), limit, rc_size(limit));
+	return false;
+}
+
+bool rc_at_least(const char *what, long long actual, long long min)
+{
+	if (actual >= min)
+		return true;
+	rc_diag("%s: actual %lld (%s), expected >= %lld (%s)", what, actual,
+		rc_size(actual), min, rc_size(min));
+	return false;
+}
+
+bool rc_equal(const char *what, long long actual, long long expected)
+{
+	if (actual == expected)
+		return true;
+	rc_diag("%s: actual %lld, expected %lld", what, actual, expected);
+	return false;
+}
+
+bool rc_kernel_before(int maj, int min)
+{
+	return rc.kmaj < maj || (rc.kmaj == maj && rc.kmin < min);
+}
+
+static void env_str(char *dst, size_t len, const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	snprintf(dst, len, "%s", v && *v ? v : def);
+}
+
+static void rc_env_init(void)
+{
+	struct statfs sfs;
+	struct utsname u;
+	const char *v;
+
+	rc.main_pid = getpid();
+	env_str(rc.ko, sizeof(rc.ko), "ROOTCACHE_KO",
+		"/opt/rootcache/rootcache.ko");
+	env_str(rc.scratch, sizeof(rc.scratch), "RC_SCRATCH", "/scratch");
+	env_str(rc.tmp, sizeof(rc.tmp), "RC_TMP", "/tmp");
+
+	v = getenv("ROOTCACHE_CGROUP");
+	if (v && *v)
+		rc.v1 = !strcmp(v, "v1");
+	else if (!statfs("/sys/fs/cgroup", &sfs))
+		rc.v1 = sfs.f_type != CGROUP2_SUPER_MAGIC;
+	env_str(rc.cgroot, sizeof(rc.cgroot), "ROOTCACHE_CGROUP_ROOT",
+		rc.v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup");
+
+	v = getenv("ROOTCACHE_KERNEL");
+	if ((!v || !*v) && !uname(&u))
+		v = u.release;
+	snprintf(rc.kernel, sizeof(rc.kernel), "%s", v ? v : "?");
+	if (sscanf(rc.kernel, "%d.%d", &rc.kmaj, &rc.kmin) != 2)
+		rc.kmaj = rc.kmin = 0;
+	/* keep "6.1", not "6.1.0-56-cloud-amd64", for messages */
+	if (!getenv("ROOTCACHE_KERNEL"))
+		snprintf(rc.kernel, sizeof(rc.kernel), "%d.%d", rc.kmaj,
+			 rc.kmin);
+}
+
+/* Returns NULL when the memory controller is usable, or a reason. */
+static const char *rc_env_check(void)
+{
+	static char why[300];
+	char buf[512], path[300];
+
+	if (geteuid())
+		return "must run as root";
+	if (rc.v1) {
+		snprintf(path, sizeof(path), "%s/memory.usage_in_bytes",
+			 rc.cgroot);
+		if (access(path, R_OK)) {
+			snprintf(why, sizeof(why),
+				 "no cgroup v1 memory controller at %s",
+				 rc.cgroot);
+			return why;
+		}
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", rc.cgroot);
+	if (rc_read_str(path, buf, sizeof(buf)) < 0) {
+		snprintf(why, sizeof(why), "no cgroup v2 at %s", rc.cgroot);
+		return why;
+	}
+	if (!strstr(buf, "memory")) {
+		rc_write_str(path, "+memory");
+		if (rc_read_str(path, buf, sizeof(buf)) < 0 ||
+		    !strstr(buf, "memory")) {
+			snprintf(why, sizeof(why),
+				 "memory not in %s/cgroup.subtree_control",
+				 rc.cgroot);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+static bool selected(int argc, char **argv, const char *name)
+{
+	int i;
+
+	if (argc < 2)
+		return true;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], name) ||
+		    !strncmp(argv[i], name, strlen(argv[i])))
+			return true;
+	return false;
+}
+
+static void restore_module(int mode)
+{
+	int now = rc_mod_mode();
+
+	if (now == mode)
+		return;
+	if (rc_mod_set(mode) != KSFT_PASS)
+		rc_diag("could not restore module state %s (now %s)",
+			rc_mode_name(mode), rc_mode_name(rc_mod_mode()));
+}
+
+static int run_one(const struct rc_test *t, int num, int mode0)
+{
+	int timeout = t->timeout ? t->timeout : RC_DEFAULT_TIMEOUT;
+	char printk[64];
+	int status, ret;
+	long long t0 = rc_now_ms();
+	pid_t pid;
+
+	skip_reason[0] = '\0';
+	if (rc_read_str("/proc/sys/kernel/printk", printk, sizeof(printk)) < 0)
+		printk[0] = '\0';
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		printf("not ok %d - %s # fork: %s\n", num, t->name,
+		       strerror(errno));
+		return KSFT_FAIL;
+	}
+	if (!pid) {
+		setpgid(0, 0);
+		signal(SIGALRM, SIG_DFL);
+		alarm(timeout);
+		ret = t->fn();
+		fflush(stdout);
+		_exit(ret);
+	}
+	setpgid(pid, pid);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	/* whatever the test left behind: its jobs, cgroups, module state */
+	kill(-pid, SIGKILL);
+	rc_cg_cleanup_all();
+	restore_module(mode0);
+	if (printk[0])	/* console log level, see rc_quiet_console() */
+		rc_write_str("/proc/sys/kernel/printk", strtok(printk, " \t"));
+
+	if (status != -1 && WIFEXITED(status)) {
+		ret = WEXITSTATUS(status);
+	} else {
+		if (status != -1 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGALRM)
+			rc_diag("%s: timed out after %d s", t->name, timeout);
+		else if (status != -1 && WIFSIGNALED(status))
+			rc_diag("%s: killed by signal %d", t->name,
+				WTERMSIG(status));
+		ret = KSFT_FAIL;
+	}
+	rc_diag("%s: %.1f s", t->name, (rc_now_ms() - t0) / 1000.0);
+	switch (ret) {
+	case KSFT_PASS:
+		printf("ok %d - %s\n", num, t->name);
+		break;
+	case KSFT_SKIP:
+		printf("ok %d - %s # SKIP %s\n", num, t->name,
+		       skip_reason[0] ? skip_reason : "");
+		break;
+	default:
+		printf("not ok %d - %s\n", num, t->name);
+		ret = KSFT_FAIL;
+		break;
+	}
+	fflush(stdout);
+	return ret;
+}
+
+int rc_main(int argc, char **argv, const struct rc_test *tests, size_t n)
+{
+	int num = 0, fail = 0, pass = 0, mode0;
+	const char *why;
+	size_t i, planned = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rc_env_init();
+	skip_reason = mmap(NULL, REASON_LEN, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (skip_reason == MAP_FAILED) {
+		perror("mmap");
+		return KSFT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		planned += selected(argc, argv, tests[i].name);
+
+	printf("TAP version 13\n1..%zu\n", planned);
+	rc_diag("kernel %s, cgroup %s at %s, module %s, scratch %s",
+		rc.kernel, rc.v1 ? "v1" : "v2", rc.cgroot, rc.ko, rc.scratch);
+	why = rc_env_check();
+	mode0 = rc_mod_mode();
+	for (i = 0; i < n; i++) {
+		if (!selected(argc, argv, tests[i].name))
+			continue;
+		num++;
+		if (why) {
+			printf("ok %d - %s # SKIP %s\n", num, tests[i].name,
+			       why);
+			continue;
+		}
+		switch (run_one(&tests[i], num, mode0)) {
+		case KSFT_PASS:
+			pass++;
+			break;
+		case KSFT_SKIP:
+			break;
+		default:
+			fail++;
+		}
+	}
+	rc_diag("%d passed, %d failed, %d skipped", pass, fail,
+		num - pass - fail);
+	if (fail)
+		return KSFT_FAIL;
+	return pass ? KSFT_PASS : KSFT_SKIP;
+}
