@@ -72,6 +72,8 @@ struct rc_env {
 
 extern struct rc_env rc;
 
+void rc_env_init(void);	/* rc_main() calls it */
+
 bool rc_kernel_before(int maj, int min);
 
 /* ---- cgroups (v1 memory hierarchy or v2 unified) ---- */
@@ -155,5 +157,27 @@ void rc_msleep(int ms);
 long long rc_now_ms(void);
 char *rc_path(const char *dir, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* ---- the seed scenario (test_seed, test_second_pin, demo) ---- */
+
+#define SEED_NOATIME	0x1	/* the job opens its file with O_NOATIME */
+#define SEED_NO_SYNC	0x2	/* no sync before and after rmdir */
+
+struct rc_seed {
+	long long size;		/* bytes the job reads */
+	long long dying0;	/* dying memcgs before the job (settled) */
+	int procs;		/* tasks left in the group after the job */
+	long long usage;	/* the empty group's usage before rmdir */
+	long long file;		/* its file charge */
+	long long dying;	/* dying memcgs at the end of the wait */
+	int release_ms;		/* ms from rmdir until dying <= dying0, or -1 */
+};
+
+/*
+ * A job in a fresh cgroup reads s->size bytes of a new file on scratch and
+ * exits; the group is measured, (sync,) removed, (sync,) and the dying count
+ * is polled for up to wait_ms until it is back at its earlier value.
+ */
+int rc_seed_run(struct rc_seed *s, const char *name, int flags, int wait_ms);
 
 #endif /* RC_H */

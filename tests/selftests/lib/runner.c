@@ -125,7 +125,7 @@ static void env_str(char *dst, size_t len, const char *name, const char *def)
 	snprintf(dst, len, "%s", v && *v ? v : def);
 }
 
-static void rc_env_init(void)
+void rc_env_init(void)
 {
 	struct statfs sfs;
 	struct utsname u;

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The second pin (cgroup v2 only): with rootcache enabled, a job that reads a
+ * file updates its atime, which dirties the inode and attaches the inode's
+ * writeback context to the job's memcg. That keeps the removed group dying
+ * until the inode is written and (5.14 and later) switched to another
+ * writeback context; 5.10 never switches it.
+ *
+ * atime:   without sync the group stays dying (diagnostic only); after sync
+ *          it must go within 10 s (5.10: SKIP, known limitation, numbers
+ *          printed).
+ * noatime: the same job opening its file with O_NOATIME leaves no pin: the
+ *          group goes within 10 s with no sync at all.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "lib/rc.h"
+
+#define SIZE	MiB(16)
+
+static int need_v2(void)
+{
+	if (rc.v1)
+		return rc_skip("cgroup v1 has no cgroup writeback");
+	return rc_mod_set(RC_ENABLED);
+}
+
+static int second_pin_atime(void)
+{
+	struct rc_seed s = { .size = SIZE };
+	long long t0, dying;
+	int ret;
+
+	ret = need_v2();
+	if (ret != KSFT_PASS)
+		return ret;
+	if (rc_seed_run(&s, "pin", SEED_NO_SYNC, 3000))
+		return KSFT_FAIL;
+	rc_diag("atime, no sync: usage %s, file %s, dying %lld -> %lld 3 s after rmdir (%s)",
+		rc_size(s.usage), rc_size(s.file), s.dying0, s.dying,
+		s.release_ms < 0 ? "pinned" : "released");
+	ret = KSFT_FAIL;
+	if (!rc_below("empty group's file charge", s.file, MiB(1)))
+		return KSFT_FAIL;
+	if (s.release_ms >= 0) {
+		rc_diag("no second pin seen on %s", rc.kernel);
+		return KSFT_PASS;
+	}
+	sync();
+	t0 = rc_now_ms();
+	dying = rc_dying_wait(s.dying0, 10000);
+	if (dying <= s.dying0) {
+		rc_diag("atime pin released %lld ms after sync", rc_now_ms() - t0);
+		return KSFT_PASS;
+	}
+	rc_diag("atime pin still held 10 s after sync: dying %lld, was %lld",
+		dying, s.dying0);
+	if (rc_kernel_before(5, 14))
+		return rc_skip("known limitation on %s v2: inode writeback pin is never switched (dying %lld -> %lld 10 s after sync)",
+			       rc.kernel, s.dying0, dying);
+	return KSFT_FAIL;
+}
+
+static int second_pin_noatime(void)
+{
+	struct rc_seed s = { .size = SIZE };
+	int ret;
+
+	ret = need_v2();
+	if (ret != KSFT_PASS)
+		return ret;
+	if (rc_seed_run(&s, "pin_noatime", SEED_NO_SYNC | SEED_NOATIME, 10000))
+		return KSFT_FAIL;
+	rc_diag("O_NOATIME, no sync: usage %s, file %s, dying %lld -> %lld (%s)",
+		rc_size(s.usage), rc_size(s.file), s.dying0, s.dying,
+		s.release_ms < 0 ? "pinned" : "released");
+	if (!rc_below("empty group's file charge", s.file, MiB(1)))
+		return KSFT_FAIL;
+	if (s.release_ms < 0) {
+		rc_diag("dying memcgs: actual %lld, expected <= %lld within 10 s, no sync",
+			s.dying, s.dying0);
+		return KSFT_FAIL;
+	}
+	rc_diag("released %d ms after rmdir", s.release_ms);
+	return KSFT_PASS;
+}
+
+static const struct rc_test tests[] = {
+	T(second_pin_atime, 0),
+	T(second_pin_noatime, 0),
+};
+
+int main(int argc, char **argv)
+{
+	return rc_main(argc, argv, tests, ARRAY_SIZE(tests));
+}

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Concurrency and unload.
+ *
+ * toggle:      "enabled" flipped as fast as possible for 5 s while 2 readers
+ *              and 2 writers churn new page cache; afterwards in_flight is 0
+ *              and, disabled, a new job's cache is charged to it again.
+ * load_unload: 50 cycles of insmod enabled=1 / rmmod while 8 readers/writers
+ *              (each in its own cgroup) churn new page cache; then each of
+ *              those same tasks writes 16 MiB to tmpfs and its own cgroup's
+ *              shmem grows by 16 MiB: no task kept a stale active_memcg.
+ * readers64:   64 processes in one cgroup read 64 distinct new 1 MiB files at
+ *              once with rootcache enabled: stats/probe_misses stays 0 and the
+ *              job's file charge stays < 1 MiB.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/rc.h"
+
+#define MAX_WORKERS	8
+#define WORK_FILE	MiB(4)
+#define TMPFS_SIZE	MiB(16)
+
+struct shared {
+	volatile int phase;		/* 0 churn, 1 tmpfs check, 2 exit */
+	volatile int done;		/* workers that finished the tmpfs write */
+	volatile long iters[MAX_WORKERS];
+	volatile int err[MAX_WORKERS];
+};
+
+static struct shared *sh;
+
+struct worker {
+	pid_t pid;
+	char *cg;
+	char *file;		/* scratch file */
+	char *tmpfile;		/* tmpfs file */
+};
+
+static void churn_read(int i, const char *file)
+{
+	int fd = open(file, O_RDONLY);
+
+	if (fd < 0 || rc_read_fd(fd, WORK_FILE)) {
+		sh->err[i] = errno ? errno : EIO;
+	} else {
+		/* drop it again so the next round inserts new folios */
+		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+static void churn_write(int i, const char *file)
+{
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0 || rc_write_fd(fd, WORK_FILE))
+		sh->err[i] = errno ? errno : EIO;
+	/* truncation frees the (still unwritten) folios without disk I/O */
+	if (fd >= 0) {
+		if (ftruncate(fd, 0))
+			sh->err[i] = errno;
+		close(fd);
+	}
+}
+
+static void worker_main(int i, struct worker *w, bool writer, bool tmpfs)
+{
+	int fd;
+
+	if (rc_cg_join(w->cg))
+		_exit(1);
+	while (sh->phase == 0) {
+		if (writer)
+			churn_write(i, w->file);
+		else
+			churn_read(i, w->file);
+		sh->iters[i]++;
+	}
+	if (tmpfs && sh->phase == 1) {
+		fd = open(w->tmpfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || rc_write_fd(fd, TMPFS_SIZE))
+			sh->err[i] = errno ? errno : EIO;
+		if (fd >= 0)
+			close(fd);
+		__sync_fetch_and_add(&sh->done, 1);
+		while (sh->phase == 1)
+			rc_msleep(10);
+	}
+	_exit(0);
+}
+
+static int start_workers(struct worker *w, int n, bool tmpfs)
+{
+	int i;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		return -1;
+	memset(sh, 0, sizeof(*sh));
+	for (i = 0; i < n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "w%d", i);
+		w[i].cg = rc_cg_create(name);
+		w[i].file = rc_path(rc.scratch, "rctest.%d.w%d", rc.main_pid, i);
+		w[i].tmpfile = rc_path(rc.tmp, "rctest.%d.w%d", rc.main_pid, i);
+		if (!w[i].cg || !w[i].file || !w[i].tmpfile)
+			return -1;
+		/* readers (even) need their file; writers make their own */
+		if (!(i & 1) && rc_make_file(w[i].file, WORK_FILE))
+			return -1;
+	}
+	fflush(stdout);
+	for (i = 0; i < n; i++) {
+		w[i].pid = fork();
+		if (w[i].pid < 0)
+			return -1;
+		if (!w[i].pid)
+			worker_main(i, &w[i], i & 1, tmpfs);
+	}
+	return 0;
+}
+
+static void stop_workers(struct worker *w, int n)
+{
+	int i;
+
+	if (sh && sh != MAP_FAILED)
+		sh->phase = 2;
+	for (i = 0; i < n; i++) {
+		if (w[i].pid > 0) {
+			waitpid(w[i].pid, NULL, 0);
+			w[i].pid = 0;
+		}
+		if (w[i].tmpfile)
+			unlink(w[i].tmpfile);
+		if (w[i].file)
+			unlink(w[i].file);
+		rc_cg_destroy(w[i].cg);
+		free(w[i].cg);
+		free(w[i].file);
+		free(w[i].tmpfile);
+	}
+	memset(w, 0, sizeof(*w) * n);
+}
+
+static long total_iters(int n)
+{
+	long t = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		t += sh->iters[i];
+	return t;
+}
+
+static bool worker_errors(int n)
+{
+	bool bad = false;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (sh->err[i]) {
+			rc_diag("worker %d: %s", i, strerror(sh->err[i]));
+			bad = true;
+		}
+	}
+	return bad;
+}
+
+struct read_job {
+	const char *file;
+	long long size;
+};
+
+static int read_job(void *arg)
+{
+	struct read_job *j = arg;
+	int fd = open(j->file, O_RDONLY), ret;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	ret = rc_read_fd(fd, j->size);
+	close(fd);
+	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+static int stress_toggle(void)
+{
+	struct worker w[4] = { 0 };
+	struct read_job j = { .size = MiB(16) };
+	long long t0, flips = 0, inflight, file;
+	int ret = KSFT_FAIL, st;
+	char *cg = NULL;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	if (start_workers(w, 4, false))
+		goto cleanup;
+	t0 = rc_now_ms();
+	while (rc_now_ms() - t0 < 5000) {
+		if (rc_mod_enable(flips & 1)) {
+			rc_diag("toggle %lld failed", flips);
+			goto cleanup;
+		}
+		flips++;
+	}
+	rc_mod_enable(false);
+	sh->phase = 2;
+	rc_msleep(200);
+	rc_diag("%lld toggles in 5 s, %ld worker rounds, probe_misses %lld",
+		flips, total_iters(4), rc_mod_stat("probe_misses"));
+	if (worker_errors(4) || !rc_at_least("worker rounds", total_iters(4), 4))
+		goto cleanup;
+	inflight = rc_mod_stat("in_flight");
+	if (!rc_equal("stats/in_flight after the storm", inflight, 0))
+		goto cleanup;
+
+	/* disabled now: a new job's cache is its own again */
+	j.file = rc_path(rc.scratch, "rctest.%d.toggle", rc.main_pid);
+	if (!j.file || rc_make_file(j.file, j.size) || rc_drop_caches())
+		goto cleanup;
+	cg = rc_cg_create("after_toggle");
+	if (!cg || rc_cg_run(cg, read_job, &j))
+		goto cleanup;
+	file = rc_cg_file(cg);
+	if (!rc_close("job file charge with enabled=0 after toggling", file,
+		      j.size, 10))
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	stop_workers(w, 4);
+	rc_cg_destroy(cg);
+	free(cg);
+	if (j.file)
+		unlink(j.file);
+	free((char *)j.file);
+	return ret;
+}
+
+static int stress_load_unload(void)
+{
+	long long base[MAX_WORKERS], t0, shm, use, ubase[MAX_WORKERS];
+	struct worker w[MAX_WORKERS] = { 0 };
+	int ret = KSFT_FAIL, st, i, cycles = 0;
+	bool ok = true;
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	if (access(rc.ko, R_OK))
+		return rc_skip("no module at %s", rc.ko);
+	if (start_workers(w, MAX_WORKERS, true))
+		goto cleanup;
+	t0 = rc_now_ms();
+	for (cycles = 0; cycles < 50; cycles++) {
+		st = rc_mod_load("enabled=1");
+		if (st) {
+			rc_diag("cycle %d: insmod: %s", cycles, strerror(-st));
+			goto cleanup;
+		}
+		rc_msleep(20 + (cycles % 5) * 10);
+		st = rc_mod_unload();
+		if (st) {
+			rc_diag("cycle %d: rmmod: %s", cycles, strerror(-st));
+			goto cleanup;
+		}
+	}
+	rc_diag("50 load/unload cycles in %.1f s, %ld worker rounds",
+		(rc_now_ms() - t0) / 1000.0, total_iters(MAX_WORKERS));
+	if (!rc_at_least("worker rounds", total_iters(MAX_WORKERS), 8))
+		ok = false;
+
+	/* the same tasks now write to tmpfs: charged to their own groups? */
+	for (i = 0; i < MAX_WORKERS; i++) {
+		base[i] = rc_cg_shmem(w[i].cg);
+		ubase[i] = rc_cg_usage(w[i].cg);
+	}
+	sh->phase = 1;
+	t0 = rc_now_ms();
+	while (sh->done < MAX_WORKERS && rc_now_ms() - t0 < 60000)
+		rc_msleep(50);
+	if (!rc_equal("workers done with tmpfs", sh->done, MAX_WORKERS))
+		goto cleanup;
+	for (i = 0; i < MAX_WORKERS; i++) {
+		char what[64];
+
+		shm = rc_cg_shmem(w[i].cg) - base[i];
+		use = rc_cg_usage(w[i].cg) - ubase[i];
+		rc_diag("worker %d (%s): %ld rounds, shmem %+.2f MiB, usage %+.2f MiB",
+			i, i & 1 ? "writer" : "reader", sh->iters[i],
+			shm / 1048576.0, use / 1048576.0);
+		snprintf(what, sizeof(what), "worker %d cgroup shmem growth", i);
+		ok &= rc_close(what, shm, TMPFS_SIZE, 10);
+		snprintf(what, sizeof(what), "worker %d cgroup usage growth", i);
+		ok &= rc_at_least(what, use, TMPFS_SIZE - MiB(1));
+	}
+	if (worker_errors(MAX_WORKERS))
+		ok = false;
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	stop_workers(w, MAX_WORKERS);
+	return ret;
+}
+
+#define NREADERS	64
+#define RFILE		MiB(1)
+
+static int stress_readers64(void)
+{
+	long long miss0, miss1, red0, red1, file;
+	char *files[NREADERS] = { 0 }, *cg = NULL, c;
+	pid_t pids[NREADERS] = { 0 };
+	int ret = KSFT_FAIL, st, i, fd, gate[2] = { -1, -1 }, bad = 0;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	for (i = 0; i < NREADERS; i++) {
+		files[i] = rc_path(rc.scratch, "rctest.%d.r%d", rc.main_pid, i);
+		fd = files[i] ? open(files[i], O_WRONLY | O_CREAT | O_TRUNC,
+				     0644) : -1;
+		if (fd < 0 || rc_write_fd(fd, RFILE)) {
+			rc_diag("cannot create reader file %d", i);
+			goto cleanup;
+		}
+		close(fd);
+	}
+	if (rc_drop_caches())
+		goto cleanup;
+	cg = rc_cg_create("readers64");
+	if (!cg || pipe(gate))
+		goto cleanup;
+	fflush(stdout);
+	for (i = 0; i < NREADERS; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			goto cleanup;
+		if (!pids[i]) {
+			struct read_job j = { files[i], RFILE };
+
+			close(gate[1]);
+			if (rc_cg_join(cg))
+				_exit(1);
+			/* wait until all are in place, then go together */
+			if (read(gate[0], &c, 1) < 0)
+				_exit(1);
+			_exit(read_job(&j));
+		}
+	}
+	close(gate[0]);
+	gate[0] = -1;
+	while (rc_cg_nr_procs(cg) < NREADERS)
+		rc_msleep(10);
+	miss0 = rc_mod_stat("probe_misses");
+	red0 = rc_mod_stat("redirected_bytes");
+	close(gate[1]);		/* go */
+	gate[1] = -1;
+	for (i = 0; i < NREADERS; i++) {
+		int status;
+
+		waitpid(pids[i], &status, 0);
+		pids[i] = 0;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			bad++;
+	}
+	miss1 = rc_mod_stat("probe_misses");
+	red1 = rc_mod_stat("redirected_bytes");
+	file = rc_cg_file(cg);
+	rc_diag("64 readers: probe_misses %lld -> %lld, redirected %+.2f MiB, job file %s, maxactive %lld",
+		miss0, miss1, (red1 - red0) / 1048576.0, rc_size(file),
+		rc_read_ll("/sys/module/rootcache/parameters/maxactive"));
+	if (!rc_equal("failed readers", bad, 0) ||
+	    !rc_equal("stats/probe_misses growth", miss1 - miss0, 0) ||
+	    !rc_below("job file charge", file, MiB(1)) ||
+	    !rc_close("stats/redirected_bytes growth", red1 - red0,
+		      NREADERS * RFILE, 10))
+		goto cleanup;
+	ret = KSFT_PASS;
+cleanup:
+	if (gate[0] >= 0)
+		close(gate[0]);
+	if (gate[1] >= 0)
+		close(gate[1]);
+	for (i = 0; i < NREADERS; i++) {
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], NULL, 0);
+		}
+		if (files[i])
+			unlink(files[i]);
+		free(files[i]);
+	}
+	rc_cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+static const struct rc_test tests[] = {
+	T(stress_toggle, 120),
+	T(stress_load_unload, 400),
+	T(stress_readers64, 180),
+};
+
+int main(int argc, char **argv)
+{
+	return rc_main(argc, argv, tests, ARRAY_SIZE(tests));
+}
