@@ -9,6 +9,16 @@
  * COW pages have no mapping yet; shmem and swap-in pages are swap-backed.
  *
  * Nothing is kept across the call, so unloading has no hazard here.
+ *
+ * The second pin (cgroup v2): the first time a task dirties an inode without
+ * a page at hand (an atime update is enough), __inode_attach_wb(inode, NULL)
+ * attaches the inode's writeback to the task's memory cgroup, and 5.10 never
+ * switches it away when that cgroup goes offline: the removed cgroup stays
+ * dying. For inodes the policy redirects, a second kprobe passes a zeroed
+ * page instead of NULL; mem_cgroup_css_from_page() maps a page without a
+ * memcg to root, so the inode's writeback is attached to root, like its
+ * page cache. 6.1 and later release such inodes after writeback by
+ * themselves.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -20,6 +30,7 @@
 #include <linux/mm.h>
 #include <linux/huge_mm.h>
 #include <linux/page-flags.h>
+#include <linux/fs.h>
 #include "rootcache.h"
 
 const char rootcache_hook_symbol[] = ROOTCACHE_HOOK_SYMBOL;
@@ -49,6 +60,27 @@ static int charge_pre(struct kprobe *p, struct pt_regs *regs)
 static struct kprobe charge_probe = {
 	.symbol_name = ROOTCACHE_HOOK_SYMBOL,
 	.pre_handler = charge_pre,
+};
+
+/* Read only through mem_cgroup_css_from_page(): no memcg means root. */
+static struct page writeback_root_page;
+
+static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct inode *inode = rootcache_arg(regs, 0);
+
+	if (rootcache_arg(regs, 1))
+		return 0;	/* attached by a page: follows its memcg */
+	if (rootcache_classify(inode->i_mapping) != RC_REDIRECT)
+		return 0;
+	regs->si = (unsigned long)&writeback_root_page;
+	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);
+	return 0;
+}
+
+static struct kprobe writeback_probe = {
+	.symbol_name = "__inode_attach_wb",
+	.pre_handler = writeback_pre,
 };
 
 /*
@@ -107,18 +139,28 @@ int rootcache_hook_start(void)
 		       ROOTCACHE_HOOK_SYMBOL, err);
 		return err;
 	}
+	err = register_kprobe(&writeback_probe);
+	if (err) {
+		pr_err("cannot probe %s (%d); not loading\n",
+		       writeback_probe.symbol_name, err);
+		unregister_kprobe(&charge_probe);
+		return err;
+	}
 	return 0;
 }
 
 void rootcache_hook_stop(void)
 {
+	struct kprobe *probes[] = { &charge_probe, &writeback_probe };
+
 	rootcache_policy_stop();
-	unregister_kprobe(&charge_probe);
+	unregister_kprobes(probes, ARRAY_SIZE(probes));
 }
 
 unsigned long rootcache_hook_misses(void)
 {
-	return READ_ONCE(charge_probe.nmissed);
+	return READ_ONCE(charge_probe.nmissed) +
+	       READ_ONCE(writeback_probe.nmissed);
 }
 
 #endif /* ROOTCACHE_HOOK_CHARGE */

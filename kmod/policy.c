@@ -39,39 +39,55 @@ static bool memory_backed_fs(const struct super_block *sb)
 }
 
 /**
- * rootcache_should_redirect - decide whether an insertion is charged to root
+ * rootcache_classify - decide whether an insertion is charged to root
  * @mapping: the page cache the folio joins
  *
- * Runs in probe context (preemption disabled, may not sleep). Counts every
- * folio it declines while enabled, by reason.
+ * Runs in probe context (preemption disabled, may not sleep).
  */
-bool rootcache_should_redirect(struct address_space *mapping)
+enum rootcache_verdict rootcache_classify(struct address_space *mapping)
 {
 	struct inode *host;
 	bool admitted;
 
 	if (!READ_ONCE(rootcache_enabled) || !READ_ONCE(policy_live))
-		return false;
+		return RC_OFF;
 	/* The charge follows the task; interrupts have no task to follow. */
 	if (!in_task())
-		return false;
+		return RC_OFF;
 
 	host = mapping ? mapping->host : NULL;
-	if (!host || !S_ISREG(host->i_mode)) {
-		rootcache_stat_add(RC_STAT_SKIPPED_NOT_REGULAR, 1);
-		return false;
-	}
-	if (mapping_unevictable(mapping) || memory_backed_fs(host->i_sb)) {
-		rootcache_stat_add(RC_STAT_SKIPPED_UNEVICTABLE, 1);
-		return false;
-	}
+	if (!host || !S_ISREG(host->i_mode))
+		return RC_SKIP_NOT_REGULAR;
+	if (mapping_unevictable(mapping) || memory_backed_fs(host->i_sb))
+		return RC_SKIP_UNEVICTABLE;
 
 	rcu_read_lock();
 	admitted = rootcache_scope_admits(rootcache_charge_css());
 	rcu_read_unlock();
-	if (!admitted) {
+	return admitted ? RC_REDIRECT : RC_SKIP_OUT_OF_SCOPE;
+}
+
+/**
+ * rootcache_should_redirect - rootcache_classify() for one folio, counted
+ * @mapping: the page cache the folio joins
+ *
+ * Counts every folio it declines while enabled, by reason.
+ */
+bool rootcache_should_redirect(struct address_space *mapping)
+{
+	switch (rootcache_classify(mapping)) {
+	case RC_REDIRECT:
+		return true;
+	case RC_SKIP_NOT_REGULAR:
+		rootcache_stat_add(RC_STAT_SKIPPED_NOT_REGULAR, 1);
+		return false;
+	case RC_SKIP_UNEVICTABLE:
+		rootcache_stat_add(RC_STAT_SKIPPED_UNEVICTABLE, 1);
+		return false;
+	case RC_SKIP_OUT_OF_SCOPE:
 		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
 		return false;
+	default:
+		return false;
 	}
-	return true;
 }

@@ -27,6 +27,7 @@ enum rootcache_stat {
 	RC_STAT_SKIPPED_NOT_REGULAR,
 	RC_STAT_SKIPPED_OUT_OF_SCOPE,
 	RC_STAT_IN_FLIGHT,
+	RC_STAT_REDIRECTED_INODE_WB,
 	NR_RC_STATS
 };
 
@@ -44,6 +45,15 @@ static inline void rootcache_stat_add(enum rootcache_stat item, long delta)
 long rootcache_stat_sum(enum rootcache_stat item);
 
 /* policy.c: which insertions move to root. */
+enum rootcache_verdict {
+	RC_OFF,
+	RC_REDIRECT,
+	RC_SKIP_NOT_REGULAR,
+	RC_SKIP_UNEVICTABLE,
+	RC_SKIP_OUT_OF_SCOPE,
+};
+
+enum rootcache_verdict rootcache_classify(struct address_space *mapping);
 bool rootcache_should_redirect(struct address_space *mapping);
 void rootcache_policy_stop(void);
 

@@ -88,6 +88,7 @@ STAT_ATTR(skipped_unevictable, RC_STAT_SKIPPED_UNEVICTABLE);
 STAT_ATTR(skipped_not_regular, RC_STAT_SKIPPED_NOT_REGULAR);
 STAT_ATTR(skipped_out_of_scope, RC_STAT_SKIPPED_OUT_OF_SCOPE);
 STAT_ATTR(in_flight, RC_STAT_IN_FLIGHT);
+STAT_ATTR(redirected_inode_writeback, RC_STAT_REDIRECTED_INODE_WB);
 STAT_ATTR(probe_misses, -1);
 
 static struct attribute *stats_attrs[] = {
@@ -97,6 +98,7 @@ static struct attribute *stats_attrs[] = {
 	&stat_skipped_not_regular.attr.attr,
 	&stat_skipped_out_of_scope.attr.attr,
 	&stat_in_flight.attr.attr,
+	&stat_redirected_inode_writeback.attr.attr,
 	&stat_probe_misses.attr.attr,
 	NULL,
 };
