@@ -1,0 +1,87 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # variables used by the scripts that source this
+# Common helpers for the rootcache guest harness (tests/vm/).
+# Sourced by tests/vm/run, tests/vm/prepare, tests/vm/check and tests/vm/demo.
+
+VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_DIR="$(cd "$VM_DIR/../.." && pwd)"
+CACHE_DIR="${ROOTCACHE_CACHE:-$HOME/.cache/rootcache}"
+BUILD_DIR="${ROOTCACHE_BUILD:-$REPO_DIR/build}"
+
+ALL_SERIES=(5.10 6.1 6.12 7.2 7.3)
+DEFAULT_SERIES=6.1
+FLAVOUR=cloud-amd64
+
+# Exit statuses of tests/vm/run besides the command's own status.
+readonly EXIT_USAGE=64
+readonly EXIT_HARNESS=250
+readonly EXIT_CRASH=251
+readonly EXIT_TIMEOUT=252
+readonly EXIT_NOBOOT=253
+
+# The console patterns that fail a run even when its command succeeded.
+readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic'
+
+log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[vm] error: %s\n' "$*" >&2; exit "$EXIT_HARNESS"; }
+
+# series_suite SERIES: the Debian suite whose kernel is SERIES.
+series_suite() {
+	case "$1" in
+	5.10) echo bullseye ;;
+	6.1) echo bookworm ;;
+	6.12) echo trixie ;;
+	7.2) echo sid ;;
+	7.3) echo trixie-backports ;;
+	*) return 1 ;;
+	esac
+}
+
+# series_has_cgroup_v1 SERIES: the v1 memory controller is built (MEMCG_V1).
+series_has_cgroup_v1() {
+	case "$1" in
+	5.10 | 6.1) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+valid_series() { series_suite "$1" >/dev/null 2>&1; }
+
+# host_archive_uri: the URI of the host's main Debian archive, read from its
+# own apt sources (deb822 .sources and one-line .list). Never hard-coded.
+host_archive_uri() {
+	local f uri=""
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[[ -r $f ]] || continue
+		uri=$(awk '
+			/^[[:space:]]*$/ { if (u != "" && s !~ /-security/ && s ~ /[a-z]/) { print u; exit } u = ""; s = ""; next }
+			tolower($1) == "uris:" { u = $2 }
+			tolower($1) == "suites:" { $1 = ""; s = $0 }
+			END { if (u != "" && s !~ /-security/) print u }' "$f" | head -n1)
+		[[ -n $uri ]] && break
+	done
+	if [[ -z $uri ]]; then
+		uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+			awk '$1 == "deb" && $0 !~ /-security/ {
+				for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) { print $i; exit } }' | head -n1)
+	fi
+	[[ -n $uri ]] || return 1
+	echo "${uri%/}"
+}
+
+# with_lock NAME CMD...: run CMD holding an exclusive lock in the cache dir.
+with_lock() {
+	local name=$1
+	shift
+	mkdir -p "$CACHE_DIR/locks"
+	(
+		flock 9
+		"$@"
+	) 9>"$CACHE_DIR/locks/$name.lock"
+}
+
+# sh_quote ARG: ARG as one single-quoted word for a POSIX shell.
+sh_quote() {
+	local s=${1//\'/\'\\\'\'}
+	printf "'%s'" "$s"
+}
