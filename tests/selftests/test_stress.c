@@ -30,7 +30,8 @@
 #define TMPFS_SIZE	MiB(16)
 
 struct shared {
-	volatile int phase;		/* 0 churn, 1 tmpfs check, 2 exit */
+	volatile int phase;		/* 0 churn, 1 quiet, 2 tmpfs, 3 exit */
+	volatile int quiet;		/* workers that stopped churning */
 	volatile int done;		/* workers that finished the tmpfs write */
 	volatile long iters[MAX_WORKERS];
 	volatile int err[MAX_WORKERS];
@@ -86,14 +87,17 @@ static void worker_main(int i, struct worker *w, bool writer, bool tmpfs)
 			churn_read(i, w->file);
 		sh->iters[i]++;
 	}
-	if (tmpfs && sh->phase == 1) {
+	__sync_fetch_and_add(&sh->quiet, 1);
+	while (sh->phase == 1)
+		rc_msleep(10);
+	if (tmpfs && sh->phase == 2) {
 		fd = open(w->tmpfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0 || rc_write_fd(fd, TMPFS_SIZE))
 			sh->err[i] = errno ? errno : EIO;
 		if (fd >= 0)
 			close(fd);
 		__sync_fetch_and_add(&sh->done, 1);
-		while (sh->phase == 1)
+		while (sh->phase == 2)
 			rc_msleep(10);
 	}
 	_exit(0);
@@ -137,7 +141,7 @@ static void stop_workers(struct worker *w, int n)
 	int i;
 
 	if (sh && sh != MAP_FAILED)
-		sh->phase = 2;
+		sh->phase = 3;
 	for (i = 0; i < n; i++) {
 		if (w[i].pid > 0) {
 			waitpid(w[i].pid, NULL, 0);
@@ -218,7 +222,7 @@ static int stress_toggle(void)
 		flips++;
 	}
 	rc_mod_enable(false);
-	sh->phase = 2;
+	sh->phase = 3;
 	rc_msleep(200);
 	rc_diag("%lld toggles in 5 s, %ld worker rounds, probe_misses %lld",
 		flips, total_iters(4), rc_mod_stat("probe_misses"));
@@ -284,11 +288,17 @@ static int stress_load_unload(void)
 		ok = false;
 
 	/* the same tasks now write to tmpfs: charged to their own groups? */
+	sh->phase = 1;
+	t0 = rc_now_ms();
+	while (sh->quiet < MAX_WORKERS && rc_now_ms() - t0 < 60000)
+		rc_msleep(50);
+	if (!rc_equal("workers stopped", sh->quiet, MAX_WORKERS))
+		goto cleanup;
 	for (i = 0; i < MAX_WORKERS; i++) {
 		base[i] = rc_cg_shmem(w[i].cg);
 		ubase[i] = rc_cg_usage(w[i].cg);
 	}
-	sh->phase = 1;
+	sh->phase = 2;
 	t0 = rc_now_ms();
 	while (sh->done < MAX_WORKERS && rc_now_ms() - t0 < 60000)
 		rc_msleep(50);

@@ -324,6 +324,9 @@ static int sysfs_layout(void)
 			bad++;
 		}
 	}
+	v = rc_mod_stat("redirected_inode_writeback");	/* optional */
+	rc_diag("stats/redirected_inode_writeback %lld%s", v,
+		v < 0 ? " (not present)" : "");
 	if (rc_read_ll(PARAMS "/maxactive") <= 0) {
 		rc_diag("parameter maxactive missing or not positive");
 		bad++;

@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/rootcache/scope: redirection limited to chosen cgroup subtrees.
+ *
+ * siblings:   scope = {A}; the cache of a job in A goes to root (< 1 MiB
+ *             charged), B's stays with B (32 MiB +-10%), a grandchild of A
+ *             is in scope, and removing A from the scope restores normal
+ *             charging under A. (On v2 jobs run in leaves below A: a cgroup
+ *             that delegates memory to children cannot hold tasks.)
+ * hostile:    malformed commands fail with EINVAL, well-formed ones naming
+ *             an absent or non-memory cgroup with ENOENT; none changes the
+ *             scope.
+ * limit:      1024 live cgroups fit, the 1025th fails with ENOSPC, and the
+ *             whole list (more than a page of text) reads back exactly.
+ * stale:      a removed cgroup's ID stays listed, cannot be added again,
+ *             and can be removed.
+ * concurrent: scope updates race with readers in and out of scope.
+ *
+ * A cgroup's ID is the inode number of its directory.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/rc.h"
+
+#define SIZE		MiB(32)
+#define SCOPE_FILE	RC_SYSFS "/scope"
+#define SCOPE_MAX	1024
+
+static unsigned long long cg_id(const char *cg)
+{
+	struct stat st;
+
+	if (stat(cg, &st)) {
+		rc_diag("stat %s: %s", cg, strerror(errno));
+		return 0;
+	}
+	return st.st_ino;
+}
+
+/* One write(2) of exactly len bytes; 0 or -errno. */
+static int scope_cmd(const char *buf, size_t len)
+{
+	int fd = open(SCOPE_FILE, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+static int scope_op(char op, unsigned long long id)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%c%llu\n", op, id);
+	return scope_cmd(buf, strlen(buf));
+}
+
+static int scope_clear(void)
+{
+	return scope_cmd("clear", 5);
+}
+
+/* The listed IDs, in file order, into ids (up to max); count or -errno. */
+static int scope_list(unsigned long long *ids, int max)
+{
+	FILE *f = fopen(SCOPE_FILE, "re");
+	unsigned long long id;
+	int n = 0;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%llu", &id) == 1) {
+		if (n < max)
+			ids[n] = id;
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static bool scope_is(const unsigned long long *want, int nr, const char *when)
+{
+	unsigned long long got[8];
+	int n = scope_list(got, 8), i;
+
+	if (n != nr) {
+		rc_diag("%s: scope has %d entries, expected %d", when, n, nr);
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		if (got[i] != want[i]) {
+			rc_diag("%s: scope[%d] = %llu, expected %llu", when, i,
+				got[i], want[i]);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* v2: children get a memory controller only if the parent delegates it. */
+static int enable_memory_below(const char *cg)
+{
+	int ret;
+
+	if (rc.v1)
+		return 0;
+	ret = rc_cg_write(cg, "cgroup.subtree_control", "+memory");
+	if (ret)
+		rc_diag("enable memory below %s: %s", cg, strerror(-ret));
+	return ret;
+}
+
+static char *child_create(const char *parent, const char *name)
+{
+	char *cg = rc_path(parent, "%s", name);
+
+	if (cg && mkdir(cg, 0755) && errno != EEXIST) {
+		rc_diag("mkdir %s: %s", cg, strerror(errno));
+		free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+static int job_read(void *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	ret = rc_read_fd(fd, SIZE);
+	close(fd);
+	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* A job in cg reads the whole (uncached) file; returns cg's file charge. */
+static long long charge_of_read(const char *cg, const char *file)
+{
+	int st;
+
+	if (rc_drop_caches())
+		return -1;
+	st = rc_cg_run(cg, job_read, (void *)file);
+	if (st) {
+		rc_diag("job in %s exited with %d", cg, st);
+		return -1;
+	}
+	return rc_cg_file(cg);
+}
+
+static int test_siblings(void)
+{
+	char *a = NULL, *b = NULL, *a_job = NULL, *sub = NULL, *leaf = NULL;
+	long long charge, skipped0, skipped1;
+	char *file = NULL;
+	unsigned long long id_a;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.scope.src");
+	a = rc_cg_create("A");
+	b = rc_cg_create("B");
+	if (!file || !a || !b || rc_make_file(file, SIZE) ||
+	    enable_memory_below(a))
+		goto cleanup;
+	a_job = child_create(a, "job");
+	sub = child_create(a, "sub");
+	if (!a_job || !sub || enable_memory_below(sub))
+		goto cleanup;
+	leaf = child_create(sub, "leaf");
+	id_a = cg_id(a);
+	if (!leaf || !id_a)
+		goto cleanup;
+	st = scope_op('+', id_a);
+	if (st) {
+		rc_diag("+%llu: %s", id_a, strerror(-st));
+		goto cleanup;
+	}
+
+	charge = charge_of_read(a_job, file);
+	rc_diag("A in scope: A/job charged %s", rc_size(charge));
+	ok &= charge >= 0 && rc_below("A/job (in scope) file charge", charge,
+				      MiB(1));
+
+	skipped0 = rc_mod_stat("skipped_out_of_scope");
+	charge = charge_of_read(b, file);
+	skipped1 = rc_mod_stat("skipped_out_of_scope");
+	rc_diag("B out of scope: B charged %s, skipped_out_of_scope %+lld",
+		rc_size(charge), skipped1 - skipped0);
+	ok &= rc_close("B (out of scope) file charge", charge, SIZE, 10);
+	ok &= rc_at_least("skipped_out_of_scope growth", skipped1 - skipped0,
+			  1);
+
+	charge = charge_of_read(leaf, file);
+	rc_diag("A/sub/leaf: charged %s", rc_size(charge));
+	ok &= charge >= 0 && rc_below("A/sub/leaf file charge", charge,
+				      MiB(1));
+
+	st = scope_op('-', id_a);
+	if (st) {
+		rc_diag("-%llu: %s", id_a, strerror(-st));
+		goto cleanup;
+	}
+	ok &= scope_is(NULL, 0, "after removing A");
+	charge = charge_of_read(a_job, file);
+	rc_diag("A removed from scope: A/job charged %s", rc_size(charge));
+	ok &= rc_close("A/job (A removed from scope) file charge", charge,
+		       SIZE, 10);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	scope_clear();
+	rc_cg_destroy(leaf);
+	rc_cg_destroy(sub);
+	rc_cg_destroy(a_job);
+	rc_cg_destroy(a);
+	rc_cg_destroy(b);
+	if (file)
+		unlink(file);
+	free(leaf);
+	free(sub);
+	free(a_job);
+	free(a);
+	free(b);
+	free(file);
+	return ret;
+}
+
+struct hostile {
+	const char *buf;
+	size_t len;	/* 0: strlen(buf) */
+	int err;	/* expected errno */
+};
+
+static int test_hostile(void)
+{
+	static const struct hostile cases[] = {
+		/* (an empty write never reaches the module: kernfs returns 0) */
+		{ "\n", 0, EINVAL }, { "+", 0, EINVAL },
+		{ "-", 0, EINVAL }, { "+\n", 0, EINVAL }, { "++1", 0, EINVAL },
+		{ "+-1", 0, EINVAL }, { "--1", 0, EINVAL },
+		{ "+ 1", 0, EINVAL }, { " +1", 0, EINVAL },
+		{ "+1 ", 0, EINVAL }, { "+1\n\n", 0, EINVAL },
+		{ "+1\t", 0, EINVAL }, { "+0", 0, EINVAL },
+		{ "-0", 0, EINVAL }, { "+abc", 0, EINVAL },
+		{ "+1a", 0, EINVAL }, { "+0x10", 0, EINVAL },
+		{ "1", 0, EINVAL }, { "add 1", 0, EINVAL },
+		{ "*1", 0, EINVAL }, { "+1,2", 0, EINVAL },
+		{ "+1\n+2", 0, EINVAL }, { "+1.5", 0, EINVAL },
+		{ "+18446744073709551616", 0, EINVAL },
+		{ "+999999999999999999999999", 0, EINVAL },
+		{ "clear ", 0, EINVAL }, { "CLEAR", 0, EINVAL },
+		{ "clear\n\n", 0, EINVAL }, { "clea", 0, EINVAL },
+		{ "clearx", 0, EINVAL }, { "+1\0", 3, EINVAL },
+		{ "\0+1", 3, EINVAL }, { "+\xff", 0, EINVAL },
+		/* well-formed, but nothing live has these IDs */
+		{ "+18446744073709551615", 0, ENOENT },
+		{ "-18446744073709551615", 0, ENOENT },
+	};
+	unsigned long long id_a, id_n;
+	char *a = NULL, *n = NULL, *nomem = NULL, *big = NULL;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+	size_t i;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	a = rc_cg_create("hostile");
+	n = rc_cg_create("nomem");
+	if (!a || !n)
+		goto cleanup;
+	id_a = cg_id(a);
+	st = scope_op('+', id_a);
+	if (st) {
+		rc_diag("+%llu: %s", id_a, strerror(-st));
+		goto cleanup;
+	}
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].buf);
+
+		st = scope_cmd(cases[i].buf, len);
+		if (st != -cases[i].err) {
+			rc_diag("case %zu (%zu bytes): got %s, expected %s", i,
+				len, st ? strerror(-st) : "success",
+				strerror(cases[i].err));
+			ok = false;
+		}
+		ok &= scope_is(&id_a, 1, "after a refused write");
+	}
+
+	/* overlong: more than a page of digits */
+	big = malloc(8192);
+	if (!big)
+		goto cleanup;
+	big[0] = '+';
+	memset(big + 1, '1', 8191);
+	st = scope_cmd(big, 8192);
+	if (st != -EINVAL) {
+		rc_diag("8 KiB write: got %s, expected EINVAL",
+			st ? strerror(-st) : "success");
+		ok = false;
+	}
+	ok &= scope_is(&id_a, 1, "after an overlong write");
+
+	/* removing an ID that is not listed */
+	id_n = cg_id(n);
+	st = scope_op('-', id_n);
+	if (st != -ENOENT) {
+		rc_diag("-absent: got %s, expected ENOENT",
+			st ? strerror(-st) : "success");
+		ok = false;
+	}
+
+	/* v2: a cgroup whose parent does not delegate memory has no memcg */
+	if (!rc.v1) {
+		nomem = child_create(n, "child");
+		if (!nomem)
+			goto cleanup;
+		st = scope_op('+', cg_id(nomem));
+		if (st != -ENOENT) {
+			rc_diag("+non-memory cgroup: got %s, expected ENOENT",
+				st ? strerror(-st) : "success");
+			ok = false;
+		}
+	}
+	ok &= scope_is(&id_a, 1, "after the ENOENT cases");
+
+	/* adding twice is not an error and lists it once */
+	st = scope_op('+', id_a);
+	if (st) {
+		rc_diag("+listed: %s", strerror(-st));
+		ok = false;
+	}
+	ok &= scope_is(&id_a, 1, "after adding a listed ID again");
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	scope_clear();
+	free(big);
+	rc_cg_destroy(nomem);
+	rc_cg_destroy(a);
+	rc_cg_destroy(n);
+	free(nomem);
+	free(a);
+	free(n);
+	return ret;
+}
+
+static int cmp_ull(const void *x, const void *y)
+{
+	unsigned long long a = *(const unsigned long long *)x;
+	unsigned long long b = *(const unsigned long long *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static int test_limit(void)
+{
+	unsigned long long *ids = NULL, *got = NULL;
+	char *parent = NULL, **kids = NULL;
+	int ret = KSFT_FAIL, st, i, n = 0;
+	bool ok = true;
+
+	st = rc_mod_set(RC_DISABLED);
+	if (st != KSFT_PASS)
+		return st;
+	parent = rc_cg_create("limit");
+	ids = calloc(SCOPE_MAX + 1, sizeof(*ids));
+	got = calloc(SCOPE_MAX + 1, sizeof(*got));
+	kids = calloc(SCOPE_MAX + 1, sizeof(*kids));
+	if (!parent || !ids || !got || !kids || enable_memory_below(parent))
+		goto cleanup;
+	for (n = 0; n < SCOPE_MAX + 1; n++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "c%d", n);
+		kids[n] = child_create(parent, name);
+		if (!kids[n])
+			goto cleanup;
+		ids[n] = cg_id(kids[n]);
+	}
+	for (i = 0; i < SCOPE_MAX; i++) {
+		st = scope_op('+', ids[i]);
+		if (st) {
+			rc_diag("entry %d: %s", i + 1, strerror(-st));
+			goto cleanup;
+		}
+	}
+	st = scope_op('+', ids[SCOPE_MAX]);
+	if (st != -ENOSPC) {
+		rc_diag("entry 1025: got %s, expected ENOSPC",
+			st ? strerror(-st) : "success");
+		ok = false;
+	}
+	st = scope_list(got, SCOPE_MAX + 1);
+	ok &= rc_equal("entries listed", st, SCOPE_MAX);
+	qsort(ids, SCOPE_MAX, sizeof(*ids), cmp_ull);
+	for (i = 0; ok && i < SCOPE_MAX; i++) {
+		if (got[i] != ids[i]) {
+			rc_diag("listed[%d] = %llu, expected %llu", i, got[i],
+				ids[i]);
+			ok = false;
+		}
+	}
+	ok &= rc_equal("clear", scope_clear(), 0);
+	ok &= rc_equal("entries after clear", scope_list(got, 1), 0);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	scope_clear();
+	for (i = 0; kids && i < n; i++) {
+		rmdir(kids[i]);
+		free(kids[i]);
+	}
+	rc_cg_destroy(parent);
+	free(parent);
+	free(kids);
+	free(ids);
+	free(got);
+	return ret;
+}
+
+static int test_stale(void)
+{
+	unsigned long long id;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+	char *cg;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	cg = rc_cg_create("stale");
+	if (!cg)
+		return KSFT_FAIL;
+	id = cg_id(cg);
+	st = scope_op('+', id);
+	if (st) {
+		rc_diag("+%llu: %s", id, strerror(-st));
+		goto cleanup;
+	}
+	if (rc_cg_destroy(cg))
+		goto cleanup;
+	ok &= scope_is(&id, 1, "after rmdir");
+	st = scope_op('+', id);
+	if (st != -ENOENT) {
+		rc_diag("+removed cgroup: got %s, expected ENOENT",
+			st ? strerror(-st) : "success");
+		ok = false;
+	}
+	ok &= rc_equal("-stale ID", scope_op('-', id), 0);
+	ok &= scope_is(NULL, 0, "after removing the stale ID");
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	scope_clear();
+	rc_cg_destroy(cg);
+	free(cg);
+	return ret;
+}
+
+#define UPDATES		2000
+#define READERS		4
+
+static int test_concurrent(void)
+{
+	char *a = NULL, *b = NULL, *file = NULL;
+	unsigned long long id_a, id_b;
+	pid_t readers[READERS] = { 0 };
+	int ret = KSFT_FAIL, st, i, bad = 0;
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.scope.src");
+	a = rc_cg_create("cA");
+	b = rc_cg_create("cB");
+	if (!file || !a || !b || rc_make_file(file, MiB(8)))
+		goto cleanup;
+	id_a = cg_id(a);
+	id_b = cg_id(b);
+	for (i = 0; i < READERS; i++) {
+		readers[i] = fork();
+		if (readers[i] < 0)
+			goto cleanup;
+		if (!readers[i]) {
+			if (rc_cg_join(i % 2 ? b : a))
+				_exit(1);
+			for (;;) {
+				/* evict and read again, so inserts keep coming */
+				int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+				if (fd < 0)
+					_exit(1);
+				posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+				if (rc_read_fd(fd, MiB(8)))
+					_exit(1);
+				close(fd);
+			}
+		}
+	}
+	for (i = 0; i < UPDATES; i++) {
+		unsigned long long id = i % 2 ? id_b : id_a;
+
+		if (scope_op('+', id) || scope_op('-', id))
+			bad++;
+		if (i % 200 == 0 && scope_clear())
+			bad++;
+	}
+	ok &= rc_equal("failed scope updates", bad, 0);
+	for (i = 0; i < READERS; i++) {
+		int status;
+
+		kill(readers[i], SIGKILL);
+		waitpid(readers[i], &status, 0);
+		if (WIFEXITED(status)) {
+			rc_diag("reader %d exited with %d", i,
+				WEXITSTATUS(status));
+			ok = false;
+		}
+		readers[i] = 0;
+	}
+	ok &= scope_is(NULL, 0, "after the updates");
+	ok &= rc_equal("probe misses", rc_mod_stat("probe_misses"), 0);
+	ok &= rc_equal("redirections in flight", rc_mod_stat("in_flight"), 0);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	for (i = 0; i < READERS; i++) {
+		if (readers[i] > 0) {
+			kill(readers[i], SIGKILL);
+			waitpid(readers[i], NULL, 0);
+		}
+	}
+	scope_clear();
+	rc_cg_destroy(a);
+	rc_cg_destroy(b);
+	if (file)
+		unlink(file);
+	free(a);
+	free(b);
+	free(file);
+	return ret;
+}
+
+static const struct rc_test tests[] = {
+	TN("siblings", test_siblings, 0),
+	TN("hostile", test_hostile, 0),
+	TN("limit", test_limit, 300),
+	TN("stale", test_stale, 0),
+	TN("concurrent", test_concurrent, 300),
+};
+
+int main(int argc, char **argv)
+{
+	return rc_main(argc, argv, tests, ARRAY_SIZE(tests));
+}
