@@ -2,10 +2,11 @@
 /*
  * /sys/kernel/rootcache/scope: redirection limited to chosen cgroup subtrees.
  *
- * siblings:   scope = {A}; the cache of a job in A goes to root (< 1 MiB
+ * siblings:   scope = {A, C}; the cache of a job in A goes to root (< 1 MiB
  *             charged), B's stays with B (32 MiB +-10%), a grandchild of A
  *             is in scope, and removing A from the scope restores normal
- *             charging under A. (On v2 jobs run in leaves below A: a cgroup
+ *             charging under A. (C keeps the scope non-empty: an empty
+ *             scope is the global mode.) (On v2 jobs run in leaves below A: a cgroup
  *             that delegates memory to children cannot hold tasks.)
  * hostile:    malformed commands fail with EINVAL, well-formed ones naming
  *             an absent or non-memory cgroup with ENOENT; none changes the
@@ -165,8 +166,8 @@ static int test_siblings(void)
 {
 	char *a = NULL, *b = NULL, *a_job = NULL, *sub = NULL, *leaf = NULL;
 	long long charge, skipped0, skipped1;
-	char *file = NULL;
-	unsigned long long id_a;
+	char *c = NULL, *file = NULL;
+	unsigned long long id_a, id_c;
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
 
@@ -176,7 +177,8 @@ static int test_siblings(void)
 	file = rc_path(rc.scratch, "rctest.scope.src");
 	a = rc_cg_create("A");
 	b = rc_cg_create("B");
-	if (!file || !a || !b || rc_make_file(file, SIZE) ||
+	c = rc_cg_create("C");
+	if (!file || !a || !b || !c || rc_make_file(file, SIZE) ||
 	    enable_memory_below(a))
 		goto cleanup;
 	a_job = child_create(a, "job");
@@ -185,11 +187,14 @@ static int test_siblings(void)
 		goto cleanup;
 	leaf = child_create(sub, "leaf");
 	id_a = cg_id(a);
-	if (!leaf || !id_a)
+	id_c = cg_id(c);
+	if (!leaf || !id_a || !id_c)
 		goto cleanup;
 	st = scope_op('+', id_a);
+	if (!st)
+		st = scope_op('+', id_c);
 	if (st) {
-		rc_diag("+%llu: %s", id_a, strerror(-st));
+		rc_diag("+A, +C: %s", strerror(-st));
 		goto cleanup;
 	}
 
@@ -217,7 +222,7 @@ static int test_siblings(void)
 		rc_diag("-%llu: %s", id_a, strerror(-st));
 		goto cleanup;
 	}
-	ok &= scope_is(NULL, 0, "after removing A");
+	ok &= scope_is(&id_c, 1, "after removing A");
 	charge = charge_of_read(a_job, file);
 	rc_diag("A removed from scope: A/job charged %s", rc_size(charge));
 	ok &= rc_close("A/job (A removed from scope) file charge", charge,
@@ -231,8 +236,10 @@ cleanup:
 	rc_cg_destroy(a_job);
 	rc_cg_destroy(a);
 	rc_cg_destroy(b);
+	rc_cg_destroy(c);
 	if (file)
 		unlink(file);
+	free(c);
 	free(leaf);
 	free(sub);
 	free(a_job);
