@@ -62,7 +62,11 @@ bool rootcache_scope_admits(struct cgroup_subsys_state *css)
 	return false;
 }
 
-/* A live memory cgroup with this ID exists in the memory hierarchy. */
+/*
+ * A live memory cgroup with this ID exists in the memory hierarchy. rmdir
+ * kills the css at once but clears CSS_ONLINE only after a grace period:
+ * check both.
+ */
 static bool memcg_id_is_live(u64 id)
 {
 	struct cgroup_subsys_state *pos;
@@ -71,7 +75,7 @@ static bool memcg_id_is_live(u64 id)
 	rcu_read_lock();
 	css_for_each_descendant_pre(pos, &rootcache_root_memcg->css) {
 		if (cgroup_id(pos->cgroup) == id) {
-			live = pos->flags & CSS_ONLINE;
+			live = (pos->flags & CSS_ONLINE) && !css_is_dying(pos);
 			break;
 		}
 	}
@@ -108,12 +112,13 @@ static int scope_add(u64 id)
 	cur = rcu_dereference_protected(scope_set,
 					lockdep_is_held(&scope_mutex));
 	nr = cur ? cur->nr : 0;
+	/* Before the duplicate check: re-adding a stale ID must say so. */
+	if (!memcg_id_is_live(id))
+		return -ENOENT;
 	if (cur && scope_contains(cur, id))
 		return 0;
 	if (nr >= ROOTCACHE_SCOPE_MAX)
 		return -ENOSPC;
-	if (!memcg_id_is_live(id))
-		return -ENOENT;
 
 	next = scope_alloc(nr + 1);
 	if (!next)
