@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,6 +71,7 @@ static int fill_map(char *p, long long size)
 
 static int job_fill(void *arg)
 {
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	struct job *j = arg;
 	int fd, ret;
 	char *p;
@@ -89,6 +91,9 @@ static int job_fill(void *arg)
 			return errno == ENOSYS ? ST_NOSYS : KSFT_FAIL;
 		return fill_fd(fd, j->size);
 	case SECRETMEM:
+		/* secretmem counts as locked memory: lift RLIMIT_MEMLOCK */
+		if (setrlimit(RLIMIT_MEMLOCK, &unlimited))
+			perror("setrlimit RLIMIT_MEMLOCK");
 		fd = syscall(__NR_memfd_secret, 0);
 		if (fd < 0) {
 			printf("# job: memfd_secret: %s\n", strerror(errno));
@@ -252,6 +257,7 @@ static int limit_test(enum kind kind)
 	rc_diag("%s limit: job status %d (%s), usage after %s, %s %lld",
 		kind_name[kind], st,
 		st == 128 + 9 ? "killed" : st == ST_WFAIL ? "write failed" :
+		st == 128 + 7 ? "SIGBUS" :
 		st == 0 ? "held it all" : "other",
 		rc_size(usage), rc.v1 ? "failcnt" : "oom_kill", ev);
 	if (st == 0) {
