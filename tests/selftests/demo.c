@@ -62,15 +62,11 @@ int main(int argc, char **argv)
 	printf("%-44s %14s %14s\n", "", "not loaded", "enabled");
 	printf("%-44s %14s %14s\n", "charge left in the empty job cgroup",
 	       charge_off, charge_on);
-	printf("%-44s %14s %14s\n",
-	       rc.v1 ? "  (memory.usage_in_bytes)" : "  (memory.current)",
-	       "", "");
+	printf("%s\n", rc.v1 ? "  (memory.usage_in_bytes)" : "  (memory.current)");
 	printf("%-44s %14s %14s\n", "dying memcgs added by rmdir + sync",
 	       dying(&off, b1, sizeof(b1)), dying(&on, b2, sizeof(b2)));
-	printf("%-44s %14s %14s\n",
-	       rc.v1 ? "  (/proc/cgroups memory - directories)" :
-		       "  (cgroup.stat nr_dying_descendants)",
-	       "", "");
+	printf("%s\n", rc.v1 ? "  (/proc/cgroups memory - directories)" :
+			      "  (cgroup.stat nr_dying_descendants)");
 	printf("\n");
 	if (!rc_kernel_before(7, 1))
 		printf("note: %s reparents page cache of removed groups (7.1+), so the dying count goes back without rootcache too; the charge does not.\n",
