@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,16 +195,21 @@ static const char *rc_env_check(void)
 	return NULL;
 }
 
+/* No arguments: all. Else a test runs if an argument is its name, a glob
+ * matching it, or a prefix of it ending at a '.' ("read" runs read.*). */
 static bool selected(int argc, char **argv, const char *name)
 {
+	size_t len;
 	int i;
 
 	if (argc < 2)
 		return true;
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], name) ||
-		    !strncmp(argv[i], name, strlen(argv[i])))
+	for (i = 1; i < argc; i++) {
+		len = strlen(argv[i]);
+		if (!fnmatch(argv[i], name, 0) ||
+		    (!strncmp(argv[i], name, len) && name[len] == '.'))
 			return true;
+	}
 	return false;
 }
 
