@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "rootcache/Cgroup.h"
+
+#include <gtest/gtest.h>
+
+#include "Fixture.h"
+
+namespace rootcache {
+namespace {
+
+TEST(Mode, Detection) {
+  {
+    test::FixtureTree t;
+    EXPECT_EQ(detectMode(t.roots()), CgroupMode::kNone);
+    auto h = findMemoryHierarchy(t.roots());
+    ASSERT_FALSE(h.ok());
+    EXPECT_EQ(h.error().exit, Exit::kEnvironment);
+  }
+  {
+    test::FixtureTree t;
+    t.cgroupV2();
+    EXPECT_EQ(detectMode(t.roots()), CgroupMode::kV2);
+    auto h = findMemoryHierarchy(t.roots());
+    ASSERT_TRUE(h.ok());
+    EXPECT_TRUE(h->v2);
+    EXPECT_EQ(h->root, t.roots().cgroup);
+  }
+  {
+    test::FixtureTree t;
+    t.cgroupV1();
+    EXPECT_EQ(detectMode(t.roots()), CgroupMode::kV1);
+    auto h = findMemoryHierarchy(t.roots());
+    ASSERT_TRUE(h.ok());
+    EXPECT_FALSE(h->v2);
+    EXPECT_EQ(h->root, t.roots().cgroup + "/memory");
+  }
+  {
+    test::FixtureTree t;
+    t.cgroupV1(1, true);
+    EXPECT_EQ(detectMode(t.roots()), CgroupMode::kHybrid);
+    EXPECT_EQ(findMemoryHierarchy(t.roots())->root, t.roots().cgroup + "/memory");
+  }
+}
+
+TEST(Mode, V2WithoutMemoryController) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  test::FixtureTree::put(t.roots().cgroup + "/cgroup.controllers", "cpu io pids\n");
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error().exit, Exit::kEnvironment);
+}
+
+TEST(CgroupPath, Resolve) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.cgV2("yarn/c1");
+  auto h = *findMemoryHierarchy(t.roots());
+  for (const std::string& arg : std::vector<std::string>{"yarn/c1", "/yarn/c1", "/yarn/c1/", t.roots().cgroup + "/yarn/c1"}) {
+    auto cg = CgroupPath::resolve(h, arg);
+    ASSERT_TRUE(cg.ok()) << arg;
+    EXPECT_EQ(cg->display(), "/yarn/c1");
+    EXPECT_EQ(cg->absolute(), t.roots().cgroup + "/yarn/c1");
+  }
+  EXPECT_TRUE(CgroupPath::resolve(h, "/")->isRoot());
+  EXPECT_TRUE(CgroupPath::resolve(h, t.roots().cgroup)->isRoot());
+  EXPECT_EQ(CgroupPath::resolve(h, "nope").error().errnum, ENOENT);
+  EXPECT_EQ(CgroupPath::resolve(h, "yarn/../yarn").error().exit, Exit::kUsage);
+  EXPECT_EQ(CgroupPath::resolve(h, "").error().exit, Exit::kUsage);
+}
+
+TEST(Cgroup, FileBytesV1AndV2) {
+  {
+    test::FixtureTree t;
+    t.cgroupV2();
+    t.cgV2("a", 12345);
+    auto h = *findMemoryHierarchy(t.roots());
+    EXPECT_EQ(*fileBytes(CgroupPath(h, "a")), 12345U);
+    EXPECT_EQ(*fileBytes(CgroupPath(h, "")), 50000000U);
+    test::FixtureTree::put(t.roots().cgroup + "/a/memory.stat", "anon 3\n");
+    EXPECT_FALSE(fileBytes(CgroupPath(h, "a")).ok());
+    EXPECT_FALSE(fileBytes(CgroupPath(h, "missing")).ok());
+  }
+  {
+    test::FixtureTree t;
+    t.cgroupV1();
+    t.cgV1("a", 777);
+    auto h = *findMemoryHierarchy(t.roots());
+    EXPECT_EQ(*fileBytes(CgroupPath(h, "a")), 777U);
+    EXPECT_EQ(*fileBytes(CgroupPath(h, "")), 40000000U);  // root's own cache, not total_cache
+  }
+}
+
+TEST(Cgroup, IdsAreInodes) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.cgV2("a/b");
+  auto h = *findMemoryHierarchy(t.roots());
+  auto ids = cgroupsById(h);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->size(), 3U);  // root, a, a/b
+  auto id = cgroupId(CgroupPath(h, "a/b"));
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, *inodeOf(t.roots().cgroup + "/a/b"));
+  EXPECT_EQ(ids->at(*id).display(), "/a/b");
+}
+
+TEST(Dying, V2FromCgroupStat) {
+  test::FixtureTree t;
+  t.cgroupV2(7);
+  auto h = *findMemoryHierarchy(t.roots());
+  EXPECT_EQ(*dyingMemcgs(t.roots(), h), 7U);
+  test::FixtureTree::put(t.roots().cgroup + "/cgroup.stat", "nr_descendants 1\n");
+  EXPECT_FALSE(dyingMemcgs(t.roots(), h).ok());
+}
+
+TEST(Dying, V1FromProcCgroupsMinusDirectories) {
+  test::FixtureTree t;
+  t.cgroupV1(10);
+  t.cgV1("a");
+  t.cgV1("a/b");
+  auto h = *findMemoryHierarchy(t.roots());
+  // 10 cgroups known to the kernel, 3 visible (root, a, a/b).
+  EXPECT_EQ(*dyingMemcgs(t.roots(), h), 7U);
+  t.setProcCgroups(2);  // racing creation: clamp at 0
+  EXPECT_EQ(*dyingMemcgs(t.roots(), h), 0U);
+  std::filesystem::remove(t.roots().proc + "/cgroups");
+  EXPECT_FALSE(dyingMemcgs(t.roots(), h).ok());
+}
+
+TEST(Dying, ProcCgroupsWithoutV1Memory) {
+  EXPECT_FALSE(dyingFromProcCgroups("memory 0 1 1\n", 1).ok());
+  EXPECT_FALSE(dyingFromProcCgroups("cpu 1 1 1\n", 1).ok());
+  EXPECT_EQ(*dyingFromProcCgroups("memory 3 9 1\n", 4), 5U);
+}
+
+TEST(Ops, FsCreateAttachRemove) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  auto h = *findMemoryHierarchy(t.roots());
+  auto ops = makeCgroupOps(h);  // fixture: not where libcgroup looks
+  EXPECT_EQ(ops->name(), "cgroupfs");
+  CgroupPath cg(h, "scratch");
+  ASSERT_TRUE(ops->create(cg).ok());
+  EXPECT_TRUE(isDirectory(cg.absolute()));
+  EXPECT_FALSE(ops->create(cg).ok());
+  test::FixtureTree::put(cg.file("cgroup.procs"), "");
+  ASSERT_TRUE(ops->attach(cg, 1234).ok());
+  EXPECT_EQ(test::FixtureTree::get(cg.file("cgroup.procs")), "1234");
+  std::filesystem::remove(cg.file("cgroup.procs"));
+  ASSERT_TRUE(ops->remove(cg).ok());
+  EXPECT_FALSE(exists(cg.absolute()));
+}
+
+TEST(Ops, EnableMemoryForChildren) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  auto h = *findMemoryHierarchy(t.roots());
+  test::FixtureTree::put(t.roots().cgroup + "/cgroup.subtree_control", "cpu\n");
+  ASSERT_TRUE(enableMemoryForChildren(CgroupPath(h, "")).ok());
+  EXPECT_EQ(test::FixtureTree::get(t.roots().cgroup + "/cgroup.subtree_control"), "+memory");
+}
+
+}  // namespace
+}  // namespace rootcache

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <gtest/gtest.h>
+
+#include "Fixture.h"
+#include "rootcache/Commands.h"
+
+namespace rootcache {
+namespace {
+
+TEST(Enable, Toggles) {
+  test::FixtureTree t;
+  t.module(false);
+  Output o = runEnable(t.roots(), {true, false});
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "1\n");
+  EXPECT_EQ(o.json["enabled"], true);
+  o = runEnable(t.roots(), {false, false});
+  EXPECT_EQ(o.exit, Exit::kOk);
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
+}
+
+TEST(Enable, PersistWritesAndRemoves) {
+  test::FixtureTree t;
+  t.module(false);
+  Output o = runEnable(t.roots(), {true, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  std::string conf = test::FixtureTree::get(t.roots().etc + "/modprobe.d/rootcache.conf");
+  EXPECT_NE(conf.find("options rootcache enabled=1"), std::string::npos);
+  std::string load = test::FixtureTree::get(t.roots().etc + "/modules-load.d/rootcache.conf");
+  EXPECT_NE(load.find("\nrootcache\n"), std::string::npos);
+  EXPECT_EQ(o.json["persist"]["files"].size(), 2U);
+
+  o = runEnable(t.roots(), {false, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_FALSE(exists(t.roots().etc + "/modprobe.d/rootcache.conf"));
+  EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcache.conf"));
+  // Idempotent.
+  o = runEnable(t.roots(), {false, true});
+  EXPECT_EQ(o.exit, Exit::kOk);
+}
+
+TEST(Enable, ModuleNotLoaded) {
+  test::FixtureTree t;
+  Output o = runEnable(t.roots(), {true, false});
+  EXPECT_EQ(o.exit, Exit::kEnvironment);
+  EXPECT_NE(o.text.find("modprobe"), std::string::npos);
+  // --persist still records the wish for the next boot.
+  o = runEnable(t.roots(), {true, true});
+  EXPECT_EQ(o.exit, Exit::kEnvironment);
+  EXPECT_TRUE(exists(t.roots().etc + "/modprobe.d/rootcache.conf"));
+  // Disabling an absent module is already done.
+  o = runEnable(t.roots(), {false, false});
+  EXPECT_EQ(o.exit, Exit::kOk);
+}
+
+TEST(Enable, WriteFailure) {
+  test::FixtureTree t;
+  t.module(false);
+  std::filesystem::remove(t.moduleDir() + "/enabled");
+  std::filesystem::create_directory(t.moduleDir() + "/enabled");  // EISDIR on write
+  Output o = runEnable(t.roots(), {true, false});
+  EXPECT_NE(o.exit, Exit::kOk);
+  EXPECT_TRUE(o.json.contains("error"));
+}
+
+TEST(Enable, PersistTextFormats) {
+  EXPECT_EQ(modprobeConfText(true).find("options rootcache enabled=1\n") != std::string::npos, true);
+  EXPECT_NE(modulesLoadConfText().find("rootcache\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rootcache

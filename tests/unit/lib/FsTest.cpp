@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "rootcache/Fs.h"
+
+#include <gtest/gtest.h>
+
+#include "Fixture.h"
+
+namespace rootcache {
+namespace {
+
+TEST(JoinPath, OneSlash) {
+  EXPECT_EQ(joinPath("/sys/", "/kernel/rootcache"), "/sys/kernel/rootcache");
+  EXPECT_EQ(joinPath("/sys", "kernel"), "/sys/kernel");
+  EXPECT_EQ(joinPath("/", "proc"), "/proc");
+  EXPECT_EQ(joinPath("/a", ""), "/a");
+}
+
+TEST(ParseU64, AcceptsKernelDecimals) {
+  EXPECT_EQ(parseU64("0\n"), 0U);
+  EXPECT_EQ(parseU64("18446744073709551615\n"), UINT64_MAX);
+  EXPECT_EQ(parseU64("  42 "), 42U);
+}
+
+TEST(ParseU64, RejectsGarbage) {
+  for (const char* bad : {"", "\n", "-1", "+1", "1x", "x1", "18446744073709551616", "1 2", "0x10", "max"}) {
+    EXPECT_FALSE(parseU64(bad).has_value()) << bad;
+  }
+}
+
+TEST(ParseI64, Signed) {
+  EXPECT_EQ(parseI64("-5\n"), -5);
+  EXPECT_FALSE(parseI64("--5").has_value());
+}
+
+TEST(ParseBool01, OnlyZeroAndOne) {
+  EXPECT_EQ(parseBool01("1\n"), true);
+  EXPECT_EQ(parseBool01("0"), false);
+  EXPECT_FALSE(parseBool01("Y").has_value());
+  EXPECT_FALSE(parseBool01("2").has_value());
+  EXPECT_FALSE(parseBool01("").has_value());
+}
+
+TEST(ParseKeyValues, MemoryStat) {
+  auto kv = parseKeyValues("anon 10\nfile 20\nbogus\nbad x\nfile 30\n\ntrailing 5");
+  EXPECT_EQ(kv.size(), 3U);
+  EXPECT_EQ(kv["anon"], 10U);
+  EXPECT_EQ(kv["file"], 30U);
+  EXPECT_EQ(kv["trailing"], 5U);
+  EXPECT_EQ(kv.count("bad"), 0U);
+}
+
+TEST(ParseIdList, Lines) {
+  auto ids = parseIdList("12\n345\n");
+  ASSERT_TRUE(ids.has_value());
+  EXPECT_EQ(*ids, (std::vector<std::uint64_t>{12, 345}));
+  EXPECT_TRUE(parseIdList("")->empty());
+  EXPECT_FALSE(parseIdList("12\nabc\n").has_value());
+  EXPECT_FALSE(parseIdList("0\n").has_value());
+}
+
+TEST(ParseProcCgroups, Memory) {
+  auto e = parseProcCgroups("#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t5\t42\t1\ncpu 0 1\n");
+  ASSERT_EQ(e.size(), 1U);
+  EXPECT_EQ(e[0].subsys, "memory");
+  EXPECT_EQ(e[0].hierarchy, 5U);
+  EXPECT_EQ(e[0].numCgroups, 42U);
+  EXPECT_TRUE(e[0].enabled);
+}
+
+TEST(SplitWords, Whitespace) {
+  EXPECT_EQ(splitWords("  a b\tc\n"), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(splitWords("\n").empty());
+}
+
+TEST(Files, ReadWriteAtomic) {
+  test::FixtureTree t;
+  std::string p = t.base() + "/x";
+  EXPECT_FALSE(readFile(p).ok());
+  EXPECT_EQ(readFile(p).error().errnum, ENOENT);
+  ASSERT_TRUE(writeFileAtomic(p, "hello\n").ok());
+  EXPECT_EQ(*readFile(p), "hello\n");
+  ASSERT_TRUE(writeFile(p, "bye").ok());
+  EXPECT_EQ(test::FixtureTree::get(p), "bye");
+  EXPECT_FALSE(writeFile(t.base() + "/missing/x", "1").ok());
+  EXPECT_FALSE(writeFileAtomic(t.base() + "/missing/x", "1").ok());
+}
+
+TEST(Files, ListDirsRecursive) {
+  test::FixtureTree t;
+  std::filesystem::create_directories(t.base() + "/w/a/b");
+  std::filesystem::create_directories(t.base() + "/w/c");
+  test::FixtureTree::put(t.base() + "/w/file", "x");
+  auto dirs = listDirsRecursive(t.base() + "/w");
+  ASSERT_TRUE(dirs.ok());
+  EXPECT_EQ(*dirs, (std::vector<std::string>{"a", "a/b", "c"}));
+  EXPECT_FALSE(listDirsRecursive(t.base() + "/nope").ok());
+}
+
+TEST(Errors, PermissionIsEnvironment) {
+  EXPECT_EQ(systemError(EACCES, "x").exit, Exit::kEnvironment);
+  EXPECT_EQ(systemError(EPERM, "x").exit, Exit::kEnvironment);
+  EXPECT_EQ(systemError(EIO, "x").exit, Exit::kCheckFailed);
+  EXPECT_NE(systemError(EACCES, "open /x").describe().find("Permission denied"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rootcache

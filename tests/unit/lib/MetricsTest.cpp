@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "Fixture.h"
+#include "rootcache/Commands.h"
+
+namespace rootcache {
+namespace {
+
+TEST(Metrics, LoadedV2) {
+  test::FixtureTree t;
+  t.cgroupV2(4);
+  t.module(true, "11\n12\n");
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty());
+  EXPECT_NE(o.text.find("rootcache_enabled 1\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_redirected_bytes_total 33554432\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_skipped_folios_total{reason=\"not_regular\"} 17\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_scope_entries 2\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_dying_memcgs 4\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_info{version=\"0.1.0\",hook=\"filemap_add_folio\"} 1\n"), std::string::npos);
+  EXPECT_EQ(o.json["scope_entries"], 2);
+}
+
+TEST(Metrics, NotLoadedStillExports) {
+  test::FixtureTree t;
+  t.cgroupV1(5);
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk);
+  EXPECT_TRUE(checkPrometheusText(o.text).empty());
+  EXPECT_NE(o.text.find("rootcache_module_loaded 0\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_dying_memcgs 4\n"), std::string::npos);
+  EXPECT_EQ(o.text.find("rootcache_enabled"), std::string::npos);
+}
+
+TEST(Metrics, Textfile) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(false);
+  std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directory(dir);
+  Output o = runMetrics(t.roots(), dir);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
+  EXPECT_TRUE(checkPrometheusText(text).empty());
+  EXPECT_NE(text.find("rootcache_enabled 0\n"), std::string::npos);
+  // Nothing but the final file is left behind.
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
+  EXPECT_NE(runMetrics(t.roots(), t.base() + "/nodir").exit, Exit::kOk);
+}
+
+TEST(Metrics, GarbageCounterFails) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"in_flight", "x\n"}});
+  EXPECT_NE(runMetrics(t.roots(), std::nullopt).exit, Exit::kOk);
+}
+
+TEST(PrometheusCheck, FindsProblems) {
+  EXPECT_TRUE(checkPrometheusText("# HELP a x\n# TYPE a gauge\na 1\n").empty());
+  EXPECT_TRUE(checkPrometheusText("# TYPE a counter\na{b=\"c\\\"d\",e=\"f\"} 1.5e3\n").empty());
+  EXPECT_FALSE(checkPrometheusText("a 1\n").empty());                            // no TYPE
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na one\n").empty());          // value
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=c} 1\n").empty());       // unquoted
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=\"c\" 1\n").empty());    // unterminated
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1\na 2\n").empty());       // duplicate
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\n# TYPE a gauge\na 1\n").empty());
+  EXPECT_FALSE(checkPrometheusText("# TYPE 1a gauge\n").empty());
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1").empty());              // no final newline
+  EXPECT_FALSE(checkPrometheusText("# TYPE a bogus\na 1\n").empty());
+}
+
+// The real checker, when Debian's prometheus package provides it.
+TEST(PrometheusCheck, Promtool) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) {  // NOLINT(concurrency-mt-unsafe)
+    GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
+  }
+  test::FixtureTree t;
+  t.cgroupV2(1);
+  t.module(true, "3\n");
+  Output o = runMetrics(t.roots(), std::nullopt);
+  std::string file = t.base() + "/m.prom";
+  test::FixtureTree::put(file, o.text);
+  std::string cmd = "promtool check metrics < " + file;
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << o.text;  // NOLINT(concurrency-mt-unsafe)
+}
+
+}  // namespace
+}  // namespace rootcache

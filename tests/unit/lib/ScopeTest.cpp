@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <gtest/gtest.h>
+
+#include "Fixture.h"
+#include "rootcache/Commands.h"
+
+namespace rootcache {
+namespace {
+
+class ScopeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    t.cgroupV2();
+    t.cgV2("yarn");
+    t.cgV2("yarn/c1");
+    t.cgV2("system");
+    yarn = *inodeOf(t.roots().cgroup + "/yarn");
+    system = *inodeOf(t.roots().cgroup + "/system");
+  }
+  test::FixtureTree t;
+  std::uint64_t yarn = 0;
+  std::uint64_t system = 0;
+};
+
+TEST_F(ScopeTest, ListMarksStale) {
+  t.module(true, std::to_string(yarn) + "\n999999999\n");
+  Output o = runScope(t.roots(), ScopeAction::kList, {});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  ASSERT_EQ(o.json["scope"].size(), 2U);
+  EXPECT_EQ(o.json["scope"][0]["path"], "/yarn");
+  EXPECT_EQ(o.json["scope"][0]["exists"], true);
+  EXPECT_EQ(o.json["scope"][1]["exists"], false);
+  EXPECT_EQ(o.json["stale"], 1);
+  EXPECT_NE(o.text.find("gone"), std::string::npos);
+}
+
+TEST_F(ScopeTest, ListEmpty) {
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kList, {});
+  EXPECT_EQ(o.exit, Exit::kOk);
+  EXPECT_NE(o.text.find("every cgroup"), std::string::npos);
+}
+
+TEST_F(ScopeTest, AddWritesId) {
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {"/yarn"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "+" + std::to_string(yarn) + "\n");
+  EXPECT_EQ(o.json["results"][0]["id"], yarn);
+}
+
+TEST_F(ScopeTest, AddAbsolutePath) {
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {t.roots().cgroup + "/system"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "+" + std::to_string(system) + "\n");
+}
+
+TEST_F(ScopeTest, AddMissingPathFails) {
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {"/nope"});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_EQ(o.json["results"][0]["ok"], false);
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "");
+}
+
+TEST_F(ScopeTest, DelByPathOrId) {
+  t.module(true, std::to_string(yarn) + "\n");
+  Output o = runScope(t.roots(), ScopeAction::kDel, {"yarn"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "-" + std::to_string(yarn) + "\n");
+  test::FixtureTree::put(t.moduleDir() + "/scope", "424242\n");
+  o = runScope(t.roots(), ScopeAction::kDel, {"424242"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "-424242\n");
+}
+
+TEST_F(ScopeTest, Clear) {
+  t.module(true, "5\n");
+  Output o = runScope(t.roots(), ScopeAction::kClear, {});
+  ASSERT_EQ(o.exit, Exit::kOk);
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "clear\n");
+}
+
+TEST_F(ScopeTest, PruneDropsOnlyStale) {
+  t.module(true, std::to_string(yarn) + "\n424242\n");
+  Output o = runScope(t.roots(), ScopeAction::kPrune, {});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["pruned"], nlohmann::json::array({424242}));
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "-424242\n");
+}
+
+TEST_F(ScopeTest, ModuleWithoutScope) {
+  t.module(true, "");
+  std::filesystem::remove(t.moduleDir() + "/scope");
+  EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kEnvironment);
+}
+
+TEST_F(ScopeTest, ModuleAbsent) { EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kEnvironment); }
+
+TEST_F(ScopeTest, GarbageScopeFile) {
+  t.module(true, "12\nfoo\n");
+  EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kCheckFailed);
+}
+
+TEST(ScopeV1, UsesMemoryHierarchy) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  t.cgV1("hadoop-yarn");
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {"/hadoop-yarn"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  auto id = *inodeOf(t.roots().cgroup + "/memory/hadoop-yarn");
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "+" + std::to_string(id) + "\n");
+}
+
+}  // namespace
+}  // namespace rootcache

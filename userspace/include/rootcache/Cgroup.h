@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+// The cgroupfs model: which mode the node runs, where the memory controller
+// lives, per-cgroup file charge, dying memcgs, and cgroup IDs.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rootcache/Expected.h"
+#include "rootcache/Fs.h"
+
+namespace rootcache {
+
+enum class CgroupMode { kV1, kV2, kHybrid, kNone };
+[[nodiscard]] std::string_view toString(CgroupMode m);
+
+// The hierarchy the memory controller is on.
+struct MemoryHierarchy {
+  CgroupMode mode = CgroupMode::kNone;
+  bool v2 = false;   // memory controller on the unified hierarchy
+  std::string root;  // its mount point, e.g. /sys/fs/cgroup or /sys/fs/cgroup/memory
+};
+
+// v2: <root>/cgroup.controllers exists (cgroup2 mounted at the root).
+// v1: <root>/memory is a memory hierarchy. hybrid: v1 memory plus
+// cgroup2 at <root>/unified. Memory on v2 needs "memory" in the root's
+// cgroup.controllers; otherwise v1's memory directory is used.
+[[nodiscard]] CgroupMode detectMode(const Roots& roots);
+// Fails with an environment error when there is no memory controller.
+[[nodiscard]] Result<MemoryHierarchy> findMemoryHierarchy(const Roots& roots);
+
+// A cgroup inside the memory hierarchy, named by its path relative to the
+// hierarchy root ("" is the root cgroup).
+class CgroupPath {
+ public:
+  CgroupPath(MemoryHierarchy h, std::string rel);
+  // Accepts an absolute path under the hierarchy root, or a path relative
+  // to it (with or without a leading '/').
+  static Result<CgroupPath> resolve(const MemoryHierarchy& h, std::string_view arg);
+
+  [[nodiscard]] std::string absolute() const;
+  [[nodiscard]] std::string file(std::string_view name) const;
+  [[nodiscard]] const std::string& relative() const { return rel_; }
+  // "/" for the root, "/a/b" otherwise: how people write cgroup paths.
+  [[nodiscard]] std::string display() const { return "/" + rel_; }
+  [[nodiscard]] bool isRoot() const { return rel_.empty(); }
+  [[nodiscard]] const MemoryHierarchy& hierarchy() const { return h_; }
+  [[nodiscard]] CgroupPath child(std::string_view name) const;
+
+ private:
+  MemoryHierarchy h_;
+  std::string rel_;
+};
+
+// File cache charged to a cgroup, in bytes: v2 memory.stat "file", v1
+// memory.stat "cache" (this cgroup only, without descendants on v1).
+[[nodiscard]] Result<std::uint64_t> fileBytes(const CgroupPath& cg);
+// Cgroup ID (inode of the directory).
+[[nodiscard]] Result<std::uint64_t> cgroupId(const CgroupPath& cg);
+// ID -> path map of every live cgroup in the hierarchy, root included.
+[[nodiscard]] Result<std::map<std::uint64_t, CgroupPath>> cgroupsById(const MemoryHierarchy& h);
+
+// Dying memory cgroups: v2 root cgroup.stat nr_dying_descendants; v1
+// /proc/cgroups memory num_cgroups minus the directories of the memory
+// hierarchy (root included).
+[[nodiscard]] Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h);
+// Pure part of the v1 count, for tests: num_cgroups minus visible.
+[[nodiscard]] Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups,
+                                                         std::uint64_t visibleDirs);
+
+// Creating, joining and removing cgroups. Two implementations: libcgroup on
+// a live system, cgroupfs directly elsewhere (fixture trees, or when
+// libcgroup cannot find the hierarchy we were pointed at).
+class CgroupOps {
+ public:
+  CgroupOps() = default;
+  CgroupOps(const CgroupOps&) = delete;
+  CgroupOps& operator=(const CgroupOps&) = delete;
+  CgroupOps(CgroupOps&&) = delete;
+  CgroupOps& operator=(CgroupOps&&) = delete;
+  virtual ~CgroupOps() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;
+  [[nodiscard]] virtual Status create(const CgroupPath& cg) = 0;
+  [[nodiscard]] virtual Status attach(const CgroupPath& cg, int pid) = 0;
+  [[nodiscard]] virtual Status remove(const CgroupPath& cg) = 0;
+};
+
+// Direct cgroupfs: mkdir, write to cgroup.procs, rmdir.
+[[nodiscard]] std::unique_ptr<CgroupOps> makeFsOps();
+// libcgroup when it manages the same hierarchy, else direct cgroupfs.
+[[nodiscard]] std::unique_ptr<CgroupOps> makeCgroupOps(const MemoryHierarchy& h);
+
+// On v2, make sure the memory controller is enabled for the children of
+// `parent` (writes "+memory" to its cgroup.subtree_control if needed).
+[[nodiscard]] Status enableMemoryForChildren(const CgroupPath& parent);
+
+}  // namespace rootcache

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0
+// The commands of rootcachectl as library calls. Each returns an Output: the
+// same facts as JSON for machines and as text for people, plus the exit code.
+// The front end (main/) only parses arguments and prints.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rootcache/Cgroup.h"
+#include "rootcache/Expected.h"
+#include "rootcache/Fs.h"
+#include "rootcache/Module.h"
+
+namespace rootcache {
+
+struct Output {
+  nlohmann::json json = nlohmann::json::object();
+  std::string text;
+  Exit exit = Exit::kOk;
+};
+
+// An Error as an Output: {"error": ..., "errno": ...} and one line of text.
+[[nodiscard]] Output errorOutput(const Error& e);
+// "32.0 MiB" style.
+[[nodiscard]] std::string humanBytes(std::uint64_t bytes);
+
+// ---- status
+[[nodiscard]] Output runStatus(const Roots& roots);
+
+// ---- enable / disable
+struct EnableOptions {
+  bool enable = true;
+  bool persist = false;
+};
+[[nodiscard]] Output runEnable(const Roots& roots, const EnableOptions& opts);
+// The files --persist writes, as text; exposed for tests.
+[[nodiscard]] std::string modprobeConfText(bool enabled);
+[[nodiscard]] std::string modulesLoadConfText();
+
+// ---- metrics
+// Prometheus text exposition of the node's rootcache state.
+[[nodiscard]] Output runMetrics(const Roots& roots, const std::optional<std::string>& textfileDir);
+// The exposition text alone (used by runMetrics and tests).
+[[nodiscard]] std::string renderPrometheus(const nlohmann::json& metrics);
+// Internal checker of the exposition format; returns the problems found.
+[[nodiscard]] std::vector<std::string> checkPrometheusText(std::string_view text);
+
+// ---- scope
+enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
+[[nodiscard]] Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::string>& paths);
+
+// ---- drain
+[[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups);
+
+// ---- release-agent (v1 release_agent entry point)
+[[nodiscard]] Output runReleaseAgent(const Roots& roots, const std::string& cgroup);
+
+// ---- verify
+struct VerifyOptions {
+  std::uint64_t sizeMiB = 64;
+  std::string dir = "/var/tmp";
+  bool keep = false;
+  double settleSeconds = 5.0;  // how long to wait for the removed cgroup to go
+};
+
+// What verify measured; the decision is a pure function of it.
+struct VerifyMeasurement {
+  bool enabled = false;
+  bool inScope = true;  // the scratch cgroup is redirected by the scope
+  bool v2 = false;
+  std::uint64_t sizeBytes = 0;
+  std::uint64_t childFileBytes = 0;   // scratch cgroup's file charge after the I/O
+  std::uint64_t rootFileBefore = 0;   // root's file charge
+  std::uint64_t rootFileAfter = 0;
+  std::uint64_t redirectedBefore = 0; // module's redirected_bytes
+  std::uint64_t redirectedAfter = 0;
+  std::uint64_t dyingBefore = 0;
+  std::uint64_t dyingAfter = 0;
+  bool drainedBeforeRemoval = false;
+};
+
+enum class Verdict { kPass, kFail, kWarn, kInfo };
+[[nodiscard]] std::string_view toString(Verdict v);
+
+struct VerifyCheck {
+  std::string name;
+  std::string expected;
+  std::string actual;
+  Verdict verdict = Verdict::kPass;
+};
+
+struct VerifyDecision {
+  std::vector<VerifyCheck> checks;
+  bool pass = true;
+  std::string summary;
+};
+
+[[nodiscard]] VerifyDecision decideVerify(const VerifyMeasurement& m);
+[[nodiscard]] Output runVerify(const Roots& roots, const VerifyOptions& opts);
+
+}  // namespace rootcache

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+// Filesystem access and the parsers of kernel files. Every file name the
+// tool touches is a named constant here; every path is built from a Roots
+// value, so tests can point the tool at fixture trees.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rootcache/Expected.h"
+
+namespace rootcache {
+
+// Where the kernel's filesystems are; all injectable for tests.
+struct Roots {
+  std::string sysfs = "/sys";
+  std::string cgroup = "/sys/fs/cgroup";
+  std::string proc = "/proc";
+  std::string etc = "/etc";
+};
+
+// Joins path parts with exactly one '/' between them.
+[[nodiscard]] std::string joinPath(std::string_view base, std::string_view rel);
+
+namespace files {
+// Module (relative to <sysfs>/kernel/rootcache).
+inline constexpr std::string_view kModuleDir = "kernel/rootcache";
+inline constexpr std::string_view kEnabled = "enabled";
+inline constexpr std::string_view kVersion = "version";
+inline constexpr std::string_view kHook = "hook";
+inline constexpr std::string_view kScope = "scope";
+inline constexpr std::string_view kStatsDir = "stats";
+// cgroupfs.
+inline constexpr std::string_view kCgroupControllers = "cgroup.controllers";
+inline constexpr std::string_view kCgroupSubtreeControl = "cgroup.subtree_control";
+inline constexpr std::string_view kCgroupStat = "cgroup.stat";
+inline constexpr std::string_view kCgroupProcs = "cgroup.procs";
+inline constexpr std::string_view kMemoryStat = "memory.stat";
+inline constexpr std::string_view kMemoryCurrent = "memory.current";
+inline constexpr std::string_view kMemoryReclaim = "memory.reclaim";
+inline constexpr std::string_view kMemoryUsageV1 = "memory.usage_in_bytes";
+inline constexpr std::string_view kMemoryForceEmpty = "memory.force_empty";
+inline constexpr std::string_view kV1MemoryDir = "memory";
+inline constexpr std::string_view kUnifiedDir = "unified";
+inline constexpr std::string_view kTasksV1 = "tasks";
+// procfs (relative to <proc>).
+inline constexpr std::string_view kProcCgroups = "cgroups";
+inline constexpr std::string_view kOsRelease = "sys/kernel/osrelease";
+// etc (relative to <etc>).
+inline constexpr std::string_view kModprobeConf = "modprobe.d/rootcache.conf";
+inline constexpr std::string_view kModulesLoadConf = "modules-load.d/rootcache.conf";
+}  // namespace files
+
+// Reads a whole (small) file. Errors carry the path and errno.
+Result<std::string> readFile(const std::string& path);
+// One write(2) of `data` at offset 0, as control files want.
+Status writeFile(const std::string& path, std::string_view data);
+// Writes `data` to a temporary file in the same directory, fsyncs it and
+// renames it over `path`, so readers never see a partial file.
+Status writeFileAtomic(const std::string& path, std::string_view data);
+[[nodiscard]] bool exists(const std::string& path);
+[[nodiscard]] bool isDirectory(const std::string& path);
+// Inode number of a path (the cgroup ID of a cgroup directory).
+Result<std::uint64_t> inodeOf(const std::string& path);
+// Sub-directories of `dir`, recursively, as paths relative to `dir`
+// (not including `dir` itself), sorted.
+Result<std::vector<std::string>> listDirsRecursive(const std::string& dir);
+
+// ---- Parsers: small, strict where the kernel is strict, never throwing.
+// Trailing whitespace (the kernel's newline) is ignored.
+[[nodiscard]] std::string_view trim(std::string_view s);
+[[nodiscard]] std::optional<std::uint64_t> parseU64(std::string_view s);
+[[nodiscard]] std::optional<std::int64_t> parseI64(std::string_view s);
+// "0"/"1" as the module prints them.
+[[nodiscard]] std::optional<bool> parseBool01(std::string_view s);
+// "key value" lines (memory.stat, cgroup.stat). Lines that do not parse are
+// skipped; later duplicates win.
+[[nodiscard]] std::map<std::string, std::uint64_t> parseKeyValues(std::string_view text);
+// Unsigned decimals one per line (the module's scope file). Any bad line
+// fails the whole parse.
+[[nodiscard]] std::optional<std::vector<std::uint64_t>> parseIdList(std::string_view text);
+
+struct ProcCgroupsEntry {
+  std::string subsys;
+  std::uint64_t hierarchy = 0;
+  std::uint64_t numCgroups = 0;
+  bool enabled = false;
+};
+// /proc/cgroups: "#subsys_name hierarchy num_cgroups enabled".
+[[nodiscard]] std::vector<ProcCgroupsEntry> parseProcCgroups(std::string_view text);
+// Space-separated words (cgroup.controllers).
+[[nodiscard]] std::vector<std::string> splitWords(std::string_view text);
+
+}  // namespace rootcache

@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+// Prometheus text exposition (format 0.0.4) for node_exporter's textfile
+// collector.
+#include <fmt/format.h>
+
+#include <cctype>
+#include <set>
+
+#include "rootcache/Commands.h"
+
+namespace rootcache {
+
+namespace {
+
+struct Family {
+  std::string name;
+  std::string type;  // gauge or counter
+  std::string help;
+};
+
+std::string escapeLabel(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void family(std::string& out, const Family& f) {
+  out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
+}
+
+}  // namespace
+
+std::string renderPrometheus(const nlohmann::json& m) {
+  std::string out;
+  family(out, {"rootcache_module_loaded", "gauge", "Whether the rootcache module is loaded (1) or not (0)."});
+  out += fmt::format("rootcache_module_loaded {}\n", m.value("loaded", false) ? 1 : 0);
+  if (m.value("loaded", false)) {
+    family(out, {"rootcache_info", "gauge", "Version and hook of the loaded rootcache module."});
+    out += fmt::format("rootcache_info{{version=\"{}\",hook=\"{}\"}} 1\n",
+                       escapeLabel(m.value("version", "")), escapeLabel(m.value("hook", "")));
+    family(out, {"rootcache_enabled", "gauge", "Whether new page cache is charged to the root memory cgroup."});
+    out += fmt::format("rootcache_enabled {}\n", m.value("enabled", false) ? 1 : 0);
+    const auto& s = m.contains("stats") ? m["stats"] : nlohmann::json::object();
+    auto counter = [&](const char* key, const char* name, const char* help) {
+      if (s.contains(key)) {
+        family(out, {name, "counter", help});
+        out += fmt::format("{} {}\n", name, s[key].get<std::uint64_t>());
+      }
+    };
+    counter("redirected_folios", "rootcache_redirected_folios_total",
+            "Folios whose charge went to the root memory cgroup since the module was loaded.");
+    counter("redirected_bytes", "rootcache_redirected_bytes_total",
+            "Bytes of page cache charged to the root memory cgroup since the module was loaded.");
+    bool anySkipped = false;
+    for (const char* reason : {"unevictable", "not_regular", "out_of_scope"}) {
+      std::string key = std::string("skipped_") + reason;
+      if (!s.contains(key)) {
+        continue;
+      }
+      if (!anySkipped) {
+        family(out, {"rootcache_skipped_folios_total", "counter",
+                     "Folios seen while enabled but charged normally, by reason."});
+        anySkipped = true;
+      }
+      out += fmt::format("rootcache_skipped_folios_total{{reason=\"{}\"}} {}\n", reason,
+                         s[key].get<std::uint64_t>());
+    }
+    counter("probe_misses", "rootcache_probe_misses_total",
+            "Times the probe could not run; such insertions were charged normally.");
+    if (s.contains("in_flight")) {
+      family(out, {"rootcache_in_flight", "gauge", "Insertions running with their charge redirected."});
+      out += fmt::format("rootcache_in_flight {}\n", s["in_flight"].get<std::uint64_t>());
+    }
+    if (m.contains("scope_entries") && !m["scope_entries"].is_null()) {
+      family(out, {"rootcache_scope_entries", "gauge", "Cgroups in the scope (0: every cgroup is redirected)."});
+      out += fmt::format("rootcache_scope_entries {}\n", m["scope_entries"].get<std::uint64_t>());
+    }
+  }
+  if (m.contains("dying_memcgs") && !m["dying_memcgs"].is_null()) {
+    family(out, {"rootcache_dying_memcgs", "gauge", "Removed memory cgroups still held by the kernel."});
+    out += fmt::format("rootcache_dying_memcgs {}\n", m["dying_memcgs"].get<std::uint64_t>());
+  }
+  return out;
+}
+
+std::vector<std::string> checkPrometheusText(std::string_view text) {
+  std::vector<std::string> problems;
+  std::set<std::string> typed;
+  std::set<std::string> helped;
+  std::set<std::string> sampled;  // families with samples seen
+  std::set<std::string> series;   // name+labels, must be unique
+  std::string currentFamily;
+  auto validName = [](std::string_view n) {
+    if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_' || n[0] == ':')) {
+      return false;
+    }
+    for (char c : n) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':')) {
+        return false;
+      }
+    }
+    return true;
+  };
+  int lineNo = 0;
+  if (!text.empty() && text.back() != '\n') {
+    problems.emplace_back("text does not end with a newline");
+  }
+  while (!text.empty()) {
+    ++lineNo;
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    auto bad = [&](const std::string& what) { problems.push_back(fmt::format("line {}: {}", lineNo, what)); };
+    if (line.empty()) {
+      continue;
+    }
+    if (line.front() == '#') {
+      auto words = splitWords(line);
+      if (words.size() >= 3 && (words[1] == "HELP" || words[1] == "TYPE")) {
+        const std::string& name = words[2];
+        if (!validName(name)) {
+          bad("bad metric name " + name);
+        }
+        if (words[1] == "TYPE") {
+          if (words.size() != 4 ||
+              (words[3] != "gauge" && words[3] != "counter" && words[3] != "untyped" &&
+               words[3] != "histogram" && words[3] != "summary")) {
+            bad("bad TYPE line");
+          }
+          if (!typed.insert(name).second) {
+            bad("second TYPE for " + name);
+          }
+          if (sampled.count(name) != 0) {
+            bad("TYPE after samples of " + name);
+          }
+        } else if (!helped.insert(name).second) {
+          bad("second HELP for " + name);
+        }
+        if (name != currentFamily && sampled.count(name) != 0) {
+          bad("family " + name + " is not contiguous");
+        }
+        currentFamily = name;
+      }
+      continue;
+    }
+    // sample: name[{labels}] value [timestamp]
+    size_t i = 0;
+    while (i < line.size() && line[i] != '{' && line[i] != ' ') {
+      ++i;
+    }
+    std::string name(line.substr(0, i));
+    if (!validName(name)) {
+      bad("bad metric name '" + name + "'");
+      continue;
+    }
+    std::string labels;
+    if (i < line.size() && line[i] == '{') {
+      size_t close = std::string_view::npos;
+      bool inQuote = false;
+      for (size_t k = i + 1; k < line.size(); ++k) {
+        if (inQuote && line[k] == '\\') {
+          ++k;
+          continue;
+        }
+        if (line[k] == '"') {
+          inQuote = !inQuote;
+        } else if (!inQuote && line[k] == '}') {
+          close = k;
+          break;
+        }
+      }
+      if (close == std::string_view::npos) {
+        bad("unterminated label set");
+        continue;
+      }
+      labels = std::string(line.substr(i, close - i + 1));
+      // label pairs: name="value",...
+      std::string_view body = line.substr(i + 1, close - i - 1);
+      while (!body.empty()) {
+        size_t eq = body.find('=');
+        if (eq == std::string_view::npos || !validName(body.substr(0, eq)) || eq + 1 >= body.size() ||
+            body[eq + 1] != '"') {
+          bad("bad label in " + labels);
+          break;
+        }
+        size_t k = eq + 2;
+        while (k < body.size() && body[k] != '"') {
+          k += body[k] == '\\' ? 2 : 1;
+        }
+        if (k >= body.size()) {
+          bad("unterminated label value in " + labels);
+          break;
+        }
+        body.remove_prefix(k + 1);
+        if (!body.empty()) {
+          if (body.front() != ',') {
+            bad("labels not separated by ',' in " + labels);
+            break;
+          }
+          body.remove_prefix(1);
+        }
+      }
+      i = close + 1;
+    }
+    if (i >= line.size() || line[i] != ' ') {
+      bad("no value");
+      continue;
+    }
+    auto rest = splitWords(line.substr(i + 1));
+    if (rest.empty() || rest.size() > 2) {
+      bad("bad value field");
+      continue;
+    }
+    const std::string& v = rest[0];
+    bool numeric = v == "NaN" || v == "+Inf" || v == "-Inf";
+    if (!numeric) {
+      char* end = nullptr;
+      std::strtod(v.c_str(), &end);
+      numeric = end != nullptr && *end == '\0' && !v.empty();
+    }
+    if (!numeric) {
+      bad("value '" + v + "' is not a number");
+    }
+    std::string fam = name;
+    if (typed.count(fam) == 0) {
+      bad("sample of " + name + " without a TYPE line");
+    }
+    if (fam != currentFamily) {
+      bad("sample of " + name + " outside its family");
+    }
+    sampled.insert(fam);
+    if (!series.insert(name + labels).second) {
+      bad("duplicate series " + name + labels);
+    }
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0 && v.size() > 0 && v[0] == '-') {
+      bad("negative counter " + name);
+    }
+  }
+  return problems;
+}
+
+Output runMetrics(const Roots& roots, const std::optional<std::string>& textfileDir) {
+  Output out;
+  nlohmann::json m;
+  ModuleClient mod(roots);
+  m["loaded"] = mod.loaded();
+  if (mod.loaded()) {
+    auto st = mod.read();
+    if (!st) {
+      return errorOutput(st.error());
+    }
+    m["version"] = st->version;
+    m["hook"] = st->hook;
+    m["enabled"] = st->enabled;
+    m["stats"] = st->stats;
+    m["scope_entries"] = st->scope ? nlohmann::json(st->scope->size()) : nlohmann::json(nullptr);
+  }
+  m["dying_memcgs"] = nullptr;
+  if (auto h = findMemoryHierarchy(roots)) {
+    if (auto d = dyingMemcgs(roots, *h)) {
+      m["dying_memcgs"] = *d;
+    }
+  }
+  std::string text = renderPrometheus(m);
+  if (auto problems = checkPrometheusText(text); !problems.empty()) {
+    return errorOutput(checkError("internal error, bad exposition: " + problems.front()));
+  }
+  out.json = m;
+  if (textfileDir) {
+    std::string path = joinPath(*textfileDir, "rootcache.prom");
+    if (Status s = writeFileAtomic(path, text); !s) {
+      return errorOutput(s.error());
+    }
+    out.json["textfile"] = path;
+    out.text = "wrote " + path + "\n";
+  } else {
+    out.text = text;
+  }
+  return out;
+}
+
+}  // namespace rootcache

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+#include "rootcache/Module.h"
+
+#include <fmt/format.h>
+
+namespace rootcache {
+
+ModuleClient::ModuleClient(const Roots& roots) : dir_(joinPath(roots.sysfs, files::kModuleDir)) {}
+
+bool ModuleClient::loaded() const { return isDirectory(dir_); }
+
+Status ModuleClient::requireLoaded() const {
+  if (!loaded()) {
+    return environmentError("rootcache module not loaded (" + dir_ +
+                            " missing); load it with: modprobe rootcache");
+  }
+  return {};
+}
+
+Result<bool> ModuleClient::enabled() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  std::string path = joinPath(dir_, files::kEnabled);
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto v = parseBool01(*text);
+  if (!v) {
+    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+  }
+  return *v;
+}
+
+Result<std::vector<std::uint64_t>> ModuleClient::scope() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  std::string path = joinPath(dir_, files::kScope);
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto ids = parseIdList(*text);
+  if (!ids) {
+    return checkError("unexpected content in " + path);
+  }
+  return *ids;
+}
+
+Result<std::map<std::string, std::uint64_t>> ModuleClient::stats() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  std::map<std::string, std::uint64_t> out;
+  for (auto name : kStatNames) {
+    std::string path = joinPath(joinPath(dir_, files::kStatsDir), name);
+    auto text = readFile(path);
+    if (!text) {
+      if (text.error().errnum == ENOENT) {
+        continue;  // older module without this counter
+      }
+      return text.error();
+    }
+    auto v = parseU64(*text);
+    if (!v) {
+      return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+    }
+    out.emplace(name, *v);
+  }
+  return out;
+}
+
+Result<ModuleState> ModuleClient::read() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  ModuleState st;
+  auto version = readFile(joinPath(dir_, files::kVersion));
+  if (!version) {
+    return version.error();
+  }
+  st.version = std::string(trim(*version));
+  auto hook = readFile(joinPath(dir_, files::kHook));
+  st.hook = hook ? std::string(trim(*hook)) : std::string();
+  auto en = enabled();
+  if (!en) {
+    return en.error();
+  }
+  st.enabled = *en;
+  if (exists(joinPath(dir_, files::kScope))) {
+    auto sc = scope();
+    if (!sc) {
+      return sc.error();
+    }
+    st.scope = *sc;
+  }
+  auto stats = this->stats();
+  if (!stats) {
+    return stats.error();
+  }
+  st.stats = *stats;
+  return st;
+}
+
+Status ModuleClient::setEnabled(bool on) const {
+  if (Status s = requireLoaded(); !s) {
+    return s;
+  }
+  Status s = writeFile(joinPath(dir_, files::kEnabled), on ? "1\n" : "0\n");
+  if (!s && s.error().exit == Exit::kEnvironment) {
+    return environmentError("changing rootcache needs root: " + s.error().describe());
+  }
+  return s;
+}
+
+std::string scopeCommand(ScopeOp op, std::uint64_t id) {
+  switch (op) {
+    case ScopeOp::kAdd:
+      return fmt::format("+{}\n", id);
+    case ScopeOp::kDel:
+      return fmt::format("-{}\n", id);
+    case ScopeOp::kClear:
+      break;
+  }
+  return "clear\n";
+}
+
+Status ModuleClient::writeScope(ScopeOp op, std::uint64_t id) const {
+  if (Status s = requireLoaded(); !s) {
+    return s;
+  }
+  std::string path = joinPath(dir_, files::kScope);
+  if (!exists(path)) {
+    return environmentError("this rootcache module has no scope support (" + path + " missing)");
+  }
+  Status s = writeFile(path, scopeCommand(op, id));
+  if (s) {
+    return s;
+  }
+  return explainScopeError(op, id, s.error());
+}
+
+Error explainScopeError(ScopeOp op, std::uint64_t id, const Error& e) {
+  switch (e.errnum) {
+    case EACCES:
+    case EPERM:
+      return environmentError("changing the scope needs root: " + e.describe());
+    case ENOENT:
+      return Error{e.errnum,
+                   op == ScopeOp::kAdd ? fmt::format("cgroup ID {} is not a live memory cgroup", id)
+                                       : fmt::format("cgroup ID {} is not in the scope", id),
+                   Exit::kCheckFailed};
+    case ENOSPC:
+      return Error{e.errnum, fmt::format("scope is full, cannot add cgroup ID {}", id), Exit::kCheckFailed};
+    case EINVAL:
+      return Error{e.errnum, fmt::format("module refused scope command '{}'", trim(scopeCommand(op, id))),
+                   Exit::kCheckFailed};
+    default:
+      return e;
+  }
+}
+
+}  // namespace rootcache

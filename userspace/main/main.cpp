@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+// rootcachectl: the thin front end. Parses arguments with CLI11, calls the
+// library, prints text or JSON, and exits with the documented code.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "rootcache/Commands.h"
+
+namespace {
+
+using rootcache::Exit;
+using rootcache::Output;
+
+int emit(const Output& out, bool json) {
+  if (json) {
+    std::cout << out.json.dump(2) << '\n';
+  } else if (out.exit == Exit::kOk) {
+    std::cout << out.text;
+  } else {
+    // Failures: the report on stdout, except pure errors which go to stderr.
+    if (out.json.contains("error") && out.json.size() <= 2) {
+      std::cerr << out.text;
+    } else {
+      std::cout << out.text;
+    }
+  }
+  std::cout.flush();
+  return static_cast<int>(out.exit);
+}
+
+std::string baseName(const char* argv0) {
+  std::string s(argv0 != nullptr ? argv0 : "");
+  auto slash = s.rfind('/');
+  return slash == std::string::npos ? s : s.substr(slash + 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  rootcache::Roots roots;
+
+  // Installed as a v1 release_agent the kernel runs us with one argument,
+  // the cgroup path, and no way to add a subcommand: act on the name.
+  if (baseName(argv[0]) == "rootcache-release-agent") {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    if (argc != 2) {
+      std::cerr << "usage: rootcache-release-agent CGROUP\n";
+      return static_cast<int>(Exit::kUsage);
+    }
+    return static_cast<int>(rootcache::runReleaseAgent(roots, argv[1]).exit);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+  }
+
+  CLI::App app{"rootcachectl: control the rootcache module (page cache charged to the root memory cgroup)",
+               "rootcachectl"};
+  app.require_subcommand(1);
+  bool json = false;
+  app.add_flag("--json", json, "Print JSON instead of text");
+  app.add_option("--sysfs-root", roots.sysfs, "Where sysfs is (testing)")->capture_default_str();
+  app.add_option("--cgroup-root", roots.cgroup, "Where the cgroup filesystems are (testing)")
+      ->capture_default_str();
+  app.add_option("--proc-root", roots.proc, "Where procfs is (testing)")->capture_default_str();
+  app.add_option("--etc-root", roots.etc, "Where /etc is, for --persist (testing)")->capture_default_str();
+  app.set_version_flag("--version", std::string(ROOTCACHE_TOOL_VERSION));
+
+  Output result;
+  bool ran = false;
+  auto done = [&](Output o) {
+    result = std::move(o);
+    ran = true;
+  };
+
+  auto* status = app.add_subcommand("status", "Show module state, counters, cgroup mode and health");
+  status->callback([&] { done(rootcache::runStatus(roots)); });
+
+  bool persist = false;
+  auto* enable = app.add_subcommand("enable", "Charge new page cache to the root cgroup");
+  enable->add_flag("--persist", persist, "Also write modprobe.d and modules-load.d entries");
+  enable->callback([&] { done(rootcache::runEnable(roots, {true, persist})); });
+  auto* disable = app.add_subcommand("disable", "Charge new page cache normally again");
+  disable->add_flag("--persist", persist, "Also remove the persistent configuration");
+  disable->callback([&] { done(rootcache::runEnable(roots, {false, persist})); });
+
+  rootcache::VerifyOptions vopts;
+  auto* verify = app.add_subcommand("verify", "Prove end to end that page cache is redirected");
+  verify->add_option("--size", vopts.sizeMiB, "File size in MiB")->capture_default_str()->check(CLI::Range(1, 65536));
+  verify->add_option("--dir", vopts.dir, "Directory on a real filesystem for the test file")
+      ->capture_default_str();
+  verify->add_flag("--keep", vopts.keep, "Keep the scratch cgroup and file");
+  verify->add_option("--settle", vopts.settleSeconds, "Seconds to wait for the removed cgroup to go")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 600.0));
+  verify->callback([&] { done(rootcache::runVerify(roots, vopts)); });
+
+  std::optional<std::string> textfile;
+  auto* metrics = app.add_subcommand("metrics", "Prometheus metrics (node_exporter textfile collector)");
+  metrics->add_option("--textfile", textfile, "Write DIR/rootcache.prom atomically instead of stdout");
+  metrics->callback([&] { done(rootcache::runMetrics(roots, textfile)); });
+
+  auto* scope = app.add_subcommand("scope", "Choose the cgroup subtrees that are redirected");
+  scope->require_subcommand(1);
+  std::vector<std::string> scopePaths;
+  auto addScope = [&](const char* name, const char* help, rootcache::ScopeAction action, bool takesPaths) {
+    auto* sub = scope->add_subcommand(name, help);
+    if (takesPaths) {
+      sub->add_option("CGROUP", scopePaths, "Cgroup paths (absolute or relative to the memory hierarchy)")
+          ->required();
+    }
+    sub->callback([&, action] { done(rootcache::runScope(roots, action, scopePaths)); });
+  };
+  addScope("list", "List the scope as paths; mark IDs whose cgroup is gone", rootcache::ScopeAction::kList, false);
+  addScope("add", "Add cgroup subtrees to the scope", rootcache::ScopeAction::kAdd, true);
+  addScope("del", "Remove cgroups from the scope", rootcache::ScopeAction::kDel, true);
+  addScope("clear", "Empty the scope (every cgroup is redirected)", rootcache::ScopeAction::kClear, false);
+  addScope("prune", "Drop IDs whose cgroup no longer exists", rootcache::ScopeAction::kPrune, false);
+
+  std::vector<std::string> drainPaths;
+  auto* drain = app.add_subcommand("drain", "Release page cache already charged to cgroups");
+  drain->add_option("CGROUP", drainPaths, "Cgroup paths")->required();
+  drain->callback([&] { done(rootcache::runDrain(roots, drainPaths)); });
+
+  std::string agentPath;
+  auto* agent = app.add_subcommand("release-agent", "cgroup v1 release_agent: drain, then remove the cgroup");
+  agent->add_option("CGROUP", agentPath, "Cgroup path relative to the memory hierarchy")->required();
+  agent->callback([&] { done(rootcache::runReleaseAgent(roots, agentPath)); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    // --help and --version are successes; everything else is a usage error.
+    return rc == 0 ? 0 : static_cast<int>(Exit::kUsage);
+  }
+  if (!ran) {
+    std::cerr << app.help();
+    return static_cast<int>(Exit::kUsage);
+  }
+  return emit(result, json);
+}
