@@ -196,8 +196,10 @@ static int charge_test(enum kind kind, int mode)
 		red0 = rc_mod_stat("redirected_bytes");
 	st = rc_cg_run_hold(cg, job_fill, &j, measure, &m);
 	if (st == ST_NOSYS) {
-		ret = rc_skip("%s not available on this kernel",
-			      kind_name[kind]);
+		ret = rc_skip("%s not available on this kernel%s",
+			      kind_name[kind], kind == SECRETMEM ?
+			      " (memfd_secret: no syscall before 5.14, needs secretmem.enable=1 before 6.5)" :
+			      "");
 		goto cleanup;
 	}
 	if (st) {
@@ -247,8 +249,10 @@ static int limit_test(enum kind kind)
 	st = rc_cg_run(cg, job_fill, &j);
 	rc_quiet_console(false);
 	if (st == ST_NOSYS) {
-		ret = rc_skip("%s not available on this kernel",
-			      kind_name[kind]);
+		ret = rc_skip("%s not available on this kernel%s",
+			      kind_name[kind], kind == SECRETMEM ?
+			      " (memfd_secret: no syscall before 5.14, needs secretmem.enable=1 before 6.5)" :
+			      "");
 		goto cleanup;
 	}
 	usage = rc_cg_usage(cg);
