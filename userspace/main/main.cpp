@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   CLI::App app{"rootcachectl: control the rootcache module (page cache charged to the root memory cgroup)",
                "rootcachectl"};
   app.require_subcommand(1);
+  // Global options (--json, roots) may also follow the subcommand.
+  app.fallthrough();
   bool json = false;
   app.add_flag("--json", json, "Print JSON instead of text");
   app.add_option("--sysfs-root", roots.sysfs, "Where sysfs is (testing)")->capture_default_str();
