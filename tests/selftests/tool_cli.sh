@@ -1,0 +1,129 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest test of rootcachectl: status, enable/disable (--persist), metrics,
+# exit codes. TAP on stdout; busybox sh. Loads and unloads the module itself
+# and puts it back as it found it.
+
+KO=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
+CTL=${ROOTCACHECTL:-rootcachectl}
+SYS=/sys/kernel/rootcache
+T=$(mktemp -d /tmp/tool_cli.XXXXXX)
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+diag() { sed 's/^/# /' "$@"; }
+# expect NAME RC CMD...: run CMD, pass if it exits with RC; output in $T/out.
+expect() {
+	name=$1 want=$2
+	shift 2
+	"$@" >"$T/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else
+		not_ok "$name"
+		echo "# '$*' exited $rc, expected $want"
+		diag "$T/out"
+	fi
+}
+# has NAME PATTERN: pass if $T/out contains PATTERN (grep -E).
+has() {
+	if grep -Eq -- "$2" "$T/out"; then ok "$1"; else
+		not_ok "$1"
+		echo "# no match for: $2"
+		diag "$T/out"
+	fi
+}
+
+# Initial module state, restored at the end.
+initial=none
+if [ -d $SYS ]; then initial=$(cat $SYS/enabled); fi
+restore() {
+	rmmod rootcache 2>/dev/null
+	[ "$initial" = none ] || insmod "$KO" enabled="$initial"
+	rm -rf "$T"
+}
+trap restore EXIT
+rmmod rootcache 2>/dev/null
+
+# --- module absent
+expect "status_unloaded_exit3" 3 $CTL status
+has "status_unloaded_says_so" "module: +not loaded"
+expect "status_unloaded_json" 3 $CTL status --json
+has "status_unloaded_json_loaded_false" '"loaded": false'
+expect "enable_unloaded_exit3" 3 $CTL enable
+expect "disable_unloaded_ok" 0 $CTL disable
+expect "metrics_unloaded_ok" 0 $CTL metrics
+has "metrics_unloaded_value" '^rootcache_module_loaded 0$'
+
+# --- loaded, disabled
+insmod "$KO" enabled=0 || echo "# insmod $KO failed"
+expect "status_disabled_ok" 0 $CTL status
+has "status_disabled_enabled_no" "enabled: +no"
+has "status_mode" "cgroup mode: +${ROOTCACHE_CGROUP:-v}"
+has "status_kernel" "kernel: +$(uname -r)"
+expect "enable_ok" 0 $CTL enable
+if [ "$(cat $SYS/enabled)" = 1 ]; then ok "enable_sets_sysfs"; else not_ok "enable_sets_sysfs"; fi
+expect "status_json_enabled" 0 $CTL --json status
+has "status_json_enabled_true" '"enabled": true'
+has "status_json_health" '"ok": true'
+expect "disable_ok" 0 $CTL disable
+if [ "$(cat $SYS/enabled)" = 0 ]; then ok "disable_sets_sysfs"; else not_ok "disable_sets_sysfs"; fi
+expect "enable_json" 0 $CTL enable --json
+has "enable_json_value" '"enabled": true'
+
+# --- persist (into a scratch /etc)
+mkdir -p "$T/etc"
+expect "enable_persist_ok" 0 $CTL enable --persist --etc-root "$T/etc"
+if grep -q '^options rootcache enabled=1$' "$T/etc/modprobe.d/rootcache.conf" 2>/dev/null &&
+	grep -q '^rootcache$' "$T/etc/modules-load.d/rootcache.conf" 2>/dev/null; then
+	ok "enable_persist_files"
+else not_ok "enable_persist_files"; fi
+expect "disable_persist_ok" 0 $CTL disable --persist --etc-root "$T/etc"
+if [ ! -e "$T/etc/modprobe.d/rootcache.conf" ] && [ ! -e "$T/etc/modules-load.d/rootcache.conf" ]; then
+	ok "disable_persist_removes"
+else not_ok "disable_persist_removes"; fi
+
+# --- metrics
+$CTL enable >/dev/null
+expect "metrics_ok" 0 $CTL metrics
+has "metrics_enabled" '^rootcache_enabled 1$'
+has "metrics_counter" '^rootcache_redirected_bytes_total [0-9]+$'
+has "metrics_dying" '^rootcache_dying_memcgs [0-9]+$'
+has "metrics_types" '^# TYPE rootcache_redirected_bytes_total counter$'
+# Every sample line: name{labels} value.
+if grep -v '^#' "$T/out" | grep -Evq '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+$'; then
+	not_ok "metrics_sample_syntax"
+	diag "$T/out"
+else ok "metrics_sample_syntax"; fi
+mkdir -p "$T/textfile"
+expect "metrics_textfile" 0 $CTL metrics --textfile "$T/textfile"
+if [ -s "$T/textfile/rootcache.prom" ] && [ "$(ls "$T/textfile" | wc -l)" -eq 1 ]; then
+	ok "metrics_textfile_atomic"
+else not_ok "metrics_textfile_atomic"; fi
+expect "metrics_json" 0 $CTL metrics --json
+has "metrics_json_stats" '"redirected_bytes"'
+
+# --- usage errors
+expect "usage_no_command" 2 $CTL
+expect "usage_unknown_command" 2 $CTL frobnicate
+expect "usage_bad_option" 2 $CTL status --bogus
+expect "usage_verify_size" 2 $CTL verify --size 0
+expect "help_ok" 0 $CTL --help
+
+# --- not root: writes exit 3, reads work
+if ! grep -q '^nobody:' /etc/passwd 2>/dev/null; then
+	mkdir -p /etc && echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>/etc/passwd
+fi
+if command -v su >/dev/null 2>&1 && su -s /bin/sh nobody -c true 2>/dev/null; then
+	expect "nonroot_enable_exit3" 3 su -s /bin/sh nobody -c "$(command -v $CTL) disable"
+	has "nonroot_enable_message" "root"
+	expect "nonroot_status_ok" 0 su -s /bin/sh nobody -c "$(command -v $CTL) status"
+else
+	ok "nonroot_enable_exit3 # SKIP no su"
+	ok "nonroot_enable_message # SKIP no su"
+	ok "nonroot_status_ok # SKIP no su"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
