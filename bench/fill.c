@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench/fill: page-cache fill cost of rootcache, run inside a guest.
+ *
+ * Configurations, interleaved in one boot (the order rotates every
+ * repetition): module not loaded, loaded but disabled, enabled, enabled with
+ * a 1024-entry scope. The job always runs in <root>/rctest.<pid>.s1023/job;
+ * with the scope, s0000..s1023 are listed, so the job is INSIDE a listed
+ * subtree (its own group is not listed: the lookup misses on the job's
+ * group, then hits on its parent s1023: two binary searches per insertion).
+ *
+ * Variants (cache dropped before every repetition):
+ *   seq    read(2) of the whole file, 1 MiB buffers
+ *   rand   pread(2) of 4 KiB at random 4 KiB-aligned offsets (same seed for
+ *          every configuration of one repetition), POSIX_FADV_RANDOM
+ *   write  write(2) of a new file (unlinked, synced and dropped beforehand);
+ *          the time is that of the write(2) calls, writeback is not included
+ *   conc   R readers at once, each reading its own file of total/R bytes
+ *
+ * Output: one CSV line per measurement, prefixed with "RCB fill,":
+ *   RCB fill,variant,readers,config,rep,bytes,ns,file_pages,
+ *            redirected_folios,probe_misses,skipped_out_of_scope
+ * file_pages is the change of nr_file_pages in /proc/vmstat over the run
+ * (4 KiB pages inserted); the three module counters are deltas (-1 when the
+ * module is not loaded).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/rc.h"
+
+#define NSCOPE 1024
+
+enum cfg { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, NCFG };
+static const char *cfg_name[NCFG] = { "unloaded", "disabled", "enabled",
+				      "scope1024" };
+
+static long long opt_size = MiB(512);	/* seq/rand file */
+static long long opt_rand_ops = 16384;	/* 4 KiB reads per rand rep */
+static long long opt_write = MiB(512);	/* write variant */
+static long long opt_conc = MiB(256);	/* conc: total bytes */
+static int opt_reps = 10;
+static char opt_variants[128] = "seq,rand,write,conc";
+static char opt_readers[128] = "1,4,16,64";
+static char opt_cfgs[128] = "unloaded,disabled,enabled,scope1024";
+static char opt_conc_cfgs[128] = "unloaded,enabled";
+
+static char *scope_cg[NSCOPE];
+static char job_cg[512];
+static unsigned long long scope_ino[NSCOPE];
+static char dir[280];
+
+struct shared {
+	long long t0_ns, t1_ns;
+	int go;
+	int fail;
+};
+static struct shared *sh;
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static long long vmstat(const char *key)
+{
+	char line[256], k[128];
+	long long v = -1, x;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %lld", k, &x) == 2 && !strcmp(k, key)) {
+			v = x;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int has(const char *list, const char *word)
+{
+	char buf[128], *save = NULL, *t;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (!strcmp(t, word))
+			return 1;
+	return 0;
+}
+
+static int set_cfg(int c)
+{
+	static int scoped;
+	char v[32];
+	int i, ret;
+
+	if (scoped && c != C_SCOPE) {
+		rc_write_str(RC_SYSFS "/scope", "clear");
+		scoped = 0;
+	}
+	ret = rc_mod_set(c == C_UNLOADED ? RC_UNLOADED :
+			 c == C_DISABLED ? RC_DISABLED : RC_ENABLED);
+	if (ret != KSFT_PASS)
+		return -1;
+	if (c == C_SCOPE && !scoped) {
+		for (i = 0; i < NSCOPE; i++) {
+			snprintf(v, sizeof(v), "+%llu", scope_ino[i]);
+			ret = rc_write_str(RC_SYSFS "/scope", v);
+			if (ret) {
+				rc_diag("scope %s: %s", v, strerror(-ret));
+				return -1;
+			}
+		}
+		scoped = 1;
+	}
+	return 0;
+}
+
+/* ---- the jobs (run in job_cg) ---- */
+
+static int job_seq(const char *path, long long size)
+{
+	static char buf[1 << 20];
+	long long done = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while (done < size) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	close(fd);
+	return done == size ? 0 : -1;
+}
+
+static int job_rand(const char *path, long long size, unsigned seed)
+{
+	static char buf[4096];
+	long long blocks = size / 4096, i;
+	uint64_t x = seed * 2654435761ULL + 1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	for (i = 0; i < opt_rand_ops; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		if (pread(fd, buf, 4096, (off_t)(x % blocks) * 4096) != 4096) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static int job_write(const char *path, long long size)
+{
+	static char buf[1 << 20];
+	long long done = 0;
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	memset(buf, 0x5a, sizeof(buf));
+	while (done < size) {
+		n = write(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	close(fd);
+	return done == size ? 0 : -1;
+}
+
+struct job {
+	const char *variant;
+	int readers;
+	unsigned seed;
+};
+
+static void conc_path(char *p, size_t len, int readers, int i)
+{
+	snprintf(p, len, "%s/conc%d.%d", dir, readers, i);
+}
+
+static int run_job(void *arg)
+{
+	struct job *j = arg;
+	char path[400];
+	pid_t *pids;
+	int i, st, ret = 0;
+
+	if (!strcmp(j->variant, "conc")) {
+		pids = calloc(j->readers, sizeof(*pids));
+		for (i = 0; i < j->readers; i++) {
+			pids[i] = fork();
+			if (!pids[i]) {
+				conc_path(path, sizeof(path), j->readers, i);
+				while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE))
+					sched_yield();
+				_exit(job_seq(path, opt_conc / j->readers) ?
+				      1 : 0);
+			}
+		}
+		sh->t0_ns = now_ns();
+		__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < j->readers; i++) {
+			if (waitpid(pids[i], &st, 0) < 0 || !WIFEXITED(st) ||
+			    WEXITSTATUS(st))
+				ret = 1;
+		}
+		sh->t1_ns = now_ns();
+		return ret;
+	}
+	sh->t0_ns = now_ns();
+	if (!strcmp(j->variant, "seq")) {
+		snprintf(path, sizeof(path), "%s/file", dir);
+		ret = job_seq(path, opt_size);
+	} else if (!strcmp(j->variant, "rand")) {
+		snprintf(path, sizeof(path), "%s/file", dir);
+		ret = job_rand(path, opt_size, j->seed);
+	} else {
+		snprintf(path, sizeof(path), "%s/wfile", dir);
+		ret = job_write(path, opt_write);
+	}
+	sh->t1_ns = now_ns();
+	return ret ? 1 : 0;
+}
+
+static long long stat_or(const char *name, int c)
+{
+	return c == C_UNLOADED ? -1 : rc_mod_stat(name);
+}
+
+static int measure(const char *variant, int readers, int c, int rep)
+{
+	struct job j = { variant, readers, (unsigned)rep + 1 };
+	long long fp0, fp1, rf0, pm0, so0, bytes;
+	char path[400];
+
+	if (set_cfg(c))
+		return -1;
+	if (!strcmp(variant, "write")) {
+		snprintf(path, sizeof(path), "%s/wfile", dir);
+		unlink(path);
+	}
+	rc_drop_caches();
+	sh->go = 0;
+	rf0 = stat_or("redirected_folios", c);
+	pm0 = stat_or("probe_misses", c);
+	so0 = stat_or("skipped_out_of_scope", c);
+	fp0 = vmstat("nr_file_pages");
+	if (rc_cg_run(job_cg, run_job, &j)) {
+		rc_diag("job %s/%d/%s failed", variant, readers, cfg_name[c]);
+		return -1;
+	}
+	fp1 = vmstat("nr_file_pages");
+	bytes = !strcmp(variant, "seq") ? opt_size :
+		!strcmp(variant, "rand") ? opt_rand_ops * 4096 :
+		!strcmp(variant, "write") ? opt_write : opt_conc;
+	printf("RCB fill,%s,%d,%s,%d,%lld,%lld,%lld,%lld,%lld,%lld\n",
+	       variant, readers, cfg_name[c], rep, bytes,
+	       sh->t1_ns - sh->t0_ns, fp1 - fp0,
+	       c == C_UNLOADED ? -1 : rc_mod_stat("redirected_folios") - rf0,
+	       c == C_UNLOADED ? -1 : rc_mod_stat("probe_misses") - pm0,
+	       c == C_UNLOADED ? -1 : rc_mod_stat("skipped_out_of_scope") - so0);
+	fflush(stdout);
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: fill [--size MiB] [--write MiB] [--rand-ops N] [--conc MiB]\n"
+		"            [--reps N] [--variants seq,rand,write,conc]\n"
+		"            [--readers 1,4,16,64] [--configs LIST] [--conc-configs LIST]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "size", 1, 0, 's' }, { "write", 1, 0, 'w' },
+		{ "rand-ops", 1, 0, 'o' }, { "conc", 1, 0, 'c' },
+		{ "reps", 1, 0, 'r' }, { "variants", 1, 0, 'v' },
+		{ "readers", 1, 0, 'R' }, { "configs", 1, 0, 'C' },
+		{ "conc-configs", 1, 0, 'K' }, { 0, 0, 0, 0 } };
+	static const char *vars[] = { "seq", "rand", "write" };
+	char buf[128], *save, *t, path[400];
+	int readers[16], nreaders = 0, o, i, r, k, v, c, ret = 0;
+	struct stat st;
+
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 's': opt_size = MiB(atoll(optarg)); break;
+		case 'w': opt_write = MiB(atoll(optarg)); break;
+		case 'o': opt_rand_ops = atoll(optarg); break;
+		case 'c': opt_conc = MiB(atoll(optarg)); break;
+		case 'r': opt_reps = atoi(optarg); break;
+		case 'v': snprintf(opt_variants, sizeof(opt_variants), "%s", optarg); break;
+		case 'R': snprintf(opt_readers, sizeof(opt_readers), "%s", optarg); break;
+		case 'C': snprintf(opt_cfgs, sizeof(opt_cfgs), "%s", optarg); break;
+		case 'K': snprintf(opt_conc_cfgs, sizeof(opt_conc_cfgs), "%s", optarg); break;
+		default: usage();
+		}
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rc_env_init();
+	snprintf(buf, sizeof(buf), "%s", opt_readers);
+	for (t = strtok_r(buf, ",", &save); t && nreaders < 16;
+	     t = strtok_r(NULL, ",", &save))
+		readers[nreaders++] = atoi(t);
+
+	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	if (sh == MAP_FAILED)
+		return 1;
+	if (!rc.v1) {
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", rc.cgroot);
+		rc_write_str(path, "+memory");
+	}
+	/* 1024 cgroups for the scope; the job lives in the last one's child */
+	for (i = 0; i < NSCOPE; i++) {
+		snprintf(buf, sizeof(buf), "s%04d", i);
+		scope_cg[i] = rc_cg_create(buf);
+		if (!scope_cg[i] || stat(scope_cg[i], &st)) {
+			rc_diag("cannot create scope cgroup %d", i);
+			return 1;
+		}
+		scope_ino[i] = st.st_ino;
+	}
+	if (!rc.v1)
+		rc_cg_write(scope_cg[NSCOPE - 1], "cgroup.subtree_control",
+			    "+memory");
+	snprintf(job_cg, sizeof(job_cg), "%s/job", scope_cg[NSCOPE - 1]);
+	if (mkdir(job_cg, 0755) && errno != EEXIST) {
+		rc_diag("mkdir %s: %s", job_cg, strerror(errno));
+		return 1;
+	}
+
+	snprintf(dir, sizeof(dir), "%s/rcbench", rc.scratch);
+	mkdir(dir, 0755);
+	printf("# fill: kernel %s cgroup %s size %lld MiB write %lld MiB "
+	       "rand-ops %lld conc %lld MiB reps %d\n", rc.kernel,
+	       rc.v1 ? "v1" : "v2", opt_size >> 20, opt_write >> 20,
+	       opt_rand_ops, opt_conc >> 20, opt_reps);
+	if (has(opt_variants, "seq") || has(opt_variants, "rand")) {
+		snprintf(path, sizeof(path), "%s/file", dir);
+		if (rc_make_file(path, opt_size))
+			return 1;
+	}
+	if (has(opt_variants, "conc"))
+		for (k = 0; k < nreaders; k++)
+			for (i = 0; i < readers[k]; i++) {
+				conc_path(path, sizeof(path), readers[k], i);
+				if (rc_make_file(path, opt_conc / readers[k]))
+					return 1;
+			}
+
+	for (r = 0; r < opt_reps && !ret; r++) {
+		long long t0 = rc_now_ms();
+
+		for (v = 0; v < 3 && !ret; v++) {
+			if (!has(opt_variants, vars[v]))
+				continue;
+			for (i = 0; i < NCFG && !ret; i++) {
+				c = (i + r) % NCFG;	/* rotate the order */
+				if (has(opt_cfgs, cfg_name[c]))
+					ret = measure(vars[v], 1, c, r);
+			}
+		}
+		if (has(opt_variants, "conc"))
+			for (k = 0; k < nreaders && !ret; k++)
+				for (i = 0; i < NCFG && !ret; i++) {
+					c = (i + r) % NCFG;
+					if (has(opt_conc_cfgs, cfg_name[c]))
+						ret = measure("conc", readers[k],
+							      c, r);
+				}
+		printf("# rep %d done in %lld ms\n", r, rc_now_ms() - t0);
+	}
+	set_cfg(C_UNLOADED);
+	rmdir(job_cg);
+	for (i = 0; i < NSCOPE; i++)
+		rc_cg_destroy(scope_cg[i]);
+	printf("# fill: %s\n", ret ? "FAILED" : "done");
+	return ret ? 1 : 0;
+}
