@@ -207,6 +207,12 @@ static const struct path_op ops[] = {
 	{ "mmap_write", job_mmap_write, false },
 };
 
+static long long root_local(const char *unused)
+{
+	(void)unused;
+	return rc_root_file_local();
+}
+
 static int run_path(const struct path_op *op, int mode)
 {
 	long long root0, root1, red0 = 0, red1 = 0, job;
@@ -243,8 +249,12 @@ static int run_path(const struct path_op *op, int mode)
 		rc_diag("job exited with status %d", st);
 		goto cleanup;
 	}
-	job = rc_cg_file(cg);
-	root1 = rc_root_file_local();
+	/* settle toward what this mode should give, memory.stat may lag */
+	job = rc_settle(rc_cg_file, cg, mode == RC_ENABLED ? 0 : SIZE, 10,
+			mode == RC_ENABLED ? 0 : 3000);
+	root1 = mode == RC_ENABLED ?
+		rc_settle(root_local, NULL, root0 + SIZE, 1, 3000) :
+		rc_root_file_local();
 	if (mode == RC_ENABLED)
 		red1 = rc_mod_stat("redirected_bytes");
 	rc_diag("%s/%s: job file %s, root-local file %+.2f MiB, redirected %+.2f MiB",

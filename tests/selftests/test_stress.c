@@ -307,7 +307,8 @@ static int stress_load_unload(void)
 	for (i = 0; i < MAX_WORKERS; i++) {
 		char what[64];
 
-		shm = rc_cg_shmem(w[i].cg) - base[i];
+		shm = rc_settle(rc_cg_shmem, w[i].cg, base[i] + TMPFS_SIZE,
+				10, 3000) - base[i];
 		use = rc_cg_usage(w[i].cg) - ubase[i];
 		rc_diag("worker %d (%s): %ld rounds, shmem %+.2f MiB, usage %+.2f MiB",
 			i, i & 1 ? "writer" : "reader", sh->iters[i],

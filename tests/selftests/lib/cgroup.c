@@ -197,6 +197,20 @@ int rc_cg_set_limit(const char *cg, long long bytes)
 	return ret;
 }
 
+long long rc_settle(long long (*fn)(const char *cg), const char *cg,
+		    long long expected, int pct, int ms)
+{
+	long long t0 = rc_now_ms(), v, d, tol = expected * pct / 100;
+
+	for (;;) {
+		v = fn(cg);
+		d = v > expected ? v - expected : expected - v;
+		if (d <= tol || rc_now_ms() - t0 >= ms)
+			return v;
+		rc_msleep(100);
+	}
+}
+
 long long rc_root_file_local(void)
 {
 	long long total, v;

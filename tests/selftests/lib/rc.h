@@ -94,6 +94,13 @@ long long rc_cg_anon(const char *cg);	/* v2 "anon", v1 "rss" */
 long long rc_cg_shmem(const char *cg);	/* "shmem" */
 long long rc_cg_usage(const char *cg);	/* memory.current/usage_in_bytes */
 int rc_cg_set_limit(const char *cg, long long bytes);
+/*
+ * memory.stat is flushed lazily (6.x: by thresholds and every 2 s), so a
+ * fresh reading can lag. Re-read fn(cg) every 100 ms for up to ms while it is
+ * not within pct of expected; returns the last value.
+ */
+long long rc_settle(long long (*fn)(const char *cg), const char *cg,
+		    long long expected, int pct, int ms);
 /* page cache charged to the root memcg itself (v2: root minus children) */
 long long rc_root_file_local(void);
 /* dying memory cgroups (v2 nr_dying_descendants; v1 /proc/cgroups - dirs) */
