@@ -422,7 +422,7 @@ cleanup:
 
 static const struct rc_test tests[] = {
 	T(stress_toggle, 120),
-	T(stress_load_unload, 400),
+	T(stress_load_unload, 600),
 	T(stress_readers64, 180),
 };
 
