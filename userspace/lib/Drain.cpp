@@ -56,9 +56,9 @@ Result<DrainResult> drainCgroup(const CgroupPath& cg) {
           " cannot be released on demand; it goes only under memory pressure or after the cgroup is "
           "removed. Enable rootcache before jobs start so that no cache is charged to them.");
     }
-    // Ask for everything; EAGAIN means the kernel reclaimed less than asked,
-    // which is normal for a cgroup with live tasks or unreclaimable memory.
-    std::uint64_t want = std::max<std::uint64_t>(r.usageBefore, r.fileBefore);
+    // Ask for the cache; EAGAIN means the kernel reclaimed less than asked,
+    // e.g. pages under writeback or in use by live tasks.
+    std::uint64_t want = r.fileBefore;
     if (want > 0) {
       Status s = writeFile(path, std::to_string(want));
       if (!s) {

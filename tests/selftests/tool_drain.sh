@@ -1,0 +1,132 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest test of `rootcachectl drain` and `release-agent`: cache charged to a
+# cgroup (module disabled) is released (v1 memory.force_empty, v2
+# memory.reclaim); v2 without memory.reclaim (5.10) exits 3 and says why; the
+# v1 release agent drains and removes a cgroup, by hand and when the kernel
+# calls it. TAP on stdout; busybox sh.
+
+KO=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
+CTL=${ROOTCACHECTL:-rootcachectl}
+SYS=/sys/kernel/rootcache
+ROOT=${ROOTCACHE_CGROUP_ROOT:-/sys/fs/cgroup}
+DIR=${RC_SCRATCH:-/scratch}
+T=$(mktemp -d /tmp/tool_drain.XXXXXX)
+J=tool_drain.$$
+n=0
+failed=0
+old_agent=
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+diag() { sed 's/^/# /' "$@"; }
+expect() {
+	name=$1 want=$2
+	shift 2
+	"$@" >"$T/out" 2>&1
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then ok "$name"; else
+		not_ok "$name"
+		echo "# '$*' exited $rc, expected $want"
+		diag "$T/out"
+	fi
+}
+has() {
+	if grep -Eq -- "$2" "$T/out"; then ok "$1"; else
+		not_ok "$1"
+		echo "# no match for: $2"
+		diag "$T/out"
+	fi
+}
+file_bytes() {
+	if [ -e "$1/memory.current" ]; then awk '$1 == "file" {print $2}' "$1/memory.stat"
+	else awk '$1 == "cache" {print $2}' "$1/memory.stat"; fi
+}
+# fill CGROUP FILE MiB: a task in CGROUP reads a new file, then leaves.
+fill() {
+	dd if=/dev/zero of="$2" bs=1M count="$3" 2>/dev/null
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	sh -c "echo \$\$ > $1/cgroup.procs; cat $2 > /dev/null"
+}
+
+initial=none
+if [ -d $SYS ]; then initial=$(cat $SYS/enabled); fi
+restore() {
+	[ -n "$old_agent" ] && echo "$old_agent" >"$ROOT/release_agent"
+	for d in "$ROOT/$J".*; do [ -d "$d" ] && rmdir "$d"; done
+	rm -f "$DIR"/tool_drain.*
+	rmmod rootcache 2>/dev/null
+	[ "$initial" = none ] || insmod "$KO" enabled="$initial"
+	rm -rf "$T"
+}
+trap restore EXIT
+rmmod rootcache 2>/dev/null
+insmod "$KO" enabled=0 || echo "# insmod $KO failed"
+
+# --- drain
+mkdir "$ROOT/$J.d"
+fill "$ROOT/$J.d" "$DIR/tool_drain.d" 16
+before=$(file_bytes "$ROOT/$J.d")
+if [ "$before" -ge 8388608 ]; then ok "fill_charges_job"; else
+	not_ok "fill_charges_job"
+	echo "# file charge $before"
+fi
+if [ "$ROOTCACHE_CGROUP" = v2 ] && [ ! -e "$ROOT/$J.d/memory.reclaim" ]; then
+	expect "drain_v2_without_reclaim_exit3" 3 $CTL drain "/$J.d"
+	has "drain_v2_without_reclaim_says_why" "memory.reclaim"
+	ok "drain_released # SKIP no memory.reclaim on $(uname -r)"
+	ok "drain_json # SKIP no memory.reclaim"
+else
+	expect "drain_ok" 0 $CTL drain "/$J.d"
+	diag "$T/out"
+	after=$(file_bytes "$ROOT/$J.d")
+	if [ "$after" -lt 1048576 ]; then ok "drain_released"; else
+		not_ok "drain_released"
+		echo "# file charge before $before, after $after"
+	fi
+	fill "$ROOT/$J.d" "$DIR/tool_drain.d2" 4
+	expect "drain_json" 0 $CTL drain --json "$ROOT/$J.d"
+	diag "$T/out"
+fi
+expect "drain_missing_exit1" 1 $CTL drain "/$J.nope"
+expect "drain_root_refused" 2 $CTL drain /
+expect "drain_usage" 2 $CTL drain
+rmdir "$ROOT/$J.d"
+
+# --- release-agent (v1 only: v2 has no release_agent)
+if [ "$ROOTCACHE_CGROUP" != v1 ]; then
+	for t in agent_by_hand agent_by_hand_removed agent_by_name agent_kernel; do
+		ok "$t # SKIP release_agent is cgroup v1 only"
+	done
+else
+	mkdir "$ROOT/$J.r1"
+	fill "$ROOT/$J.r1" "$DIR/tool_drain.r1" 8
+	expect "agent_by_hand" 0 $CTL release-agent "/$J.r1"
+	diag "$T/out"
+	if [ -d "$ROOT/$J.r1" ]; then not_ok "agent_by_hand_removed"; else ok "agent_by_hand_removed"; fi
+	# Installed under the name the kernel runs: one argument, no subcommand.
+	ln -sf "$(command -v $CTL)" "$T/rootcache-release-agent"
+	mkdir "$ROOT/$J.r2"
+	expect "agent_by_name" 0 "$T/rootcache-release-agent" "/$J.r2"
+	# The kernel calls it when the last task leaves.
+	ln -sf "$(command -v $CTL)" /tmp/rootcache-release-agent
+	old_agent=$(cat "$ROOT/release_agent")
+	[ -n "$old_agent" ] || old_agent=" "
+	echo /tmp/rootcache-release-agent >"$ROOT/release_agent"
+	mkdir "$ROOT/$J.r3"
+	echo 1 >"$ROOT/$J.r3/notify_on_release"
+	fill "$ROOT/$J.r3" "$DIR/tool_drain.r3" 8
+	i=0
+	while [ -d "$ROOT/$J.r3" ] && [ $i -lt 50 ]; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	if [ -d "$ROOT/$J.r3" ]; then
+		not_ok "agent_kernel"
+		echo "# $ROOT/$J.r3 still there 10 s after its last task left"
+	else ok "agent_kernel"; fi
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
