@@ -14,7 +14,7 @@
  * a page at hand (an atime update is enough), __inode_attach_wb(inode, NULL)
  * attaches the inode's writeback to the task's memory cgroup, and 5.10 never
  * switches it away when that cgroup goes offline: the removed cgroup stays
- * dying. For inodes the policy redirects, a second kprobe passes a zeroed
+ * dying. For inodes the policy redirects, a second kprobe passes the zero
  * page instead of NULL; mem_cgroup_css_from_page() maps a page without a
  * memcg to root, so the inode's writeback is attached to root, like its
  * page cache. 6.1 and later release such inodes after writeback by
@@ -31,6 +31,7 @@
 #include <linux/huge_mm.h>
 #include <linux/page-flags.h>
 #include <linux/fs.h>
+#include <linux/pgtable.h>
 #include "rootcache.h"
 
 const char rootcache_hook_symbol[] = ROOTCACHE_HOOK_SYMBOL;
@@ -62,8 +63,12 @@ static struct kprobe charge_probe = {
 	.pre_handler = charge_pre,
 };
 
-/* Read only through mem_cgroup_css_from_page(): no memcg means root. */
-static struct page writeback_root_page;
+/*
+ * The page handed to __inode_attach_wb(): only its memcg is read, and the
+ * zero page never has one. It must not live in module memory: the probed
+ * function may still be reading it after unload has removed the probe.
+ */
+#define WRITEBACK_ROOT_PAGE ZERO_PAGE(0)
 
 static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -73,7 +78,7 @@ static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;	/* attached by a page: follows its memcg */
 	if (rootcache_classify(inode->i_mapping) != RC_REDIRECT)
 		return 0;
-	regs->si = (unsigned long)&writeback_root_page;
+	regs->si = (unsigned long)WRITEBACK_ROOT_PAGE;
 	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);
 	return 0;
 }

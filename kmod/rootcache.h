@@ -4,7 +4,6 @@
 
 #include <linux/types.h>
 #include <linux/percpu.h>
-#include <linux/ratelimit.h>
 
 #define ROOTCACHE_VERSION "0.1.0"
 #define ROOTCACHE_SCOPE_MAX 1024
@@ -72,8 +71,5 @@ unsigned long rootcache_hook_misses(void);
 /* sysfs.c */
 int rootcache_sysfs_init(void);
 void rootcache_sysfs_exit(void);
-
-#define rc_err_ratelimited(fmt, ...) \
-	pr_err_ratelimited("rootcache: " fmt, ##__VA_ARGS__)
 
 #endif /* ROOTCACHE_H */
