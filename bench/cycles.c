@@ -19,7 +19,9 @@
  *   config,cycle,cycle_us,reclaim_us,reclaim_ret,dying,percpu_kb,slab_kb,
  *   memcgs,file_kb
  * cycle 0 is the baseline before the first cycle; cycle -1 is the state
- * after the last cycle followed by sync(2) and a 3 s wait.
+ * after the last cycle followed by sync(2) and a 3 s wait; cycle -2 is the
+ * state once the dying count is back at its baseline or 20 s later, with the
+ * time that took in cycle_us.
  * memcgs is num_cgroups of "memory" in /proc/cgroups (live + dying);
  * file_kb is root memory.stat "file" (all page cache) in KiB.
  */
@@ -143,7 +145,7 @@ static int phase(const char *cfg)
 {
 	int reclaim = !strcmp(cfg, "reclaim");
 	int want = !strcmp(cfg, "rootcache") ? RC_ENABLED : RC_UNLOADED;
-	long long t0, t1, rec_us;
+	long long t0, t1, rec_us, base;
 	char name[64], val[32];
 	struct job j;
 	int i, fd, rec_ret;
@@ -155,7 +157,7 @@ static int phase(const char *cfg)
 	}
 	clean_files();
 	mkdir(dir, 0755);
-	rc_dying_settle(2000, 20000);
+	base = rc_dying_settle(2000, 20000);
 	report(cfg, 0, 0, 0, 0);
 	for (i = 1; i <= opt_n; i++) {
 		t0 = now_us();
@@ -195,6 +197,10 @@ static int phase(const char *cfg)
 	sync();
 	rc_msleep(3000);
 	report(cfg, -1, 0, 0, 0);
+	/* how long until the count is back at the baseline (up to 20 s) */
+	t0 = now_us();
+	rc_dying_wait(base, 20000);
+	report(cfg, -2, now_us() - t0, 0, 0);
 	rc_mod_set(RC_UNLOADED);
 	return 0;
 }

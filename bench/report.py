@@ -89,6 +89,10 @@ def fill_analysis(rows):
                 ratios = [(int(base[i]["ns"]) / int(reps[i]["ns"]))
                           for i in common]
                 c["ratio_vs_unloaded"] = mean_ci(ratios)
+                c["ratio_of_medians"] = (
+                    st.median(int(base[i]["ns"]) for i in common) /
+                    st.median(int(reps[i]["ns"]) for i in common)
+                    if common else None)
                 if nfol:
                     added = [(int(reps[i]["ns"]) - int(base[i]["ns"])) / nfol
                              for i in common]
@@ -135,6 +139,7 @@ def cycles_analysis(rows):
     for (series, cfg), rs in out.items():
         base = [r for r in rs if int(r["cycle"]) == 0]
         end = [r for r in rs if int(r["cycle"]) == -1]
+        late = [r for r in rs if int(r["cycle"]) == -2]
         cyc = sorted((r for r in rs if int(r["cycle"]) > 0),
                      key=lambda r: int(r["cycle"]))
         if not base or not cyc:
@@ -151,6 +156,8 @@ def cycles_analysis(rows):
             "dying_last": int(last["dying"]),
             "dying_max": max(int(r["dying"]) for r in cyc),
             "dying_after_sync": int(end[0]["dying"]) if end else None,
+            "dying_late": int(late[0]["dying"]) if late else None,
+            "late_s": (int(late[0]["cycle_us"]) / 1e6) if late else None,
             "percpu_kb_delta": int(last["percpu_kb"]) - int(b["percpu_kb"]),
             "slab_kb_delta": int(last["slab_kb"]) - int(b["slab_kb"]),
             "memcgs_delta": int(last["memcgs"]) - int(b["memcgs"]),
@@ -229,7 +236,7 @@ def plots(outdir, cyc_rows, fill):
             'set title "throughput / throughput with the module not loaded '
             '(mean, 95% CI; TCG guest)"\n'
             "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\n"
-            "set xtics rotate by -30\nset yrange [*:*]\n"
+            "set xtics rotate by -30\nset yrange [0:*]\nset bmargin 7\n"
             "set arrow from graph 0, first 1 to graph 1, first 1 nohead "
             "dt 2\n"
             'plot "fill-ratio.dat" using 1:2:xtic(4) with boxes notitle, '
@@ -250,10 +257,11 @@ def md_fill(fill, meta):
                  f"{meta.get('fill_mem', '?')} MiB / {meta.get('cpus', '?')} "
                  f"vCPUs. {meta.get('fill_params', '')}\n")
         L.append("| variant | configuration | reps | MiB/s (median) | "
-                 "ratio vs not loaded (mean ± 95% CI) | ns per folio | "
+                 "ratio vs not loaded (mean ± 95% CI) | ratio of medians | "
+                 "ns per folio | "
                  "added ns per folio vs not loaded (± 95% CI) | "
                  "folios redirected (median) |")
-        L.append("|---|---|---|---|---|---|---|---|")
+        L.append("|---|---|---|---|---|---|---|---|---|")
         for v, vd in vs.items():
             for cfg in CFGS:
                 c = vd["configs"].get(cfg)
@@ -263,6 +271,8 @@ def md_fill(fill, meta):
                 a = c.get("added_ns_per_folio")
                 npf = c.get("ns_per_folio")
                 rs = fmt_ci(*r) if r else "1 (reference)"
+                rm = c.get("ratio_of_medians")
+                rs += f" | {rm:.3f}" if rm else " | —"
                 nps = f"{npf:.0f}" if npf else "n/a"
                 ads = fmt_ci(*a, digits=0) if a else "—"
                 rfs = (str(c["redirected_folios_median"])
@@ -311,9 +321,9 @@ def md_cycles(cyc, meta):
     L.append(f"{meta.get('cycles_params', '')}\n")
     L.append("| series | configuration | cycles | ms per cycle (mean ± 95% CI) "
              "| reclaim ms per cycle | dying at start | dying after last "
-             "cycle | max | after sync + 3 s | Percpu Δ KiB | Slab Δ KiB | "
+             "cycle | max | after sync + 3 s | after ≤ 20 s more (s waited) | Percpu Δ KiB | Slab Δ KiB | "
              "memcgs Δ (/proc/cgroups) |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def order(k):
         s, c = k.split("/")
@@ -323,6 +333,8 @@ def md_cycles(cyc, meta):
     for k in sorted(cyc, key=order):
         d = cyc[k]
         s, c = k.split("/")
+        late = (f"{d['dying_late']} ({d['late_s']:.1f})"
+                if d["late_s"] is not None else "n/a")
         rec = (fmt_ci(*d["reclaim_ms_mean_ci"], digits=1)
                if c == "reclaim" else "—")
         if c == "reclaim" and d["reclaim_errors"]:
@@ -330,7 +342,9 @@ def md_cycles(cyc, meta):
         L.append(f"| {s} | {c} | {d['n']} | "
                  f"{fmt_ci(*d['cycle_ms_mean_ci'], digits=1)} | {rec} | "
                  f"{d['dying_base']} | {d['dying_last']} | {d['dying_max']} | "
-                 f"{d['dying_after_sync']} | {d['percpu_kb_delta']} | "
+                 f"{d['dying_after_sync']} | "
+                 f"{late} | "
+                 f"{d['percpu_kb_delta']} | "
                  f"{d['slab_kb_delta']} | {d['memcgs_delta']} |")
     L.append("")
     L.append("none = module not loaded; rootcache = loaded and enabled "
@@ -370,14 +384,24 @@ def main():
              "`tests/vm/run` (QEMU TCG, `thread=single`), Debian cloud "
              "kernels, /scratch ext4 on virtio-blk.\n")
     D.append(TCG_NOTE + "\n")
+    gs = meta.get("guest_status", {})
+    if gs:
+        D.append("Guest exit statuses: " + ", ".join(
+            f"{k} {v}" + (" (timed out: the repetitions or cycles finished "
+                          "before are reported)" if v == "252" else "")
+            for k, v in sorted(gs.items())) + ".\n")
     if meta["mode"] == "quick":
         D.append("**Quick mode**: fewer repetitions, smaller files and fewer "
                  "cycles than the issue asks for, on one series. The numbers "
                  "are a smoke test of the pipeline, not a result; see "
                  "`bench/run --help` for the full run.\n")
-    D.append("Raw data: `build/bench/fill.csv`, `build/bench/cycles.csv`, "
-             "`build/bench/results.json`; plots: `build/bench/*.png` "
-             "(copied to `bench/results/`).\n")
+    rel = os.path.relpath(os.path.abspath(outdir),
+                          os.path.dirname(os.path.dirname(
+                              os.path.abspath(__file__))))
+    D.append(f"Raw data: `{rel}/fill.csv`, `{rel}/cycles.csv`, "
+             f"`{rel}/results.json`, console logs in `{rel}/logs/`; "
+             f"plots: `{rel}/*.png`. The CSV, JSON, summary and plots are "
+             "copied to `bench/results/` and committed with this file.\n")
     D += body
     for p in made:
         D.append(f"![{p}](../bench/results/{p})\n")
