@@ -15,7 +15,8 @@
  *          every configuration of one repetition), POSIX_FADV_RANDOM
  *   write  write(2) of a new file (unlinked, synced and dropped beforehand);
  *          the time is that of the write(2) calls, writeback is not included
- *   conc   R readers at once, each reading its own file of total/R bytes
+ *   conc   R readers at once, each reading its own slice of total/R bytes
+ *          of the seq file (total <= its size; no extra disk space)
  *
  * Output: one CSV line per measurement, prefixed with "RCB fill,":
  *   RCB fill,variant,readers,config,rep,bytes,ns,file_pages,
@@ -137,7 +138,7 @@ static int set_cfg(int c)
 
 /* ---- the jobs (run in job_cg) ---- */
 
-static int job_seq(const char *path, long long size)
+static int job_seq(const char *path, long long off, long long size)
 {
 	static char buf[1 << 20];
 	long long done = 0;
@@ -146,8 +147,13 @@ static int job_seq(const char *path, long long size)
 
 	if (fd < 0)
 		return -1;
+	if (off && lseek(fd, off, SEEK_SET) != off) {
+		close(fd);
+		return -1;
+	}
 	while (done < size) {
-		n = read(fd, buf, sizeof(buf));
+		n = read(fd, buf, size - done < (long long)sizeof(buf) ?
+			 (size_t)(size - done) : sizeof(buf));
 		if (n <= 0)
 			break;
 		done += n;
@@ -205,11 +211,6 @@ struct job {
 	unsigned seed;
 };
 
-static void conc_path(char *p, size_t len, int readers, int i)
-{
-	snprintf(p, len, "%s/conc%d.%d", dir, readers, i);
-}
-
 static int run_job(void *arg)
 {
 	struct job *j = arg;
@@ -222,11 +223,12 @@ static int run_job(void *arg)
 		for (i = 0; i < j->readers; i++) {
 			pids[i] = fork();
 			if (!pids[i]) {
-				conc_path(path, sizeof(path), j->readers, i);
+				long long slice = opt_conc / j->readers;
+
+				snprintf(path, sizeof(path), "%s/file", dir);
 				while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE))
 					sched_yield();
-				_exit(job_seq(path, opt_conc / j->readers) ?
-				      1 : 0);
+				_exit(job_seq(path, i * slice, slice) ? 1 : 0);
 			}
 		}
 		sh->t0_ns = now_ns();
@@ -242,7 +244,7 @@ static int run_job(void *arg)
 	sh->t0_ns = now_ns();
 	if (!strcmp(j->variant, "seq")) {
 		snprintf(path, sizeof(path), "%s/file", dir);
-		ret = job_seq(path, opt_size);
+		ret = job_seq(path, 0, opt_size);
 	} else if (!strcmp(j->variant, "rand")) {
 		snprintf(path, sizeof(path), "%s/file", dir);
 		ret = job_rand(path, opt_size, j->seed);
@@ -365,24 +367,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (opt_conc > opt_size)
+		opt_conc = opt_size;	/* the readers share the seq file */
 	snprintf(dir, sizeof(dir), "%s/rcbench", rc.scratch);
 	mkdir(dir, 0755);
 	printf("# fill: kernel %s cgroup %s size %lld MiB write %lld MiB "
 	       "rand-ops %lld conc %lld MiB reps %d\n", rc.kernel,
 	       rc.v1 ? "v1" : "v2", opt_size >> 20, opt_write >> 20,
 	       opt_rand_ops, opt_conc >> 20, opt_reps);
-	if (has(opt_variants, "seq") || has(opt_variants, "rand")) {
-		snprintf(path, sizeof(path), "%s/file", dir);
-		if (rc_make_file(path, opt_size))
-			return 1;
-	}
-	if (has(opt_variants, "conc"))
-		for (k = 0; k < nreaders; k++)
-			for (i = 0; i < readers[k]; i++) {
-				conc_path(path, sizeof(path), readers[k], i);
-				if (rc_make_file(path, opt_conc / readers[k]))
-					return 1;
-			}
+	snprintf(path, sizeof(path), "%s/file", dir);
+	if (rc_make_file(path, opt_size))
+		return 1;
 
 	for (r = 0; r < opt_reps && !ret; r++) {
 		long long t0 = rc_now_ms();
