@@ -357,6 +357,51 @@ def md_cycles(cyc, meta):
     return L
 
 
+def verdict(m, h, target=0.99):
+    if m is None or h is None:
+        return "one repetition only: no interval"
+    lo, hi = m - h, m + h
+    if lo >= target:
+        return f"the interval [{lo:.3f}, {hi:.3f}] lies at or above {target}"
+    if hi < target:
+        return f"the interval [{lo:.3f}, {hi:.3f}] lies below {target}"
+    return (f"the interval [{lo:.3f}, {hi:.3f}] contains {target}: "
+            "too wide to tell whether the target is met")
+
+
+def headline(fill, cyc):
+    L = ["## Headline (generated from the tables below)\n"]
+    for v, vd in fill.get("variants", {}).items():
+        c = vd["configs"].get("enabled")
+        if not c or not c.get("ratio_vs_unloaded"):
+            continue
+        m, h = c["ratio_vs_unloaded"]
+        L.append(f"- Fill `{v}`, enabled / not loaded (throughput ratio, "
+                 f"target ≥ 0.99): {fmt_ci(m, h)} over {c['n']} "
+                 f"repetitions, ratio of medians "
+                 f"{c['ratio_of_medians']:.3f}; {verdict(m, h)}.")
+    misses = [(n, cd["enabled"]["probe_misses"])
+              for n, cd in fill.get("conc", {}).items() if "enabled" in cd]
+    if misses:
+        L.append("- Probe misses with concurrent readers (target 0): " +
+                 ", ".join(f"{n} readers: {x}" for n, x in sorted(
+                     misses, key=lambda t: int(t[0]))) + ".")
+    for k in sorted(cyc):
+        d = cyc[k]
+        s, c = k.split("/")
+        txt = (f"- Cycles {s} `{c}` (N = {d['n']}): dying {d['dying_base']} "
+               f"before, {d['dying_last']} after the last cycle, "
+               f"{d['dying_late']} after sync and up to 20 s; Percpu "
+               f"{d['percpu_kb_delta']:+d} KiB, Slab "
+               f"{d['slab_kb_delta']:+d} KiB")
+        if c == "reclaim" and d["reclaim_ms_mean_ci"][0] is not None:
+            txt += (f"; memory.reclaim {d['reclaim_ms_mean_ci'][0]:.0f} ms "
+                    "per cycle")
+        L.append(txt + ".")
+    L.append("")
+    return L
+
+
 def main():
     outdir, doc = sys.argv[1], sys.argv[2]
     with open(os.path.join(outdir, "meta.json")) as f:
@@ -380,7 +425,7 @@ def main():
     D.append("Reproduce with:\n\n    " + meta["command"] + "\n")
     D.append("Host: " + f"{meta['nproc']} CPUs ({meta['cpu']}), "
              f"{meta['mem']} memory, shared with other work while it ran "
-             f"(load average at start: {meta['load']}). Guests: "
+             f"(load average when the guests had finished: {meta['load']}). Guests: "
              "`tests/vm/run` (QEMU TCG, `thread=single`), Debian cloud "
              "kernels, /scratch ext4 on virtio-blk.\n")
     D.append(TCG_NOTE + "\n")
@@ -402,6 +447,7 @@ def main():
              f"`{rel}/results.json`, console logs in `{rel}/logs/`; "
              f"plots: `{rel}/*.png`. The CSV, JSON, summary and plots are "
              "copied to `bench/results/` and committed with this file.\n")
+    D += headline(fill, cyc)
     D += body
     for p in made:
         D.append(f"![{p}](../bench/results/{p})\n")
