@@ -5,7 +5,7 @@
 
 VM_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$VM_DIR/../.." && pwd)"
-CACHE_DIR="${ROOTCACHE_CACHE:-$HOME/.cache/rootcache}"
+CACHE_DIR="${ROOTCACHE_CACHE:-${HOME:-/root}/.cache/rootcache}"
 BUILD_DIR="${ROOTCACHE_BUILD:-$REPO_DIR/build}"
 
 ALL_SERIES=(5.10 6.1 6.12 7.2 7.3)
