@@ -160,7 +160,8 @@ def cycles_analysis(rows):
             "late_s": (int(late[0]["cycle_us"]) / 1e6) if late else None,
             "percpu_kb_delta": int(last["percpu_kb"]) - int(b["percpu_kb"]),
             "slab_kb_delta": int(last["slab_kb"]) - int(b["slab_kb"]),
-            "memcgs_delta": int(last["memcgs"]) - int(b["memcgs"]),
+            "memcgs_delta": (int(last["memcgs"]) - int(b["memcgs"])
+                             if int(b["memcgs"]) >= 0 else "n/a"),
             "file_kb_delta": int(last["file_kb"]) - int(b["file_kb"]),
         }
         res[f"{series}/{cfg}"] = d
@@ -322,8 +323,8 @@ def md_cycles(cyc, meta):
     L.append("| series | configuration | cycles | ms per cycle (mean ± 95% CI) "
              "| reclaim ms per cycle | dying at start | dying after last "
              "cycle | max | after sync + 3 s | after ≤ 20 s more (s waited) | Percpu Δ KiB | Slab Δ KiB | "
-             "memcgs Δ (/proc/cgroups) |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+             "memcgs Δ (/proc/cgroups) | page cache Δ MiB |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def order(k):
         s, c = k.split("/")
@@ -345,15 +346,21 @@ def md_cycles(cyc, meta):
                  f"{d['dying_after_sync']} | "
                  f"{late} | "
                  f"{d['percpu_kb_delta']} | "
-                 f"{d['slab_kb_delta']} | {d['memcgs_delta']} |")
+                 f"{d['slab_kb_delta']} | {d['memcgs_delta']} | "
+                 f"{d['file_kb_delta'] / 1024:.0f} |")
     L.append("")
-    L.append("none = module not loaded; rootcache = loaded and enabled "
+    L.append("memcgs n/a: `/proc/cgroups` has no memory count on this "
+             "kernel (7.x). "
+             "none = module not loaded; rootcache = loaded and enabled "
              "(global scope); reclaim = module not loaded, "
              "`memory.reclaim` of the group's `memory.current` before every "
              "rmdir (\"partial\": the write returned an error, e.g. EAGAIN "
              "when not everything could be reclaimed). Dying = "
              "`nr_dying_descendants` of the root `cgroup.stat`. Δ = after "
-             "the last cycle minus before the first.\n")
+             "the last cycle minus before the first. Page cache = root "
+             "`memory.stat` `file` (all page cache): what the jobs' data "
+             "still has cached for a later reader; `memory.reclaim` gives "
+             "that up, rootcache keeps it (charged to root).\n")
     return L
 
 
@@ -432,8 +439,10 @@ def main():
     gs = meta.get("guest_status", {})
     if gs:
         D.append("Guest exit statuses: " + ", ".join(
-            f"{k} {v}" + (" (timed out: the repetitions or cycles finished "
-                          "before are reported)" if v == "252" else "")
+            f"{k} {v}" + ("" if v == "0" else
+                          " (stopped before its end: timed out or ended by "
+                          "the operator to meet a deadline; the repetitions "
+                          "or cycles finished before are reported)")
             for k, v in sorted(gs.items())) + ".\n")
     if meta["mode"] == "quick":
         D.append("**Quick mode**: fewer repetitions, smaller files and fewer "
