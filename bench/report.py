@@ -194,23 +194,33 @@ def plots(outdir, cyc_rows, fill):
                         f'{int(r["percpu_kb"]) - int(base["percpu_kb"])} '
                         f'{int(r["slab_kb"]) - int(base["slab_kb"])}\n')
     if keys:
+        color = {"none": "#d62728", "rootcache": "#1f77b4",
+                 "reclaim": "#2ca02c"}
+        series = sorted({k[0] for k in keys},
+                        key=lambda x: [int(y) for y in x.split(".")])
         for col, name, ylab in [(2, "dying", "dying memory cgroups"),
                                 (3, "percpu", "Percpu change (KiB)"),
                                 (4, "slab", "Slab change (KiB)")]:
-            series = sorted({k[0] for k in keys},
-                            key=lambda x: [int(y) for y in x.split(".")])
-            lines = []
-            for s, c in keys:
-                lines.append(f'"cyc-{s}-{c}.dat" using 1:{col} with lines '
-                             f'lw 2 title "{s} {c}"')
-            script = (
-                "set terminal pngcairo size 900,520 noenhanced\n"
-                f'set output "{name}.png"\n'
-                f'set title "{ylab} over job cycles (series: '
-                f'{" ".join(series)}; TCG guests)"\n'
-                'set xlabel "job cycle"\n'
-                f'set ylabel "{ylab}"\nset key left top\nset grid\n'
-                "plot " + ", \\\n     ".join(lines) + "\n")
+            w = 360 * len(series) + 80
+            script = ("set terminal pngcairo size %d,460 noenhanced\n"
+                      'set output "%s.png"\n' % (w, name) +
+                      f'set multiplot layout 1,{len(series)} title '
+                      f'"{ylab} over job cycles (TCG guests, cgroup v2)"\n'
+                      'set xlabel "job cycle"\nset grid\nset key left top\n'
+                      "set yrange [0:*]\n" if name == "dying" else
+                      "set terminal pngcairo size %d,460 noenhanced\n"
+                      'set output "%s.png"\n' % (w, name) +
+                      f'set multiplot layout 1,{len(series)} title '
+                      f'"{ylab} over job cycles (TCG guests, cgroup v2)"\n'
+                      'set xlabel "job cycle"\nset grid\nset key left top\n'
+                      "set yrange [*:*]\n")
+            for s_ in series:
+                lines = [f'"cyc-{s_}-{c}.dat" using 1:{col} with lines lw 2 '
+                         f'lc rgb "{color.get(c, "black")}" title "{c}"'
+                         for (ss, c) in keys if ss == s_]
+                script += (f'set title "{s_}"\nset ylabel "{ylab}"\n'
+                           "plot " + ", ".join(lines) + "\n")
+            script += "unset multiplot\n"
             if gnuplot(script, outdir):
                 made.append(f"{name}.png")
     # fill: throughput ratio vs not loaded with 95 % CI
