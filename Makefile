@@ -10,13 +10,13 @@
 all: check
 
 host-deps:
-	tests/vm/install-host-deps
+	@tests/vm/install-host-deps
 
 check: host-deps
-	tests/vm/check
+	@tests/vm/check
 
 demo: host-deps
-	tests/vm/demo
+	@tests/vm/demo
 
 vm-prepare: host-deps
-	tests/vm/prepare --jobs 3
+	@tests/vm/prepare --jobs 3
