@@ -66,8 +66,12 @@ class FixtureTree {
     put(moduleDir() + "/hook", "filemap_add_folio\n");
     put(moduleDir() + "/scope", scope);
     std::map<std::string, std::string> all = {
-        {"redirected_folios", "8192\n"}, {"redirected_bytes", "33554432\n"}, {"skipped_unevictable", "3\n"},
-        {"skipped_not_regular", "17\n"}, {"skipped_out_of_scope", "0\n"},    {"probe_misses", "0\n"},
+        {"redirected_folios", "8192\n"},
+        {"redirected_bytes", "33554432\n"},
+        {"skipped_unevictable", "3\n"},
+        {"skipped_not_regular", "17\n"},
+        {"skipped_out_of_scope", "0\n"},
+        {"probe_misses", "0\n"},
         {"in_flight", "0\n"},
     };
     for (const auto& [k, v] : stats) {

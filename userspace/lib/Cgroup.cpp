@@ -71,8 +71,8 @@ Result<MemoryHierarchy> findMemoryHierarchy(const Roots& roots) {
     case CgroupMode::kNone:
       break;
   }
-  return environmentError(fmt::format("no memory controller found under {} (cgroup mode: {})",
-                                      roots.cgroup, toString(h.mode)));
+  return environmentError(
+      fmt::format("no memory controller found under {} (cgroup mode: {})", roots.cgroup, toString(h.mode)));
 }
 
 CgroupPath::CgroupPath(MemoryHierarchy h, std::string rel) : h_(std::move(h)), rel_(std::move(rel)) {
@@ -114,15 +114,18 @@ Result<CgroupPath> CgroupPath::resolve(const MemoryHierarchy& h, std::string_vie
   }
   CgroupPath cg(h, rel);
   if (!isDirectory(cg.absolute())) {
-    return Error{ENOENT, fmt::format("no such cgroup: {} (looked for {})", a, cg.absolute()),
-                 Exit::kCheckFailed};
+    return Error{ENOENT, fmt::format("no such cgroup: {} (looked for {})", a, cg.absolute()), Exit::kCheckFailed};
   }
   return cg;
 }
 
-std::string CgroupPath::absolute() const { return joinPath(h_.root, rel_); }
+std::string CgroupPath::absolute() const {
+  return joinPath(h_.root, rel_);
+}
 
-std::string CgroupPath::file(std::string_view name) const { return joinPath(absolute(), name); }
+std::string CgroupPath::file(std::string_view name) const {
+  return joinPath(absolute(), name);
+}
 
 CgroupPath CgroupPath::child(std::string_view name) const {
   return CgroupPath(h_, rel_.empty() ? std::string(name) : rel_ + "/" + std::string(name));
@@ -143,7 +146,9 @@ Result<std::uint64_t> fileBytes(const CgroupPath& cg) {
   return it->second;
 }
 
-Result<std::uint64_t> cgroupId(const CgroupPath& cg) { return inodeOf(cg.absolute()); }
+Result<std::uint64_t> cgroupId(const CgroupPath& cg) {
+  return inodeOf(cg.absolute());
+}
 
 Result<std::map<std::uint64_t, CgroupPath>> cgroupsById(const MemoryHierarchy& h) {
   std::map<std::uint64_t, CgroupPath> out;
@@ -241,6 +246,8 @@ class FsOps final : public CgroupOps {
 
 }  // namespace
 
-std::unique_ptr<CgroupOps> makeFsOps() { return std::make_unique<FsOps>(); }
+std::unique_ptr<CgroupOps> makeFsOps() {
+  return std::make_unique<FsOps>();
+}
 
 }  // namespace rootcache

@@ -3,10 +3,11 @@
 // memory.force_empty; cgroup v2 has memory.reclaim since Linux 5.19 (Debian
 // 6.1 and later). On 5.10 with cgroup v2 there is no way to release a
 // cgroup's cache on demand, and the tool says so.
+#include "rootcache/Drain.h"
+
 #include <fmt/format.h>
 
 #include "rootcache/Commands.h"
-#include "rootcache/Drain.h"
 
 namespace rootcache {
 
@@ -96,8 +97,8 @@ Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups) {
   }
   Output out;
   auto& results = out.json["results"] = nlohmann::json::array();
-  out.text = fmt::format("{:<32} {:>12} {:>12} {:>12}  {}\n", "CGROUP", "FILE BEFORE", "FILE AFTER", "RELEASED",
-                         "METHOD");
+  out.text =
+      fmt::format("{:<32} {:>12} {:>12} {:>12}  {}\n", "CGROUP", "FILE BEFORE", "FILE AFTER", "RELEASED", "METHOD");
   for (const auto& arg : cgroups) {
     auto cg = CgroupPath::resolve(*hier, arg);
     Result<DrainResult> r = cg ? drainCgroup(*cg) : Result<DrainResult>(cg.error());

@@ -23,7 +23,8 @@ namespace {
 // enable --persist writes both files; disable --persist removes both.
 Result<std::vector<std::string>> persist(const Roots& roots, bool enable) {
   std::vector<std::string> changed;
-  const std::pair<std::string_view, std::string> entries[] = {  // NOLINT(cppcoreguidelines-avoid-c-arrays,modernize-avoid-c-arrays)
+  const std::pair<std::string_view, std::string> entries[] = {
+      // NOLINT(cppcoreguidelines-avoid-c-arrays,modernize-avoid-c-arrays)
       {files::kModprobeConf, modprobeConfText(true)},
       {files::kModulesLoadConf, modulesLoadConfText()},
   };
@@ -75,9 +76,9 @@ Output runEnable(const Roots& roots, const EnableOptions& opts) {
   }
 
   if (!mod.loaded()) {
-    Error e = environmentError(
-        opts.enable ? "rootcache module not loaded; load it enabled with: modprobe rootcache enabled=1"
-                    : "rootcache module not loaded (page cache is charged normally)");
+    Error e =
+        environmentError(opts.enable ? "rootcache module not loaded; load it enabled with: modprobe rootcache enabled=1"
+                                     : "rootcache module not loaded (page cache is charged normally)");
     if (!opts.enable) {
       // Nothing to turn off: the goal state already holds.
       out.json["enabled"] = false;
@@ -110,7 +111,7 @@ Output runEnable(const Roots& roots, const EnableOptions& opts) {
     return out;
   }
   out.text += fmt::format("rootcache {}\n", opts.enable ? "enabled: new page cache is charged to the root cgroup"
-                                                         : "disabled: new page cache is charged normally");
+                                                        : "disabled: new page cache is charged normally");
   return out;
 }
 

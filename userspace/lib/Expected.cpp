@@ -21,12 +21,16 @@ Error systemError(int errnum, const std::string& what) {
   return e;
 }
 
-Error checkError(const std::string& what) { return Error{0, what, Exit::kCheckFailed}; }
+Error checkError(const std::string& what) {
+  return Error{0, what, Exit::kCheckFailed};
+}
 
 Error environmentError(const std::string& what, int errnum) {
   return Error{errnum, what, Exit::kEnvironment};
 }
 
-Error usageError(const std::string& what) { return Error{0, what, Exit::kUsage}; }
+Error usageError(const std::string& what) {
+  return Error{0, what, Exit::kUsage};
+}
 
 }  // namespace rootcache

@@ -45,8 +45,8 @@ std::string renderPrometheus(const nlohmann::json& m) {
   out += fmt::format("rootcache_module_loaded {}\n", m.value("loaded", false) ? 1 : 0);
   if (m.value("loaded", false)) {
     family(out, {"rootcache_info", "gauge", "Version and hook of the loaded rootcache module."});
-    out += fmt::format("rootcache_info{{version=\"{}\",hook=\"{}\"}} 1\n",
-                       escapeLabel(m.value("version", "")), escapeLabel(m.value("hook", "")));
+    out += fmt::format("rootcache_info{{version=\"{}\",hook=\"{}\"}} 1\n", escapeLabel(m.value("version", "")),
+                       escapeLabel(m.value("hook", "")));
     family(out, {"rootcache_enabled", "gauge", "Whether new page cache is charged to the root memory cgroup."});
     out += fmt::format("rootcache_enabled {}\n", m.value("enabled", false) ? 1 : 0);
     const auto& s = m.contains("stats") ? m["stats"] : nlohmann::json::object();
@@ -71,8 +71,7 @@ std::string renderPrometheus(const nlohmann::json& m) {
                      "Folios seen while enabled but charged normally, by reason."});
         anySkipped = true;
       }
-      out += fmt::format("rootcache_skipped_folios_total{{reason=\"{}\"}} {}\n", reason,
-                         s[key].get<std::uint64_t>());
+      out += fmt::format("rootcache_skipped_folios_total{{reason=\"{}\"}} {}\n", reason, s[key].get<std::uint64_t>());
     }
     counter("probe_misses", "rootcache_probe_misses_total",
             "Times the probe could not run; such insertions were charged normally.");
@@ -131,9 +130,8 @@ std::vector<std::string> checkPrometheusText(std::string_view text) {
           bad("bad metric name " + name);
         }
         if (words[1] == "TYPE") {
-          if (words.size() != 4 ||
-              (words[3] != "gauge" && words[3] != "counter" && words[3] != "untyped" &&
-               words[3] != "histogram" && words[3] != "summary")) {
+          if (words.size() != 4 || (words[3] != "gauge" && words[3] != "counter" && words[3] != "untyped" &&
+                                    words[3] != "histogram" && words[3] != "summary")) {
             bad("bad TYPE line");
           }
           if (!typed.insert(name).second) {

@@ -7,12 +7,13 @@ namespace rootcache {
 
 ModuleClient::ModuleClient(const Roots& roots) : dir_(joinPath(roots.sysfs, files::kModuleDir)) {}
 
-bool ModuleClient::loaded() const { return isDirectory(dir_); }
+bool ModuleClient::loaded() const {
+  return isDirectory(dir_);
+}
 
 Status ModuleClient::requireLoaded() const {
   if (!loaded()) {
-    return environmentError("rootcache module not loaded (" + dir_ +
-                            " missing); load it with: modprobe rootcache");
+    return environmentError("rootcache module not loaded (" + dir_ + " missing); load it with: modprobe rootcache");
   }
   return {};
 }

@@ -74,12 +74,12 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
   out.json["cgroup"] = cg->display();
   out.json["removed"] = true;
   logLine(LOG_INFO, cg->display() + ": removed");
-  out.text += fmt::format("{}: {}removed\n", cg->display(),
-                          drained ? fmt::format("drained {} of file cache, ",
-                                                humanBytes(drained->fileBefore > drained->fileAfter
-                                                               ? drained->fileBefore - drained->fileAfter
-                                                               : 0))
-                                  : std::string());
+  out.text += fmt::format(
+      "{}: {}removed\n", cg->display(),
+      drained ? fmt::format(
+                    "drained {} of file cache, ",
+                    humanBytes(drained->fileBefore > drained->fileAfter ? drained->fileBefore - drained->fileAfter : 0))
+              : std::string());
   return out;
 }
 

@@ -63,8 +63,7 @@ Output runStatus(const Roots& roots) {
     jm["stats"] = st->stats;
     if (auto it = st->stats.find("probe_misses"); it != st->stats.end() && it->second > 0) {
       problems.push_back(fmt::format(
-          "{} probe misses: some page cache was charged normally (raise the maxactive module parameter)",
-          it->second));
+          "{} probe misses: some page cache was charged normally (raise the maxactive module parameter)", it->second));
       worsen(Exit::kCheckFailed);
     }
   }
@@ -74,14 +73,12 @@ Output runStatus(const Roots& roots) {
     if (!st->enabled) {
       verdict = "ok: loaded, disabled (page cache is charged normally)";
     } else if (st->scope && !st->scope->empty()) {
-      verdict = fmt::format("ok: redirecting page cache of {} scoped cgroup subtree(s) to root",
-                            st->scope->size());
+      verdict = fmt::format("ok: redirecting page cache of {} scoped cgroup subtree(s) to root", st->scope->size());
     } else {
       verdict = "ok: redirecting page cache of all cgroups to root";
     }
   } else {
-    verdict = fmt::format("{}: {}", exit == Exit::kEnvironment ? "error" : "degraded",
-                          fmt::join(problems, "; "));
+    verdict = fmt::format("{}: {}", exit == Exit::kEnvironment ? "error" : "degraded", fmt::join(problems, "; "));
   }
   j["health"] = {{"ok", problems.empty()}, {"verdict", verdict}, {"problems", problems}};
 
@@ -108,8 +105,8 @@ Output runStatus(const Roots& roots) {
   if (hier) {
     t += fmt::format("{:<16}{}\n", "memory root:", hier->root);
   }
-  t += fmt::format("{:<16}{}\n", "dying memcgs:",
-                   j["dying_memcgs"].is_null() ? std::string("unknown") : j["dying_memcgs"].dump());
+  t += fmt::format("{:<16}{}\n",
+                   "dying memcgs:", j["dying_memcgs"].is_null() ? std::string("unknown") : j["dying_memcgs"].dump());
   t += fmt::format("{:<16}{}\n", "health:", verdict);
   out.exit = exit;
   return out;

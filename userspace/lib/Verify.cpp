@@ -73,7 +73,8 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
                         redirected <= tol ? Verdict::kPass : Verdict::kFail});
   } else {
     // Enabled but out of scope: other cgroups may be redirected meanwhile.
-    d.checks.push_back({"module redirected_bytes", "any (other cgroups)", "+" + humanBytes(redirected), Verdict::kInfo});
+    d.checks.push_back(
+        {"module redirected_bytes", "any (other cgroups)", "+" + humanBytes(redirected), Verdict::kInfo});
   }
 
   // 3. Root's file charge. v1's root "cache" is root's own; v2's root
@@ -84,8 +85,8 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
   } else if (redirect) {
     bool grew = m.rootFileAfter >= m.rootFileBefore && m.rootFileAfter - m.rootFileBefore >= mostOfFile;
     // Other root-level activity can shrink root's cache: warn, do not fail.
-    d.checks.push_back({"root file charge", ">= +" + humanBytes(mostOfFile), rootDelta,
-                        grew ? Verdict::kPass : Verdict::kWarn});
+    d.checks.push_back(
+        {"root file charge", ">= +" + humanBytes(mostOfFile), rootDelta, grew ? Verdict::kPass : Verdict::kWarn});
   } else {
     d.checks.push_back({"root file charge", "unchanged by the job", rootDelta, Verdict::kInfo});
   }
@@ -101,9 +102,8 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
     }
     d.checks.push_back({"dying memcgs after rmdir", "no new one", dyingText, v});
   } else {
-    d.checks.push_back({"dying memcgs after rmdir",
-                        m.drainedBeforeRemoval ? "any (cache drained before rmdir)" : "any", dyingText,
-                        Verdict::kInfo});
+    d.checks.push_back({"dying memcgs after rmdir", m.drainedBeforeRemoval ? "any (cache drained before rmdir)" : "any",
+                        dyingText, Verdict::kInfo});
   }
 
   for (const auto& c : d.checks) {
@@ -177,7 +177,8 @@ namespace {
 // (see childIo). Filesystems without fallocate leave the allocation to the
 // child's writes.
 Status preallocate(const std::string& file, std::uint64_t size) {
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  int fd =
+      ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (fd < 0) {
     return systemError(errno, "cannot create " + file);
   }
@@ -349,13 +350,14 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   j["in_scope"] = m.inScope;
   j["cgroup_mode"] = std::string(toString(hier->mode));
   j["size_bytes"] = m.sizeBytes;
-  j["measurements"] = {{"job_file_bytes", m.childFileBytes},     {"root_file_bytes_before", m.rootFileBefore},
-                       {"root_file_bytes_after", m.rootFileAfter}, {"redirected_bytes_before", m.redirectedBefore},
-                       {"redirected_bytes_after", m.redirectedAfter}, {"dying_memcgs_before", m.dyingBefore},
-                       {"dying_memcgs_after", m.dyingAfter},     {"drained_before_removal", m.drainedBeforeRemoval}};
+  j["measurements"] = {
+      {"job_file_bytes", m.childFileBytes},          {"root_file_bytes_before", m.rootFileBefore},
+      {"root_file_bytes_after", m.rootFileAfter},    {"redirected_bytes_before", m.redirectedBefore},
+      {"redirected_bytes_after", m.redirectedAfter}, {"dying_memcgs_before", m.dyingBefore},
+      {"dying_memcgs_after", m.dyingAfter},          {"drained_before_removal", m.drainedBeforeRemoval}};
   auto& jc = j["checks"] = nlohmann::json::array();
-  out.text = fmt::format("rootcache verify: {} MiB file in {}, cgroup {} ({}), module {}{}\n\n", opts.sizeMiB,
-                         opts.dir, scratch.display(), toString(hier->mode), m.enabled ? "enabled" : "disabled",
+  out.text = fmt::format("rootcache verify: {} MiB file in {}, cgroup {} ({}), module {}{}\n\n", opts.sizeMiB, opts.dir,
+                         scratch.display(), toString(hier->mode), m.enabled ? "enabled" : "disabled",
                          m.enabled && !m.inScope ? ", scratch cgroup out of scope" : "");
   out.text += fmt::format("{:<28} {:<34} {:<20} {}\n", "CHECK", "EXPECTED", "ACTUAL", "RESULT");
   for (const auto& c : d.checks) {

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
       std::cerr << "usage: rootcache-release-agent CGROUP\n";
       return static_cast<int>(Exit::kUsage);
     }
-    return static_cast<int>(rootcache::runReleaseAgent(roots, argv[1]).exit);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    return static_cast<int>(
+        rootcache::runReleaseAgent(roots, argv[1]).exit);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
   }
 
   CLI::App app{"rootcachectl: control the rootcache module (page cache charged to the root memory cgroup)",
@@ -59,8 +60,7 @@ int main(int argc, char** argv) {
   bool json = false;
   app.add_flag("--json", json, "Print JSON instead of text");
   app.add_option("--sysfs-root", roots.sysfs, "Where sysfs is (testing)")->capture_default_str();
-  app.add_option("--cgroup-root", roots.cgroup, "Where the cgroup filesystems are (testing)")
-      ->capture_default_str();
+  app.add_option("--cgroup-root", roots.cgroup, "Where the cgroup filesystems are (testing)")->capture_default_str();
   app.add_option("--proc-root", roots.proc, "Where procfs is (testing)")->capture_default_str();
   app.add_option("--etc-root", roots.etc, "Where /etc is, for --persist (testing)")->capture_default_str();
   app.set_version_flag("--version", std::string(ROOTCACHE_TOOL_VERSION));
@@ -86,8 +86,7 @@ int main(int argc, char** argv) {
   rootcache::VerifyOptions vopts;
   auto* verify = app.add_subcommand("verify", "Prove end to end that page cache is redirected");
   verify->add_option("--size", vopts.sizeMiB, "File size in MiB")->capture_default_str()->check(CLI::Range(1, 65536));
-  verify->add_option("--dir", vopts.dir, "Directory on a real filesystem for the test file")
-      ->capture_default_str();
+  verify->add_option("--dir", vopts.dir, "Directory on a real filesystem for the test file")->capture_default_str();
   verify->add_flag("--keep", vopts.keep, "Keep the scratch cgroup and file");
   verify->add_option("--settle", vopts.settleSeconds, "Seconds to wait for the removed cgroup to go")
       ->capture_default_str()
@@ -105,8 +104,7 @@ int main(int argc, char** argv) {
   auto addScope = [&](const char* name, const char* help, rootcache::ScopeAction action, bool takesPaths) {
     auto* sub = scope->add_subcommand(name, help);
     if (takesPaths) {
-      sub->add_option("CGROUP", scopePaths, "Cgroup paths (absolute or relative to the memory hierarchy)")
-          ->required();
+      sub->add_option("CGROUP", scopePaths, "Cgroup paths (absolute or relative to the memory hierarchy)")->required();
     }
     sub->callback([&, action] { done(rootcache::runScope(roots, action, scopePaths)); });
   };

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "rootcache/Cgroup.h"
-
 #include <gtest/gtest.h>
 
 #include "Fixture.h"
+#include "rootcache/Cgroup.h"
 
 namespace rootcache {
 namespace {
@@ -56,7 +55,8 @@ TEST(CgroupPath, Resolve) {
   t.cgroupV2();
   t.cgV2("yarn/c1");
   auto h = *findMemoryHierarchy(t.roots());
-  for (const std::string& arg : std::vector<std::string>{"yarn/c1", "/yarn/c1", "/yarn/c1/", t.roots().cgroup + "/yarn/c1"}) {
+  for (const std::string& arg :
+       std::vector<std::string>{"yarn/c1", "/yarn/c1", "/yarn/c1/", t.roots().cgroup + "/yarn/c1"}) {
     auto cg = CgroupPath::resolve(h, arg);
     ASSERT_TRUE(cg.ok()) << arg;
     EXPECT_EQ(cg->display(), "/yarn/c1");

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "rootcache/Drain.h"
-
 #include <gtest/gtest.h>
 
 #include "Fixture.h"
 #include "rootcache/Commands.h"
+#include "rootcache/Drain.h"
 
 namespace rootcache {
 namespace {

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "rootcache/Fs.h"
-
 #include <gtest/gtest.h>
 
 #include "Fixture.h"
+#include "rootcache/Fs.h"
 
 namespace rootcache {
 namespace {

@@ -63,14 +63,14 @@ TEST(Metrics, GarbageCounterFails) {
 TEST(PrometheusCheck, FindsProblems) {
   EXPECT_TRUE(checkPrometheusText("# HELP a x\n# TYPE a gauge\na 1\n").empty());
   EXPECT_TRUE(checkPrometheusText("# TYPE a counter\na{b=\"c\\\"d\",e=\"f\"} 1.5e3\n").empty());
-  EXPECT_FALSE(checkPrometheusText("a 1\n").empty());                            // no TYPE
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na one\n").empty());          // value
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=c} 1\n").empty());       // unquoted
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=\"c\" 1\n").empty());    // unterminated
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1\na 2\n").empty());       // duplicate
+  EXPECT_FALSE(checkPrometheusText("a 1\n").empty());                          // no TYPE
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na one\n").empty());        // value
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=c} 1\n").empty());     // unquoted
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=\"c\" 1\n").empty());  // unterminated
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1\na 2\n").empty());     // duplicate
   EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\n# TYPE a gauge\na 1\n").empty());
   EXPECT_FALSE(checkPrometheusText("# TYPE 1a gauge\n").empty());
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1").empty());              // no final newline
+  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1").empty());  // no final newline
   EXPECT_FALSE(checkPrometheusText("# TYPE a bogus\na 1\n").empty());
 }
 

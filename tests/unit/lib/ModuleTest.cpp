@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "rootcache/Module.h"
-
 #include <gtest/gtest.h>
 
 #include "Fixture.h"
+#include "rootcache/Module.h"
 
 namespace rootcache {
 namespace {

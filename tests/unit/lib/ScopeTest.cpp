@@ -96,7 +96,9 @@ TEST_F(ScopeTest, ModuleWithoutScope) {
   EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kEnvironment);
 }
 
-TEST_F(ScopeTest, ModuleAbsent) { EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kEnvironment); }
+TEST_F(ScopeTest, ModuleAbsent) {
+  EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kEnvironment);
+}
 
 TEST_F(ScopeTest, GarbageScopeFile) {
   t.module(true, "12\nfoo\n");

@@ -69,8 +69,7 @@ class CgroupPath {
 // hierarchy (root included).
 [[nodiscard]] Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h);
 // Pure part of the v1 count, for tests: num_cgroups minus visible.
-[[nodiscard]] Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups,
-                                                         std::uint64_t visibleDirs);
+[[nodiscard]] Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups, std::uint64_t visibleDirs);
 
 // Creating, joining and removing cgroups. Two implementations: libcgroup on
 // a live system, cgroupfs directly elsewhere (fixture trees, or when

@@ -74,10 +74,10 @@ struct VerifyMeasurement {
   bool inScope = true;  // the scratch cgroup is redirected by the scope
   bool v2 = false;
   std::uint64_t sizeBytes = 0;
-  std::uint64_t childFileBytes = 0;   // scratch cgroup's file charge after the I/O
-  std::uint64_t rootFileBefore = 0;   // root's file charge
+  std::uint64_t childFileBytes = 0;  // scratch cgroup's file charge after the I/O
+  std::uint64_t rootFileBefore = 0;  // root's file charge
   std::uint64_t rootFileAfter = 0;
-  std::uint64_t redirectedBefore = 0; // module's redirected_bytes
+  std::uint64_t redirectedBefore = 0;  // module's redirected_bytes
   std::uint64_t redirectedAfter = 0;
   std::uint64_t dyingBefore = 0;
   std::uint64_t dyingAfter = 0;

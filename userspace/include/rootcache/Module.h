@@ -18,8 +18,8 @@ namespace rootcache {
 // The counters under stats/, in ABI order. Each is optional: an older module
 // may lack one, and then it is absent from the map.
 inline constexpr std::array<std::string_view, 7> kStatNames = {
-    "redirected_folios",   "redirected_bytes",     "skipped_unevictable", "skipped_not_regular",
-    "skipped_out_of_scope", "probe_misses",        "in_flight",
+    "redirected_folios",    "redirected_bytes", "skipped_unevictable", "skipped_not_regular",
+    "skipped_out_of_scope", "probe_misses",     "in_flight",
 };
 
 struct ModuleState {
