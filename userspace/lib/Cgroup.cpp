@@ -128,7 +128,7 @@ std::string CgroupPath::file(std::string_view name) const {
 }
 
 CgroupPath CgroupPath::child(std::string_view name) const {
-  return CgroupPath(h_, rel_.empty() ? std::string(name) : rel_ + "/" + std::string(name));
+  return {h_, rel_.empty() ? std::string(name) : rel_ + "/" + std::string(name)};
 }
 
 Result<std::uint64_t> fileBytes(const CgroupPath& cg) {

@@ -3,6 +3,7 @@
 // collector.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -102,12 +103,8 @@ std::vector<std::string> checkPrometheusText(std::string_view text) {
     if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_' || n[0] == ':')) {
       return false;
     }
-    for (char c : n) {
-      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':')) {
-        return false;
-      }
-    }
-    return true;
+    return std::all_of(n.begin(), n.end(),
+                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == ':'; });
   };
   int lineNo = 0;
   if (!text.empty() && text.back() != '\n') {
@@ -137,13 +134,13 @@ std::vector<std::string> checkPrometheusText(std::string_view text) {
           if (!typed.insert(name).second) {
             bad("second TYPE for " + name);
           }
-          if (sampled.count(name) != 0) {
+          if (sampled.contains(name)) {
             bad("TYPE after samples of " + name);
           }
         } else if (!helped.insert(name).second) {
           bad("second HELP for " + name);
         }
-        if (name != currentFamily && sampled.count(name) != 0) {
+        if (name != currentFamily && sampled.contains(name)) {
           bad("family " + name + " is not contiguous");
         }
         currentFamily = name;
@@ -222,24 +219,25 @@ std::vector<std::string> checkPrometheusText(std::string_view text) {
     bool numeric = v == "NaN" || v == "+Inf" || v == "-Inf";
     if (!numeric) {
       char* end = nullptr;
-      std::strtod(v.c_str(), &end);
+      (void)std::strtod(v.c_str(), &end);
       numeric = end != nullptr && *end == '\0' && !v.empty();
     }
     if (!numeric) {
       bad("value '" + v + "' is not a number");
     }
-    std::string fam = name;
-    if (typed.count(fam) == 0) {
+    if (!typed.contains(name)) {
       bad("sample of " + name + " without a TYPE line");
     }
-    if (fam != currentFamily) {
+    if (name != currentFamily) {
       bad("sample of " + name + " outside its family");
     }
-    sampled.insert(fam);
-    if (!series.insert(name + labels).second) {
-      bad("duplicate series " + name + labels);
+    sampled.insert(name);
+    std::string key = name;
+    key += labels;
+    if (!series.insert(key).second) {
+      bad("duplicate series " + key);
     }
-    if (name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0 && v.size() > 0 && v[0] == '-') {
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, "_total") == 0 && !v.empty() && v[0] == '-') {
       bad("negative counter " + name);
     }
   }

@@ -75,7 +75,7 @@ Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::s
     case ScopeAction::kPrune: {
       auto& dropped = out.json["pruned"] = nlohmann::json::array();
       for (auto id : *ids) {
-        if (live->count(id) != 0) {
+        if (live->contains(id)) {
           continue;
         }
         Status s = mod.writeScope(ScopeOp::kDel, id);

@@ -263,7 +263,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   };
 
   m.rootFileBefore = fileBytes(root).valueOr(0);
-  m.redirectedBefore = state->stats.count("redirected_bytes") != 0 ? state->stats["redirected_bytes"] : 0;
+  m.redirectedBefore = state->stats.contains("redirected_bytes") ? state->stats["redirected_bytes"] : 0;
 
   std::array<int, 2> go{};
   if (::pipe2(go.data(), O_CLOEXEC) != 0) {
@@ -309,7 +309,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   m.childFileBytes = *childFile;
   m.rootFileAfter = fileBytes(root).valueOr(0);
   auto statsAfter = mod.stats();
-  m.redirectedAfter = statsAfter && statsAfter->count("redirected_bytes") != 0 ? statsAfter->at("redirected_bytes") : 0;
+  m.redirectedAfter = statsAfter && statsAfter->contains("redirected_bytes") ? statsAfter->at("redirected_bytes") : 0;
 
   Output out;
   if (opts.keep) {
@@ -324,9 +324,8 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
       m.drainedBeforeRemoval = drainCgroup(scratch).ok();
     }
     if (Status s = ops->remove(scratch); !s) {
-      Error e = s.error();
       ::unlink(file.c_str());
-      return errorOutput(e);
+      return errorOutput(s.error());
     }
     cgroupExists = false;
     // Wait for the removed cgroup to be freed (RCU, offline work).

@@ -36,9 +36,7 @@ std::string baseName(const char* argv0) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   rootcache::Roots roots;
 
   // Installed as a v1 release_agent the kernel runs us with one argument,
@@ -136,4 +134,17 @@ int main(int argc, char** argv) {
     return static_cast<int>(Exit::kUsage);
   }
   return emit(result, json);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "rootcachectl: internal error: " << e.what() << '\n';
+  } catch (...) {
+    std::cerr << "rootcachectl: internal error\n";
+  }
+  return static_cast<int>(Exit::kCheckFailed);
 }
