@@ -247,7 +247,7 @@ def plots(outdir, cyc_rows, fill):
             'set title "throughput / throughput with the module not loaded '
             '(mean, 95% CI; TCG guest)"\n'
             "set style fill solid 0.5\nset boxwidth 0.6\nset grid y\n"
-            "set xtics rotate by -30\nset yrange [0:*]\nset bmargin 7\n"
+            "set xtics rotate by -30\nset yrange [0:*]\nset bmargin 7\nset rmargin 8\n"
             "set arrow from graph 0, first 1 to graph 1, first 1 nohead "
             "dt 2\n"
             'plot "fill-ratio.dat" using 1:2:xtic(4) with boxes notitle, '
