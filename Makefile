@@ -1,11 +1,16 @@
 # rootcache: top-level entry points. Everything runs on this host; the kernel
 # module is only ever loaded inside QEMU guests (tests/vm/README.md).
 #
-#   make check        unit tests + selftests in guests of every kernel series
-#   make demo         the seed scenario on 6.1, cgroup v1 then v2
-#   make vm-prepare   build every cached chroot and kernel ahead of time
-#   make host-deps    install the host packages the above need
-.PHONY: all check demo vm-prepare host-deps
+#   make check            unit tests + selftests in guests of every kernel series
+#   make check-packages   the .debs in bookworm/trixie chroots and guests
+#   make demo             the seed scenario on 6.1, cgroup v1 then v2
+#   make bench            benchmarks in guests -> Documentation/benchmarks.md
+#   make deb              build/deb/rootcache-dkms_<ver>_all.deb, rootcachectl_<ver>_amd64.deb
+#   make install|uninstall  the module through DKMS (KVER=... for another kernel)
+#   make sign             sign kmod/rootcache.ko with DKMS's MOK key pair
+#   make vm-prepare       build every cached chroot and kernel ahead of time
+#   make host-deps        install the host packages the above need
+.PHONY: all check check-packages demo bench bench-quick deb install uninstall sign vm-prepare host-deps
 
 all: check
 
@@ -15,8 +20,29 @@ host-deps:
 check: host-deps
 	@tests/vm/check
 
+check-packages: host-deps
+	@tests/packages/run
+
 demo: host-deps
 	@tests/vm/demo
+
+bench: host-deps
+	@bench/run
+
+bench-quick: host-deps
+	@bench/run --quick
+
+deb:
+	@packaging/build-debs
+
+install:
+	@$(MAKE) -C kmod install
+
+uninstall:
+	@$(MAKE) -C kmod uninstall
+
+sign:
+	@$(MAKE) -C kmod sign
 
 vm-prepare: host-deps
 	@tests/vm/prepare --jobs 3
