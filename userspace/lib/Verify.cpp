@@ -348,6 +348,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   j["enabled"] = m.enabled;
   j["in_scope"] = m.inScope;
   j["cgroup_mode"] = std::string(toString(hier->mode));
+  j["cgroup_ops"] = std::string(ops->name());
   j["size_bytes"] = m.sizeBytes;
   j["measurements"] = {
       {"job_file_bytes", m.childFileBytes},          {"root_file_bytes_before", m.rootFileBefore},
