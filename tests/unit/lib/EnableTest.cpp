@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "Fixture.h"
 #include "rootcache/Commands.h"
@@ -61,6 +63,36 @@ TEST(Enable, WriteFailure) {
   Output o = runEnable(t.roots(), {true, false});
   EXPECT_NE(o.exit, Exit::kOk);
   EXPECT_TRUE(o.json.contains("error"));
+}
+
+// Writing as an unprivileged user: EACCES on the control file is an
+// environment problem (exit 3) with a message that says root is needed.
+TEST(Enable, PermissionDeniedIsEnvironment) {
+  test::FixtureTree t;
+  t.module(false);
+  std::filesystem::permissions(t.moduleDir() + "/enabled", std::filesystem::perms::owner_read |
+                                                               std::filesystem::perms::group_read |
+                                                               std::filesystem::perms::others_read);
+  // The fixture must be reachable by the unprivileged child.
+  std::filesystem::permissions(t.base(), std::filesystem::perms::all);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(100);
+    }
+    Output o = runEnable(t.roots(), {true, false});
+    bool saysRoot = o.text.find("root") != std::string::npos;
+    ::_exit(o.exit == Exit::kEnvironment && saysRoot ? 0 : 1);
+  }
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  if (WEXITSTATUS(st) == 100) {
+    GTEST_SKIP() << "cannot drop privileges";
+  }
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
 }
 
 TEST(Enable, PersistTextFormats) {

@@ -63,6 +63,17 @@ TEST(Status, GarbageCounter) {
   EXPECT_NE(o.text.find("redirected_bytes"), std::string::npos);
 }
 
+TEST(Status, Hybrid) {
+  test::FixtureTree t;
+  t.cgroupV1(4, true);
+  t.module(true);
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["cgroup_mode"], "hybrid");
+  EXPECT_EQ(o.json["dying_memcgs"], 3);
+  EXPECT_EQ(o.json["memory_hierarchy"], t.roots().cgroup + "/memory");
+}
+
 TEST(Status, Disabled) {
   test::FixtureTree t;
   t.cgroupV2();
