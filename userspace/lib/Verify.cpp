@@ -111,9 +111,17 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
       d.pass = false;
     }
   }
+  bool chargesOk = d.checks[0].verdict != Verdict::kFail && d.checks[1].verdict != Verdict::kFail;
   if (redirect) {
-    d.summary = d.pass ? "PASS: the job's page cache was charged to the root cgroup"
-                       : "FAIL: the job's page cache was not redirected to the root cgroup";
+    if (d.pass) {
+      d.summary = "PASS: the job's page cache was charged to the root cgroup";
+    } else if (chargesOk) {
+      d.summary =
+          "FAIL: the job's page cache went to root, but the removed cgroup is still dying "
+          "(something other than page cache holds it; try a longer --settle)";
+    } else {
+      d.summary = "FAIL: the job's page cache was not redirected to the root cgroup";
+    }
   } else if (!m.enabled) {
     d.summary = d.pass ? "PASS: rootcache is disabled and page cache was charged normally (as expected)"
                        : "FAIL: rootcache is disabled but charging was not normal";

@@ -63,6 +63,7 @@ TEST(VerifyDecision, NewDyingMemcgFailsOnV1WarnsOnV2) {
   auto d = decideVerify(m);
   EXPECT_FALSE(d.pass);
   EXPECT_EQ(check(d, "dying memcgs after rmdir").verdict, Verdict::kFail);
+  EXPECT_NE(d.summary.find("still dying"), std::string::npos);
   m.v2 = true;
   d = decideVerify(m);
   EXPECT_TRUE(d.pass);

@@ -65,7 +65,7 @@ struct VerifyOptions {
   std::uint64_t sizeMiB = 64;
   std::string dir = "/var/tmp";
   bool keep = false;
-  double settleSeconds = 5.0;  // how long to wait for the removed cgroup to go
+  double settleSeconds = 10.0;  // how long to wait for the removed cgroup to go
 };
 
 // What verify measured; the decision is a pure function of it.
