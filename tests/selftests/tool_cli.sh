@@ -4,43 +4,12 @@
 # exit codes. TAP on stdout; busybox sh. Loads and unloads the module itself
 # and puts it back as it found it.
 
-KO=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
-CTL=${ROOTCACHECTL:-rootcachectl}
-SYS=/sys/kernel/rootcache
+. "$(dirname "$0")/lib_tool.sh"
 T=$(mktemp -d /tmp/tool_cli.XXXXXX)
-n=0
-failed=0
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-# expect NAME RC CMD...: run CMD, pass if it exits with RC; output in $T/out.
-expect() {
-	name=$1 want=$2
-	shift 2
-	"$@" >"$T/out" 2>&1
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name"
-		echo "# '$*' exited $rc, expected $want"
-		diag "$T/out"
-	fi
-}
-# has NAME PATTERN: pass if $T/out contains PATTERN (grep -E).
-has() {
-	if grep -Eq -- "$2" "$T/out"; then ok "$1"; else
-		not_ok "$1"
-		echo "# no match for: $2"
-		diag "$T/out"
-	fi
-}
 
 # Initial module state, restored at the end.
-initial=none
-if [ -d $SYS ]; then initial=$(cat $SYS/enabled); fi
 restore() {
-	rmmod rootcache 2>/dev/null
-	[ "$initial" = none ] || insmod "$KO" enabled="$initial"
+	restore_module
 	rm -rf "$T"
 }
 trap restore EXIT

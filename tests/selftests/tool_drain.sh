@@ -6,42 +6,11 @@
 # v1 release agent drains and removes a cgroup, by hand and when the kernel
 # calls it. TAP on stdout; busybox sh.
 
-KO=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
-CTL=${ROOTCACHECTL:-rootcachectl}
-SYS=/sys/kernel/rootcache
-ROOT=${ROOTCACHE_CGROUP_ROOT:-/sys/fs/cgroup}
-DIR=${RC_SCRATCH:-/scratch}
+. "$(dirname "$0")/lib_tool.sh"
 T=$(mktemp -d /tmp/tool_drain.XXXXXX)
 J=tool_drain.$$
-n=0
-failed=0
 old_agent=
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-expect() {
-	name=$1 want=$2
-	shift 2
-	"$@" >"$T/out" 2>&1
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name"
-		echo "# '$*' exited $rc, expected $want"
-		diag "$T/out"
-	fi
-}
-has() {
-	if grep -Eq -- "$2" "$T/out"; then ok "$1"; else
-		not_ok "$1"
-		echo "# no match for: $2"
-		diag "$T/out"
-	fi
-}
-file_bytes() {
-	if [ -e "$1/memory.current" ]; then awk '$1 == "file" {print $2}' "$1/memory.stat"
-	else awk '$1 == "cache" {print $2}' "$1/memory.stat"; fi
-}
 # fill CGROUP FILE MiB: a task in CGROUP reads a new file, then leaves.
 fill() {
 	dd if=/dev/zero of="$2" bs=1M count="$3" 2>/dev/null
@@ -50,14 +19,11 @@ fill() {
 	sh -c "echo \$\$ > $1/cgroup.procs; cat $2 > /dev/null"
 }
 
-initial=none
-if [ -d $SYS ]; then initial=$(cat $SYS/enabled); fi
 restore() {
 	[ -n "$old_agent" ] && echo "$old_agent" >"$ROOT/release_agent"
 	for d in "$ROOT/$J".*; do [ -d "$d" ] && rmdir "$d"; done
 	rm -f "$DIR"/tool_drain.*
-	rmmod rootcache 2>/dev/null
-	[ "$initial" = none ] || insmod "$KO" enabled="$initial"
+	restore_module
 	rm -rf "$T"
 }
 trap restore EXIT

@@ -6,56 +6,21 @@
 # scoped cgroup's cache goes to root while its sibling's stays.
 # TAP on stdout; busybox sh.
 
-KO=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
-CTL=${ROOTCACHECTL:-rootcachectl}
-SYS=/sys/kernel/rootcache
-ROOT=${ROOTCACHE_CGROUP_ROOT:-/sys/fs/cgroup}
-DIR=${RC_SCRATCH:-/scratch}
+. "$(dirname "$0")/lib_tool.sh"
 T=$(mktemp -d /tmp/tool_scope.XXXXXX)
 A=tool_scope_a.$$
 B=tool_scope_b.$$
-n=0
-failed=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-expect() {
-	name=$1 want=$2
-	shift 2
-	"$@" >"$T/out" 2>&1
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name"
-		echo "# '$*' exited $rc, expected $want"
-		diag "$T/out"
-	fi
-}
-has() {
-	if grep -Eq -- "$2" "$T/out"; then ok "$1"; else
-		not_ok "$1"
-		echo "# no match for: $2"
-		diag "$T/out"
-	fi
-}
 ino() { ls -di "$1" | awk '{print $1}'; }
-# file_bytes CGROUP: its file charge (v2 file, v1 cache).
-file_bytes() {
-	if [ -e "$1/memory.current" ]; then awk '$1 == "file" {print $2}' "$1/memory.stat"
-	else awk '$1 == "cache" {print $2}' "$1/memory.stat"; fi
-}
 # job CGROUP FILE MiB: write and read back a new file from inside CGROUP.
 job() {
 	sh -c "echo \$\$ > $1/cgroup.procs; dd if=/dev/zero of=$2 bs=1M count=$3 2>/dev/null; sync; echo 1 > /proc/sys/vm/drop_caches; cat $2 > /dev/null"
 }
 
-initial=none
-if [ -d $SYS ]; then initial=$(cat $SYS/enabled); fi
 restore() {
 	rmdir "$ROOT/$A/child" "$ROOT/$A" "$ROOT/$B" 2>/dev/null
 	rm -f "$DIR"/tool_scope.*
-	rmmod rootcache 2>/dev/null
-	[ "$initial" = none ] || insmod "$KO" enabled="$initial"
+	restore_module
 	rm -rf "$T"
 }
 trap restore EXIT

@@ -4,42 +4,12 @@
 # root), the expected normal charging when disabled or out of scope, and
 # exit 3 without the module. TAP on stdout; busybox sh.
 
-KO=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
-CTL=${ROOTCACHECTL:-rootcachectl}
-SYS=/sys/kernel/rootcache
-DIR=${RC_SCRATCH:-/scratch}
 SIZE=${TOOL_VERIFY_MIB:-32}
+. "$(dirname "$0")/lib_tool.sh"
 T=$(mktemp -d /tmp/tool_verify.XXXXXX)
-n=0
-failed=0
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
-diag() { sed 's/^/# /' "$@"; }
-expect() {
-	name=$1 want=$2
-	shift 2
-	"$@" >"$T/out" 2>&1
-	rc=$?
-	if [ "$rc" -eq "$want" ]; then ok "$name"; else
-		not_ok "$name"
-		echo "# '$*' exited $rc, expected $want"
-		diag "$T/out"
-	fi
-}
-has() {
-	if grep -Eq -- "$2" "$T/out"; then ok "$1"; else
-		not_ok "$1"
-		echo "# no match for: $2"
-		diag "$T/out"
-	fi
-}
-
-initial=none
-if [ -d $SYS ]; then initial=$(cat $SYS/enabled); fi
 restore() {
-	rmmod rootcache 2>/dev/null
-	[ "$initial" = none ] || insmod "$KO" enabled="$initial"
+	restore_module
 	rm -rf "$T"
 }
 trap restore EXIT
