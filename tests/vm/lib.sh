@@ -22,6 +22,20 @@ readonly EXIT_NOBOOT=253
 # The console patterns that fail a run even when its command succeeded.
 readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic'
 
+# crash_lines: print the lines of a console log (stdin) that match CRASH_PATTERN.
+# The one stack dump of each OOM report ("X invoked oom-killer:" ... "Call Trace:")
+# is left out: the tests kill jobs over their memory limit on purpose, and since
+# console printing is deferred (printk threads, 6.x/7.x) such a report can reach
+# the console after a test restored the console log level it lowered for it. A
+# WARNING:, BUG:, Oops or panic inside or after a report still counts.
+crash_lines() {
+	tr -d '\r' | awk -v pat="$CRASH_PATTERN" '
+		/invoked oom-killer:/ { oom = 1 }
+		oom && /Call Trace:/ && !/WARNING:|BUG:|Oops|Kernel panic/ { oom = 0; next }
+		$0 ~ pat { print }
+	'
+}
+
 log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[vm] error: %s\n' "$*" >&2; exit "$EXIT_HARNESS"; }
 
