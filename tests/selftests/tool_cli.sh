@@ -74,6 +74,10 @@ expect "metrics_textfile" 0 $CTL metrics --textfile "$T/textfile"
 if [ -s "$T/textfile/rootcache.prom" ] && [ "$(ls "$T/textfile" | wc -l)" -eq 1 ]; then
 	ok "metrics_textfile_atomic"
 else not_ok "metrics_textfile_atomic"; fi
+# make check runs promtool over this on the host (no promtool in the guest).
+echo "# ---- BEGIN metrics exposition"
+diag "$T/textfile/rootcache.prom"
+echo "# ---- END metrics exposition"
 expect "metrics_json" 0 $CTL metrics --json
 has "metrics_json_stats" '"redirected_bytes"'
 
