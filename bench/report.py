@@ -445,6 +445,10 @@ def main():
              f"(load average when the guests had finished: {meta['load']}). Guests: "
              "`tests/vm/run` (QEMU TCG, `thread=single`), Debian cloud "
              "kernels, /scratch ext4 on virtio-blk.\n")
+    # what else ran on the host meanwhile, written by the operator (optional)
+    note = os.path.join(outdir, "note.md")
+    if os.path.exists(note):
+        D.append("Operator's note: " + open(note).read().strip() + "\n")
     D.append(TCG_NOTE + "\n")
     gs = meta.get("guest_status", {})
     if gs:
