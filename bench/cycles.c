@@ -1,19 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bench/cycles: the dying-memcg effect of short jobs, run inside a guest
- * (cgroup v2).
+ * (cgroup v2, or the v1 memory controller).
  *
  * One cycle: mkdir a cgroup; a job in it reads --read MiB of its own new file
  * (made sparse by the parent just before, so nothing of it is cached and the
  * read inserts new page cache) and writes --write MiB to a new file, then
- * exits; [reclaim: write memory.current to memory.reclaim]; rmdir. The files
+ * exits; [reclaim: write memory.current to memory.reclaim; on v1 write 0 to
+ * memory.force_empty]; rmdir. The files
  * are kept until the end of the phase, as a node keeps job output.
  *
  * Configurations (one phase each, in the order given; between phases every
  * file is deleted, caches dropped and the dying count let settle):
  *   none       module not loaded
  *   rootcache  module loaded and enabled (global scope)
- *   reclaim    module not loaded; memory.reclaim before every rmdir
+ *   reclaim    module not loaded; memory.reclaim (v1: memory.force_empty)
+ *              before every rmdir
  *
  * Output, prefixed "RCB cycle,":
  *   config,cycle,cycle_us,reclaim_us,reclaim_ret,dying,percpu_kb,slab_kb,
@@ -23,7 +25,8 @@
  * state once the dying count is back at its baseline or 20 s later, with the
  * time that took in cycle_us.
  * memcgs is num_cgroups of "memory" in /proc/cgroups (live + dying);
- * file_kb is root memory.stat "file" (all page cache) in KiB.
+ * file_kb is all page cache in KiB: root memory.stat "file" (v2) or
+ * "total_cache" (v1).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -90,7 +93,7 @@ static long long proc_memcgs(void)
 static void report(const char *cfg, int cycle, long long cyc_us,
 		   long long rec_us, int rec_ret)
 {
-	long long file = rc_cg_file(NULL);
+	long long file = rc.v1 ? rc_cg_stat(NULL, "total_cache") : rc_cg_file(NULL);
 
 	printf("RCB cycle,%s,%d,%lld,%lld,%d,%lld,%lld,%lld,%lld,%lld\n", cfg,
 	       cycle, cyc_us, rec_us, rec_ret, rc_dying(), meminfo("Percpu"),
@@ -183,7 +186,9 @@ static int phase(const char *cfg)
 			long long cur = rc_cg_usage(cg);
 
 			t1 = now_us();
-			if (cur > 0) {
+			if (rc.v1) {
+				rec_ret = rc_cg_write(cg, "memory.force_empty", "0");
+			} else if (cur > 0) {
 				snprintf(val, sizeof(val), "%lld", cur);
 				rec_ret = rc_cg_write(cg, "memory.reclaim", val);
 			}
@@ -228,15 +233,13 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rc_env_init();
-	if (rc.v1) {
-		printf("# cycles: cgroup v2 only\n");
-		return 4;
+	if (!rc.v1) {
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", rc.cgroot);
+		rc_write_str(path, "+memory");
 	}
-	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", rc.cgroot);
-	rc_write_str(path, "+memory");
 	snprintf(dir, sizeof(dir), "%s/rccycles", rc.scratch);
-	printf("# cycles: kernel %s n %d read %lld MiB write %lld MiB\n",
-	       rc.kernel, opt_n, opt_read >> 20, opt_write >> 20);
+	printf("# cycles: kernel %s cgroup %s n %d read %lld MiB write %lld MiB\n",
+	       rc.kernel, rc.v1 ? "v1" : "v2", opt_n, opt_read >> 20, opt_write >> 20);
 	snprintf(buf, sizeof(buf), "%s", opt_cfgs);
 	for (t = strtok_r(buf, ",", &save); t && !ret;
 	     t = strtok_r(NULL, ",", &save))

@@ -168,6 +168,12 @@ def cycles_analysis(rows):
     return res
 
 
+def series_key(s):
+    """Sort "6.1" < "6.1-v1" < "6.12" < "7.2"."""
+    ver, _, mode = s.partition("-")
+    return ([int(x) for x in ver.split(".")], mode)
+
+
 def gnuplot(script, outdir):
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True,
@@ -182,7 +188,7 @@ def plots(outdir, cyc_rows, fill):
     made = []
     # cycles: one data file per series/config
     keys = sorted({(r["series"], r["config"]) for r in cyc_rows},
-                  key=lambda k: ([int(x) for x in k[0].split(".")], k[1]))
+                  key=lambda k: (series_key(k[0]), k[1]))
     for s, c in keys:
         with open(os.path.join(outdir, f"cyc-{s}-{c}.dat"), "w") as f:
             rs = sorted((r for r in cyc_rows if r["series"] == s and
@@ -197,7 +203,7 @@ def plots(outdir, cyc_rows, fill):
         color = {"none": "#d62728", "rootcache": "#1f77b4",
                  "reclaim": "#2ca02c"}
         series = sorted({k[0] for k in keys},
-                        key=lambda x: [int(y) for y in x.split(".")])
+                        key=series_key)
         for col, name, ylab in [(2, "dying", "dying memory cgroups"),
                                 (3, "percpu", "Percpu change (KiB)"),
                                 (4, "slab", "Slab change (KiB)")]:
@@ -205,13 +211,13 @@ def plots(outdir, cyc_rows, fill):
             script = ("set terminal pngcairo size %d,460 noenhanced\n"
                       'set output "%s.png"\n' % (w, name) +
                       f'set multiplot layout 1,{len(series)} title '
-                      f'"{ylab} over job cycles (TCG guests, cgroup v2)"\n'
+                      f'"{ylab} over job cycles (TCG guests; -v1: cgroup v1, else v2)"\n'
                       'set xlabel "job cycle"\nset grid\nset key left top\n'
                       "set yrange [0:*]\n" if name == "dying" else
                       "set terminal pngcairo size %d,460 noenhanced\n"
                       'set output "%s.png"\n' % (w, name) +
                       f'set multiplot layout 1,{len(series)} title '
-                      f'"{ylab} over job cycles (TCG guests, cgroup v2)"\n'
+                      f'"{ylab} over job cycles (TCG guests; -v1: cgroup v1, else v2)"\n'
                       'set xlabel "job cycle"\nset grid\nset key left top\n'
                       "set yrange [*:*]\n")
             for s_ in series:
@@ -338,7 +344,7 @@ def md_cycles(cyc, meta):
 
     def order(k):
         s, c = k.split("/")
-        return ([int(x) for x in s.split(".")],
+        return (series_key(s),
                 ["none", "rootcache", "reclaim"].index(c)
                 if c in ("none", "rootcache", "reclaim") else 9)
     for k in sorted(cyc, key=order):
@@ -364,13 +370,17 @@ def md_cycles(cyc, meta):
              "none = module not loaded; rootcache = loaded and enabled "
              "(global scope); reclaim = module not loaded, "
              "`memory.reclaim` of the group's `memory.current` before every "
-             "rmdir (\"partial\": the write returned an error, e.g. EAGAIN "
-             "when not everything could be reclaimed). Dying = "
-             "`nr_dying_descendants` of the root `cgroup.stat`. Δ = after "
+             "rmdir, and on cgroup v1 (series `-v1`) `0` written to "
+             "`memory.force_empty` (\"partial\": the write returned an "
+             "error, e.g. EAGAIN when not everything could be reclaimed). "
+             "Dying = `nr_dying_descendants` of the root `cgroup.stat`; on "
+             "v1 `num_cgroups` of `memory` in `/proc/cgroups` minus the "
+             "groups visible in the hierarchy. Δ = after "
              "the last cycle minus before the first. Page cache = root "
-             "`memory.stat` `file` (all page cache): what the jobs' data "
-             "still has cached for a later reader; `memory.reclaim` gives "
-             "that up, rootcache keeps it (charged to root).\n")
+             "`memory.stat` `file` (v1: `total_cache`; all page cache): what "
+             "the jobs' data still has cached for a later reader; "
+             "`memory.reclaim` and `force_empty` give that up, rootcache "
+             "keeps it (charged to root).\n")
     return L
 
 
@@ -412,7 +422,9 @@ def headline(fill, cyc):
                f"{d['percpu_kb_delta']:+d} KiB, Slab "
                f"{d['slab_kb_delta']:+d} KiB")
         if c == "reclaim" and d["reclaim_ms_mean_ci"][0] is not None:
-            txt += (f"; memory.reclaim {d['reclaim_ms_mean_ci'][0]:.0f} ms "
+            what = ("memory.force_empty" if s.endswith("-v1")
+                    else "memory.reclaim")
+            txt += (f"; {what} {d['reclaim_ms_mean_ci'][0]:.0f} ms "
                     "per cycle")
         L.append(txt + ".")
     L.append("")
