@@ -24,7 +24,6 @@ namespace {
 Result<std::vector<std::string>> persist(const Roots& roots, bool enable) {
   std::vector<std::string> changed;
   const std::pair<std::string_view, std::string> entries[] = {
-      // NOLINT(cppcoreguidelines-avoid-c-arrays,modernize-avoid-c-arrays)
       {files::kModprobeConf, modprobeConfText(true)},
       {files::kModulesLoadConf, modulesLoadConfText()},
   };

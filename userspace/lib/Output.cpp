@@ -21,8 +21,7 @@ std::string humanBytes(std::uint64_t bytes) {
   if (bytes < kKiB) {
     return fmt::format("{} B", bytes);
   }
-  const char* units[] = {"KiB", "MiB", "GiB",
-                         "TiB"};  // NOLINT(cppcoreguidelines-avoid-c-arrays,modernize-avoid-c-arrays)
+  const char* units[] = {"KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes) / kKiB;
   size_t i = 0;
   while (v >= 1024.0 && i + 1 < std::size(units)) {
