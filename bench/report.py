@@ -208,18 +208,14 @@ def plots(outdir, cyc_rows, fill):
                                 (3, "percpu", "Percpu change (KiB)"),
                                 (4, "slab", "Slab change (KiB)")]:
             w = 360 * len(series) + 80
-            script = ("set terminal pngcairo size %d,460 noenhanced\n"
-                      'set output "%s.png"\n' % (w, name) +
+            # counts start at 0; the memory deltas may go below it
+            yrange = "[0:*]" if name == "dying" else "[*:*]"
+            script = (f"set terminal pngcairo size {w},460 noenhanced\n"
+                      f'set output "{name}.png"\n'
                       f'set multiplot layout 1,{len(series)} title '
                       f'"{ylab} over job cycles (TCG guests; -v1: cgroup v1, else v2)"\n'
                       'set xlabel "job cycle"\nset grid\nset key left top\n'
-                      "set yrange [0:*]\n" if name == "dying" else
-                      "set terminal pngcairo size %d,460 noenhanced\n"
-                      'set output "%s.png"\n' % (w, name) +
-                      f'set multiplot layout 1,{len(series)} title '
-                      f'"{ylab} over job cycles (TCG guests; -v1: cgroup v1, else v2)"\n'
-                      'set xlabel "job cycle"\nset grid\nset key left top\n'
-                      "set yrange [*:*]\n")
+                      f"set yrange {yrange}\n")
             for s_ in series:
                 lines = [f'"cyc-{s_}-{c}.dat" using 1:{col} with lines lw 2 '
                          f'lc rgb "{color.get(c, "black")}" title "{c}"'
