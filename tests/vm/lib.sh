@@ -36,6 +36,11 @@ crash_lines() {
 	'
 }
 
+# dkms_version: PACKAGE_VERSION of dkms.conf (empty if it has none).
+dkms_version() {
+	sed -n 's/^PACKAGE_VERSION="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$REPO_DIR/dkms.conf"
+}
+
 log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[vm] error: %s\n' "$*" >&2; exit "$EXIT_HARNESS"; }
 
