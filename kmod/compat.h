@@ -3,19 +3,25 @@
  * The one home of kernel-version differences. The rest of the module is
  * written against the newest kernels and calls the names defined here.
  *
- * Hook strategies (see Documentation/rootcache.rst, "Design"):
+ * The hook (see Documentation/rootcache.rst, "Design"): on every series a
+ * kretprobe sits on the function that inserts a new folio (page) into the page
+ * cache and charges it. Its entry handler sets current->active_memcg to root
+ * for insertions the policy accepts; its return handler restores it and checks
+ * that the folio was charged to root. How the charge inside honours that:
  *
- *  ROOTCACHE_HOOK_INSERT (6.1 and later): a kretprobe on filemap_add_folio()
- *	sets current->active_memcg to root for the duration of the call; the
- *	charge inside passes mm == NULL and so honours active_memcg.
+ *  5.14 and later: the insertion charges with mm == NULL, and
+ *	get_mem_cgroup_from_mm(NULL) returns active_memcg ("mm: charge active
+ *	memcg when no mm is set", 5.14).
  *
- *  ROOTCACHE_HOOK_CHARGE (5.10 to 5.15): __add_to_page_cache_locked() charges
- *	with current->mm, which ignores active_memcg. A kprobe on
- *	mem_cgroup_charge(page, mm, gfp) clears the mm argument for page-cache
- *	pages; get_mem_cgroup_from_mm(NULL) returns root.
+ *  5.10 to 5.13 (ROOTCACHE_CHARGE_MM_REWRITE): it charges with current->mm,
+ *	which ignores active_memcg. A kprobe on mem_cgroup_charge(page, mm, gfp)
+ *	clears the mm argument while the task's active_memcg is root's, and
+ *	get_mem_cgroup_from_mm(NULL) returns root.
  *
- * 5.16 to 6.0 changed the charge call in steps and are not tested, so the
- * build refuses them rather than guess.
+ * The insertion function: __add_to_page_cache_locked(page, mapping, ...) up
+ * to 5.15 (noinline; every insertion that charges passes it), and from 5.16
+ * filemap_add_folio(mapping, folio, ...), which charges either itself or
+ * through __filemap_add_folio(). Read in the 5.10 to 6.8 release sources.
  */
 #ifndef ROOTCACHE_COMPAT_H
 #define ROOTCACHE_COMPAT_H
@@ -46,14 +52,27 @@
 #error "rootcache needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
-#if !RC_KERNEL_AT_LEAST(5, 16, 0)
-#define ROOTCACHE_HOOK_CHARGE 1
-#define ROOTCACHE_HOOK_SYMBOL "mem_cgroup_charge"
-#elif RC_KERNEL_AT_LEAST(6, 1, 0)
-#define ROOTCACHE_HOOK_INSERT 1
-#define ROOTCACHE_HOOK_SYMBOL "filemap_add_folio"
+#if RC_KERNEL_AT_LEAST(5, 16, 0)
+#define ROOTCACHE_INSERT_SYMBOL "filemap_add_folio"
+#define ROOTCACHE_INSERT_ARG_MAPPING 0
+#define ROOTCACHE_INSERT_ARG_FOLIO 1
 #else
-#error "rootcache does not support Linux 5.16 to 6.0 (untested charge paths)"
+#define ROOTCACHE_INSERT_SYMBOL "__add_to_page_cache_locked"
+#define ROOTCACHE_INSERT_ARG_FOLIO 0
+#define ROOTCACHE_INSERT_ARG_MAPPING 1
+#endif
+
+#if !RC_KERNEL_AT_LEAST(5, 14, 0)
+#define ROOTCACHE_CHARGE_MM_REWRITE 1
+#define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
+#endif
+
+/*
+ * __inode_attach_wb(inode, page) is probed where the kernel never moves an
+ * inode off the writeback context of a removed cgroup by itself.
+ */
+#if !RC_KERNEL_AT_LEAST(5, 16, 0)
+#define ROOTCACHE_INODE_WB_PROBE 1
 #endif
 
 /* Argument registers of the probed function, x86_64 calling convention. */
@@ -67,14 +86,45 @@ static inline void rootcache_clear_arg1(struct pt_regs *regs)
 	regs->si = 0;
 }
 
+static inline void rootcache_set_arg1(struct pt_regs *regs, void *value)
+{
+	regs->si = (unsigned long)value;
+}
+
+/* Bytes in the folio (page, possibly a THP before 5.16) being inserted. */
+static inline long rootcache_folio_bytes(void *folio)
+{
+#if RC_KERNEL_AT_LEAST(5, 16, 0)
+	return folio_size(folio);
+#else
+	return thp_size(folio);
+#endif
+}
+
 /*
- * The memory cgroup a charge from the current task would go to.
- * active_memcg takes precedence where the charge path honours it.
- * Caller holds rcu_read_lock().
+ * The memory cgroup a folio (page) is charged to, or NULL. Caller holds
+ * rcu_read_lock() (where folios are charged through an obj_cgroup, mapping
+ * it to its memcg needs RCU).
+ */
+static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
+{
+#if RC_KERNEL_AT_LEAST(5, 16, 0)
+	return folio_memcg(folio);
+#elif RC_KERNEL_AT_LEAST(5, 11, 0)
+	return page_memcg(folio);
+#else
+	return ((struct page *)folio)->mem_cgroup;
+#endif
+}
+
+/*
+ * The memory cgroup a charge from the current task would go to, for the
+ * scope check. active_memcg takes precedence where the charge path honours
+ * it. Caller holds rcu_read_lock().
  */
 static inline struct cgroup_subsys_state *rootcache_charge_css(void)
 {
-#ifdef ROOTCACHE_HOOK_INSERT
+#ifndef ROOTCACHE_CHARGE_MM_REWRITE
 	struct mem_cgroup *active = READ_ONCE(current->active_memcg);
 
 	if (active)

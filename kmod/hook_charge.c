@@ -1,91 +1,60 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hook for 5.10 to 5.15: a kprobe on mem_cgroup_charge(page, mm, gfp).
+ * Probes some series need besides the insertion kretprobe (see compat.h).
  *
- * __add_to_page_cache_locked() charges with current->mm and so ignores
- * active_memcg. The page's mapping is already set at that point, so a
- * pre-handler can recognise page-cache pages and clear the mm argument;
+ * The mm rewrite (5.10, 5.11): __add_to_page_cache_locked() charges with
+ * current->mm, and get_mem_cgroup_from_mm() of a non-NULL mm ignores
+ * active_memcg. A kprobe on mem_cgroup_charge(page, mm, gfp) clears the mm
+ * argument for a file page while the task's active_memcg is root's, which
+ * only the insertion hook's entry handler sets around an accepted insertion;
  * get_mem_cgroup_from_mm(NULL) then returns root. Anonymous, KSM, uprobe and
- * COW pages have no mapping yet; shmem and swap-in pages are swap-backed.
+ * COW pages have no mapping yet; shmem and swap-in pages are swap-backed and
+ * are charged outside the insertion function anyway. Nothing is kept across
+ * the call, so unloading has no hazard here.
  *
- * Nothing is kept across the call, so unloading has no hazard here.
- *
- * The second pin (cgroup v2): the first time a task dirties an inode without
- * a page at hand (an atime update is enough), __inode_attach_wb(inode, NULL)
- * attaches the inode's writeback to the task's memory cgroup, and 5.10 never
- * switches it away when that cgroup goes offline: the removed cgroup stays
- * dying. For inodes the policy redirects, a second kprobe passes the zero
- * page instead of NULL; mem_cgroup_css_from_page() maps a page without a
- * memcg to root, so the inode's writeback is attached to root, like its
- * page cache. 6.1 and later release such inodes after writeback by
- * themselves.
+ * The second pin (cgroup v2, before 5.16): the first time a task dirties an
+ * inode without a page at hand (an atime update is enough),
+ * __inode_attach_wb(inode, NULL) attaches the inode's writeback to the
+ * task's memory cgroup, and 5.10 never switches it away when that cgroup
+ * goes offline: the removed cgroup stays dying. For inodes the policy
+ * redirects, a kprobe passes the zero page instead of NULL;
+ * mem_cgroup_css_from_page() maps a page without a memcg to root, so the
+ * inode's writeback is attached to root, like its page cache.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
-#include "compat.h"
-
-#ifdef ROOTCACHE_HOOK_CHARGE
-
 #include <linux/kprobes.h>
 #include <linux/mm.h>
-#include <linux/huge_mm.h>
 #include <linux/page-flags.h>
 #include <linux/fs.h>
 #include <linux/pgtable.h>
+#include "compat.h"
 #include "rootcache.h"
 
-const char rootcache_hook_symbol[] = ROOTCACHE_HOOK_SYMBOL;
-
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
 static int charge_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct page *page = rootcache_arg(regs, 0);
-	struct address_space *mapping = READ_ONCE(page->mapping);
+	struct address_space *mapping;
 
+	/* Only inside an insertion the entry handler redirected. */
+	if (!in_task() ||
+	    READ_ONCE(current->active_memcg) != rootcache_root_memcg)
+		return 0;
+	mapping = READ_ONCE(page->mapping);
 	/* Anonymous, KSM and movable pages tag the low bits of ->mapping. */
 	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
-		return 0;	/* not page cache */
-	if (!rootcache_should_redirect(mapping))
 		return 0;
-	if (PageSwapBacked(page)) {
-		/* shmem-like: stays with the job (counted as unevictable) */
-		rootcache_stat_add(RC_STAT_SKIPPED_UNEVICTABLE, 1);
+	/* shmem-like: never redirected (the insertion check then counts it) */
+	if (PageSwapBacked(page))
 		return 0;
-	}
-
 	rootcache_clear_arg1(regs);
-	rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
-	rootcache_stat_add(RC_STAT_REDIRECTED_BYTES, thp_size(page));
 	return 0;
 }
 
 static struct kprobe charge_probe = {
-	.symbol_name = ROOTCACHE_HOOK_SYMBOL,
+	.symbol_name = ROOTCACHE_CHARGE_SYMBOL,
 	.pre_handler = charge_pre,
-};
-
-/*
- * The page handed to __inode_attach_wb(): only its memcg is read, and the
- * zero page never has one. It must not live in module memory: the probed
- * function may still be reading it after unload has removed the probe.
- */
-#define WRITEBACK_ROOT_PAGE ZERO_PAGE(0)
-
-static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct inode *inode = rootcache_arg(regs, 0);
-
-	if (rootcache_arg(regs, 1))
-		return 0;	/* attached by a page: follows its memcg */
-	if (rootcache_classify(inode->i_mapping) != RC_REDIRECT)
-		return 0;
-	regs->si = (unsigned long)WRITEBACK_ROOT_PAGE;
-	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);
-	return 0;
-}
-
-static struct kprobe writeback_probe = {
-	.symbol_name = "__inode_attach_wb",
-	.pre_handler = writeback_pre,
 };
 
 /*
@@ -129,43 +98,89 @@ static int charge_selftest(void)
 	}
 	return 0;
 }
+#endif /* ROOTCACHE_CHARGE_MM_REWRITE */
 
-int rootcache_hook_start(void)
+#ifdef ROOTCACHE_INODE_WB_PROBE
+/*
+ * The page handed to __inode_attach_wb(): only its memcg is read, and the
+ * zero page never has one. It must not live in module memory: the probed
+ * function may still be reading it after unload has removed the probe.
+ */
+#define WRITEBACK_ROOT_PAGE ZERO_PAGE(0)
+
+static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 {
+	struct inode *inode = rootcache_arg(regs, 0);
+
+	if (rootcache_arg(regs, 1))
+		return 0;	/* attached by a page: follows its memcg */
+	if (rootcache_classify(inode->i_mapping) != RC_REDIRECT)
+		return 0;
+	rootcache_set_arg1(regs, WRITEBACK_ROOT_PAGE);
+	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);
+	return 0;
+}
+
+static struct kprobe writeback_probe = {
+	.symbol_name = "__inode_attach_wb",
+	.pre_handler = writeback_pre,
+};
+#endif /* ROOTCACHE_INODE_WB_PROBE */
+
+static struct kprobe *charge_probes[] = {
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+	&charge_probe,
+#endif
+#ifdef ROOTCACHE_INODE_WB_PROBE
+	&writeback_probe,
+#endif
+};
+
+int rootcache_charge_hook_start(void)
+{
+	unsigned int i;
 	int err;
 
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
 	err = charge_selftest();
 	if (err)
 		return err;
-
-	err = register_kprobe(&charge_probe);
-	if (err) {
-		pr_err("cannot probe %s (%d); not loading\n",
-		       ROOTCACHE_HOOK_SYMBOL, err);
-		return err;
-	}
-	err = register_kprobe(&writeback_probe);
-	if (err) {
-		pr_err("cannot probe %s (%d); not loading\n",
-		       writeback_probe.symbol_name, err);
-		unregister_kprobe(&charge_probe);
-		return err;
+#endif
+	for (i = 0; i < ARRAY_SIZE(charge_probes); i++) {
+		err = register_kprobe(charge_probes[i]);
+		if (err) {
+			pr_err("cannot probe %s (%d); not loading\n",
+			       charge_probes[i]->symbol_name, err);
+			if (i)
+				unregister_kprobes(charge_probes, i);
+			return err;
+		}
 	}
 	return 0;
 }
 
-void rootcache_hook_stop(void)
+void rootcache_charge_hook_stop(void)
 {
-	struct kprobe *probes[] = { &charge_probe, &writeback_probe };
-
-	rootcache_policy_stop();
-	unregister_kprobes(probes, ARRAY_SIZE(probes));
+	if (ARRAY_SIZE(charge_probes))
+		unregister_kprobes(charge_probes, ARRAY_SIZE(charge_probes));
 }
 
-unsigned long rootcache_hook_misses(void)
+unsigned long rootcache_charge_hook_misses(void)
 {
-	return READ_ONCE(charge_probe.nmissed) +
-	       READ_ONCE(writeback_probe.nmissed);
+	unsigned long misses = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(charge_probes); i++)
+		misses += READ_ONCE(charge_probes[i]->nmissed);
+	return misses;
 }
 
-#endif /* ROOTCACHE_HOOK_CHARGE */
+bool rootcache_charge_hook_armed(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(charge_probes); i++)
+		if (kprobe_disabled(charge_probes[i]))
+			return false;
+	return true;
+}

@@ -1,68 +1,158 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Hook for 6.1 and later: a kretprobe around filemap_add_folio().
+ * The hook: a kretprobe around the page-cache insertion function
+ * (ROOTCACHE_INSERT_SYMBOL, see compat.h), on every series.
  *
- * The charge inside filemap_add_folio() passes mm == NULL, so it goes to
- * current->active_memcg when that is set. The entry handler sets it to root
- * for insertions the policy accepts and saves the previous value; the return
- * handler restores it. This is what upstream does for AS_KERNEL_FILE
- * mappings since 7.1, done from outside.
+ * Entry: for insertions the policy accepts, save current->active_memcg, set
+ * it to root and take a module reference. The charge inside then goes to
+ * root (5.12+ by itself; 5.10/5.11 with the mm rewrite of hook_charge.c).
  *
- * Unload hazard: unregister_kretprobe() skips the return handler of calls
- * still inside the function, which would leave those tasks charging to root
- * for good. rootcache_hook_stop() therefore stops new redirections, lets
- * running entry handlers finish (RCU) and waits until every redirected call
- * has returned before it unregisters.
+ * Return: restore active_memcg, and check the result: a folio inserted while
+ * redirected must be charged to root. A kernel whose charge path moved (a
+ * distribution backport, an untested version) fails that check; after
+ * ROOTCACHE_FAIL_LIMIT such folios the module switches itself off and says
+ * so in hook_state, rather than count redirections that did not happen.
+ *
+ * Unload: unregister_kretprobe() skips the return handler of calls still
+ * inside the function, which would leave those tasks charging to root for
+ * good; and a task that dies inside the function (an oops) has its instance
+ * recycled without the return handler. The module reference held by every
+ * redirected call makes rmmod fail (EAGAIN, "Resource temporarily
+ * unavailable") while any is in flight, instead of waiting for a return that
+ * may never come. Once unloading has begun, try_module_get() fails and no new
+ * call is redirected.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
-#include "compat.h"
-
-#ifdef ROOTCACHE_HOOK_INSERT
-
 #include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/pagemap.h>
-#include <linux/delay.h>
 #include <linux/rcupdate.h>
+#include <linux/atomic.h>
+#include <linux/cgroup.h>
+#include "compat.h"
 #include "rootcache.h"
 
-const char rootcache_hook_symbol[] = ROOTCACHE_HOOK_SYMBOL;
+const char rootcache_hook_symbol[] = ROOTCACHE_INSERT_SYMBOL;
+
+/* Redirected folios found charged elsewhere (rare: atomic is fine). */
+static atomic_t hook_failed_folios = ATOMIC_INIT(0);
+
+#ifdef ROOTCACHE_TESTING
+/*
+ * Test builds only (make -C kmod ROOTCACHE_TESTING=1): break the mechanism
+ * on purpose, to prove that the checks around it notice.
+ */
+static bool test_skip_redirect;
+module_param(test_skip_redirect, bool, 0644);
+MODULE_PARM_DESC(test_skip_redirect, "TEST BUILD: accept insertions but do not redirect them");
+static int test_lose_returns;
+module_param(test_lose_returns, int, 0644);
+MODULE_PARM_DESC(test_lose_returns,
+		 "TEST BUILD: keep the module reference of this many redirected calls, as if their return handlers never ran");
+static atomic_t test_lost = ATOMIC_INIT(0);
+
+static int test_give_back_set(const char *val, const struct kernel_param *kp)
+{
+	int n = atomic_xchg(&test_lost, 0);
+
+	rootcache_stat_add(RC_STAT_IN_FLIGHT, -n);
+	while (n--)
+		module_put(THIS_MODULE);
+	return 0;
+}
+
+static const struct kernel_param_ops test_give_back_ops = {
+	.set = test_give_back_set,
+};
+module_param_cb(test_give_back, &test_give_back_ops, NULL, 0200);
+MODULE_PARM_DESC(test_give_back, "TEST BUILD: release the references test_lose_returns kept");
+#define test_skip_redirect() READ_ONCE(test_skip_redirect)
+#else
+#define test_skip_redirect() false
+#endif
 
 struct insert_frame {
 	struct mem_cgroup *saved_memcg;
-	long bytes;
+	void *folio;
 };
 
 static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct insert_frame *frame = (struct insert_frame *)ri->data;
-	struct folio *folio = rootcache_arg(regs, 1);
 
-	if (!rootcache_should_redirect(rootcache_arg(regs, 0)))
+	if (!rootcache_should_redirect(rootcache_arg(regs, ROOTCACHE_INSERT_ARG_MAPPING)))
 		return 1;	/* no return handler for this call */
+	if (!try_module_get(THIS_MODULE))
+		return 1;	/* unloading */
 
 	frame->saved_memcg = current->active_memcg;
-	frame->bytes = folio_size(folio);
-	current->active_memcg = rootcache_root_memcg;
+	frame->folio = rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO);
+	if (!test_skip_redirect())
+		current->active_memcg = rootcache_root_memcg;
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
 	return 0;
+}
+
+static void insert_failed(void *folio)
+{
+	struct mem_cgroup *memcg;
+	u64 id = 0;
+	int n;
+
+	rootcache_stat_add(RC_STAT_REDIRECT_FAILED, 1);
+	n = atomic_inc_return(&hook_failed_folios);
+	if (n == 1) {
+		rcu_read_lock();
+		memcg = rootcache_folio_memcg(folio);
+		if (memcg)
+			id = cgroup_id(memcg->css.cgroup);
+		rcu_read_unlock();
+		pr_err("a redirected folio is charged to memory cgroup %llu, not root: %s does not redirect on this kernel\n",
+		       id, rootcache_hook_symbol);
+	}
+	if (n == ROOTCACHE_FAIL_LIMIT) {
+		WRITE_ONCE(rootcache_enabled, false);
+		pr_err("switched off after %d folios were not charged to root (hook_state: failed)\n",
+		       n);
+	}
 }
 
 static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct insert_frame *frame = (struct insert_frame *)ri->data;
+	bool charged_to_root;
 
 	current->active_memcg = frame->saved_memcg;
+	/* The folio is still locked by the caller: its charge cannot change. */
 	if (!regs_return_value(regs)) {
-		rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
-		rootcache_stat_add(RC_STAT_REDIRECTED_BYTES, frame->bytes);
+		rcu_read_lock();
+		charged_to_root = rootcache_folio_memcg(frame->folio) ==
+				  rootcache_root_memcg;
+		rcu_read_unlock();
+		if (charged_to_root) {
+			rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
+			rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
+					   rootcache_folio_bytes(frame->folio));
+		} else {
+			insert_failed(frame->folio);
+		}
 	}
+#ifdef ROOTCACHE_TESTING
+	if (READ_ONCE(test_lose_returns) > 0) {
+		WRITE_ONCE(test_lose_returns, READ_ONCE(test_lose_returns) - 1);
+		atomic_inc(&test_lost);
+		return 0;	/* keeps the reference, as a lost return would */
+	}
+#endif
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
+	module_put(THIS_MODULE);
 	return 0;
 }
 
 static struct kretprobe insert_probe = {
-	.kp.symbol_name = ROOTCACHE_HOOK_SYMBOL,
+	.kp.symbol_name = ROOTCACHE_INSERT_SYMBOL,
 	.entry_handler = insert_entry,
 	.handler = insert_return,
 	.data_size = sizeof(struct insert_frame),
@@ -121,6 +211,53 @@ static int insert_selftest(void)
 	return 0;
 }
 
+/*
+ * Canary: a kprobe on a private function, kept for the module's lifetime.
+ * Probes disarmed as a whole (debugfs kprobes/enabled, a dead ftrace) stop
+ * it too, so calling it tells whether the hook can still fire.
+ */
+static atomic_t canary_hits = ATOMIC_INIT(0);
+
+static noinline void canary_target(void)
+{
+	asm volatile("");
+}
+
+static int canary_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	atomic_inc(&canary_hits);
+	return 0;
+}
+
+static struct kprobe canary_probe = {
+	.pre_handler = canary_pre,
+};
+
+static bool canary_fires(void)
+{
+	void (*call)(void) = canary_target;
+	int before = atomic_read(&canary_hits);
+
+	OPTIMIZER_HIDE_VAR(call);
+	call();
+	return atomic_read(&canary_hits) != before;
+}
+
+bool rootcache_hook_failed(void)
+{
+	return atomic_read(&hook_failed_folios) >= ROOTCACHE_FAIL_LIMIT;
+}
+
+enum rootcache_hook_state rootcache_hook_state(void)
+{
+	if (rootcache_hook_failed())
+		return RC_HOOK_FAILED;
+	if (kprobe_disabled(&insert_probe.kp) ||
+	    !rootcache_charge_hook_armed() || !canary_fires())
+		return RC_HOOK_DISARMED;
+	return RC_HOOK_OK;
+}
+
 int rootcache_hook_start(void)
 {
 	int err;
@@ -129,38 +266,48 @@ int rootcache_hook_start(void)
 	if (err)
 		return err;
 
+	canary_probe.addr = (kprobe_opcode_t *)canary_target;
+	err = register_kprobe(&canary_probe);
+	if (err) {
+		pr_err("cannot register the canary kprobe (%d); not loading\n", err);
+		return err;
+	}
+	err = rootcache_charge_hook_start();
+	if (err)
+		goto canary;
+
 	insert_probe.maxactive = rootcache_maxactive;
 	err = register_kretprobe(&insert_probe);
 	if (err) {
 		pr_err("cannot probe %s (%d); not loading\n",
-		       ROOTCACHE_HOOK_SYMBOL, err);
-		return err;
+		       ROOTCACHE_INSERT_SYMBOL, err);
+		goto charge;
 	}
 	return 0;
+charge:
+	rootcache_charge_hook_stop();
+canary:
+	unregister_kprobe(&canary_probe);
+	return err;
 }
 
+/*
+ * Called at unload only, when no redirected call holds a module reference:
+ * none is in flight, and none can start (try_module_get() fails).
+ */
 void rootcache_hook_stop(void)
 {
-	unsigned int waited = 0;
-	long in_flight;
-
 	rootcache_policy_stop();
 	/* Entry handlers run with preemption off: this waits them out. */
 	synchronize_rcu();
-	/* Only decrements from here on, so a sum of 0 is final. */
-	while ((in_flight = rootcache_stat_sum(RC_STAT_IN_FLIGHT)) > 0) {
-		if (++waited % 500 == 0)
-			pr_info("unload waits for %ld redirected insertions\n",
-				in_flight);
-		msleep(20);
-	}
 	unregister_kretprobe(&insert_probe);
+	rootcache_charge_hook_stop();
+	unregister_kprobe(&canary_probe);
 }
 
 unsigned long rootcache_hook_misses(void)
 {
 	return READ_ONCE(insert_probe.nmissed) +
-	       READ_ONCE(insert_probe.kp.nmissed);
+	       READ_ONCE(insert_probe.kp.nmissed) +
+	       rootcache_charge_hook_misses();
 }
-
-#endif /* ROOTCACHE_HOOK_INSERT */

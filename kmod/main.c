@@ -11,7 +11,6 @@
 
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/cpumask.h>
 #include <linux/string.h>
 #include "compat.h"
 #include "rootcache.h"
@@ -87,7 +86,7 @@ MODULE_PARM_DESC(enabled, "Charge new regular-file page cache to root (default 0
 int rootcache_maxactive;
 module_param_named(maxactive, rootcache_maxactive, int, 0444);
 MODULE_PARM_DESC(maxactive,
-		 "Concurrent probed calls that can be tracked (0: automatic; ignored on 5.10 to 5.15)");
+		 "Concurrent calls of the probed function that can be tracked (0: default, 512)");
 
 static int __init rootcache_init(void)
 {
@@ -106,7 +105,7 @@ static int __init rootcache_init(void)
 	}
 
 	if (rootcache_maxactive <= 0)
-		rootcache_maxactive = max_t(int, 512, 64 * num_possible_cpus());
+		rootcache_maxactive = ROOTCACHE_MAXACTIVE_DEFAULT;
 
 	err = rootcache_hook_start();
 	if (err)
@@ -129,6 +128,7 @@ static int __init rootcache_init(void)
 static void __exit rootcache_exit(void)
 {
 	rootcache_sysfs_exit();
+	/* No redirected call is in flight: each holds a module reference. */
 	rootcache_hook_stop();
 	rootcache_scope_exit();
 	pr_info("unloaded (probe misses: %lu)\n", rootcache_hook_misses());

@@ -5,8 +5,22 @@
 #include <linux/types.h>
 #include <linux/percpu.h>
 
+#ifdef ROOTCACHE_TESTING
+#define ROOTCACHE_VERSION "0.1.0+testing"
+#else
 #define ROOTCACHE_VERSION "0.1.0"
+#endif
 #define ROOTCACHE_SCOPE_MAX 1024
+/* Redirected folios found charged elsewhere before the module switches off. */
+#define ROOTCACHE_FAIL_LIMIT 8
+/*
+ * Default kretprobe instances: calls inside the probed function at once.
+ * Fixed, not per CPU: from 6.7 every possible CPU gets a slot array with
+ * room for all of them (8 bytes each, rounded up to a power of two), so a
+ * per-CPU default would grow with the square of the CPUs. 512 keeps each
+ * CPU's share within 8 KiB (4 MiB at 512 possible CPUs).
+ */
+#define ROOTCACHE_MAXACTIVE_DEFAULT 512
 
 struct address_space;
 struct cgroup_subsys_state;
@@ -27,6 +41,7 @@ enum rootcache_stat {
 	RC_STAT_SKIPPED_OUT_OF_SCOPE,
 	RC_STAT_IN_FLIGHT,
 	RC_STAT_REDIRECTED_INODE_WB,
+	RC_STAT_REDIRECT_FAILED,
 	NR_RC_STATS
 };
 
@@ -62,11 +77,25 @@ int rootcache_scope_write(const char *buf, size_t count);
 ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count);
 void rootcache_scope_exit(void);
 
-/* hook_*.c: the probe for this kernel series. */
+/* hook_insert.c: the kretprobe around the insertion function. */
+enum rootcache_hook_state {
+	RC_HOOK_OK,
+	RC_HOOK_DISARMED,	/* the kernel stopped the probes */
+	RC_HOOK_FAILED,		/* redirected folios were not charged to root */
+};
+
 extern const char rootcache_hook_symbol[];
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
+enum rootcache_hook_state rootcache_hook_state(void);
+bool rootcache_hook_failed(void);
+
+/* hook_charge.c: the probes some series need besides (see compat.h). */
+int rootcache_charge_hook_start(void);
+void rootcache_charge_hook_stop(void);
+unsigned long rootcache_charge_hook_misses(void);
+bool rootcache_charge_hook_armed(void);
 
 /* sysfs.c */
 int rootcache_sysfs_init(void);

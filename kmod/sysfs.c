@@ -28,6 +28,9 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	err = rootcache_parse_bool(buf, count, &value);
 	if (err)
 		return err;
+	/* A hook that did not redirect cannot be trusted again until reload. */
+	if (value && rootcache_hook_failed())
+		return -EIO;
 	WRITE_ONCE(rootcache_enabled, value);
 	return count;
 }
@@ -44,14 +47,28 @@ static ssize_t hook_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%s\n", rootcache_hook_symbol);
 }
 
+static ssize_t hook_state_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	static const char *const names[] = {
+		[RC_HOOK_OK] = "ok",
+		[RC_HOOK_DISARMED] = "disarmed",
+		[RC_HOOK_FAILED] = "failed",
+	};
+
+	return sysfs_emit(buf, "%s\n", names[rootcache_hook_state()]);
+}
+
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 static struct kobj_attribute hook_attr = __ATTR_RO(hook);
+static struct kobj_attribute hook_state_attr = __ATTR_RO(hook_state);
 
 static struct attribute *rootcache_attrs[] = {
 	&enabled_attr.attr,
 	&version_attr.attr,
 	&hook_attr.attr,
+	&hook_state_attr.attr,
 	NULL,
 };
 
@@ -89,6 +106,7 @@ STAT_ATTR(skipped_not_regular, RC_STAT_SKIPPED_NOT_REGULAR);
 STAT_ATTR(skipped_out_of_scope, RC_STAT_SKIPPED_OUT_OF_SCOPE);
 STAT_ATTR(in_flight, RC_STAT_IN_FLIGHT);
 STAT_ATTR(redirected_inode_writeback, RC_STAT_REDIRECTED_INODE_WB);
+STAT_ATTR(redirect_failed, RC_STAT_REDIRECT_FAILED);
 STAT_ATTR(probe_misses, -1);
 
 static struct attribute *stats_attrs[] = {
@@ -99,6 +117,7 @@ static struct attribute *stats_attrs[] = {
 	&stat_skipped_out_of_scope.attr.attr,
 	&stat_in_flight.attr.attr,
 	&stat_redirected_inode_writeback.attr.attr,
+	&stat_redirect_failed.attr.attr,
 	&stat_probe_misses.attr.attr,
 	NULL,
 };

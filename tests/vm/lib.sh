@@ -9,6 +9,10 @@ CACHE_DIR="${ROOTCACHE_CACHE:-${HOME:-/root}/.cache/rootcache}"
 BUILD_DIR="${ROOTCACHE_BUILD:-$REPO_DIR/build}"
 
 ALL_SERIES=(5.10 6.1 6.12 7.2 7.3)
+# Kernels built from upstream source trees (make check-kernels KERNEL_TREES=...):
+# the kernels clusters run that Debian does not ship. Not in make check (CI has
+# no copy of the sources).
+UPSTREAM_SERIES=(5.14 5.15 6.0 6.6 6.8)
 DEFAULT_SERIES=6.1
 FLAVOUR=cloud-amd64
 
@@ -52,16 +56,28 @@ series_suite() {
 	6.12) echo trixie ;;
 	7.2) echo sid ;;
 	7.3) echo trixie-backports ;;
-	*) return 1 ;;
+	*) is_upstream_series "$1" && echo "upstream-$1" ;;
 	esac
 }
 
-# series_has_cgroup_v1 SERIES: the v1 memory controller is built (MEMCG_V1).
+# is_upstream_series SERIES: a kernel built from an upstream source tree.
+is_upstream_series() {
+	[[ " ${UPSTREAM_SERIES[*]} " == *" $1 "* ]]
+}
+
+# series_has_cgroup_v1 SERIES: the v1 memory controller is built (MEMCG_V1;
+# always there before 6.11, and tests/vm/upstream.config keeps it).
 series_has_cgroup_v1() {
 	case "$1" in
 	5.10 | 6.1) return 0 ;;
-	*) return 1 ;;
+	*) is_upstream_series "$1" ;;
 	esac
+}
+
+# tree_release DIR: VERSION.PATCHLEVEL.SUBLEVEL of a kernel source tree.
+tree_release() {
+	sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' "$1/Makefile" 2>/dev/null |
+		head -n 3 | paste -sd.
 }
 
 valid_series() { series_suite "$1" >/dev/null 2>&1; }
