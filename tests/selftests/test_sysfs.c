@@ -286,7 +286,7 @@ static int sysfs_layout(void)
 	static const char *const stats[] = {
 		"redirected_folios", "redirected_bytes", "skipped_unevictable",
 		"skipped_not_regular", "skipped_out_of_scope", "probe_misses",
-		"in_flight",
+		"in_flight", "redirect_failed",
 	};
 	char buf[128];
 	int bad = 0, st;
@@ -302,19 +302,22 @@ static int sysfs_layout(void)
 	} else {
 		rc_diag("version %s", strtok(buf, "\n"));
 	}
-	if (rc_read_str(RC_SYSFS "/hook", buf, sizeof(buf)) <= 0 ||
-	    (strcmp(buf, "filemap_add_folio\n") &&
-	     strcmp(buf, "mem_cgroup_charge\n"))) {
-		rc_diag("hook reads \"%s\"", buf);
+	if (rc_read_str(RC_SYSFS "/hook", buf, sizeof(buf)) <= 0) {
+		rc_diag("no hook");
 		bad++;
 	} else {
 		strtok(buf, "\n");
 		rc_diag("hook %s", buf);
-		if (strcmp(buf, rc_kernel_before(5, 16) ? "mem_cgroup_charge" :
-			   "filemap_add_folio")) {
+		if (strcmp(buf, rc_kernel_before(5, 16) ?
+			   "__add_to_page_cache_locked" : "filemap_add_folio")) {
 			rc_diag("unexpected hook for %s", rc.kernel);
 			bad++;
 		}
+	}
+	if (rc_read_str(RC_SYSFS "/hook_state", buf, sizeof(buf)) <= 0 ||
+	    strcmp(buf, "ok\n")) {
+		rc_diag("hook_state reads \"%s\", expected \"ok\"", buf);
+		bad++;
 	}
 	for (i = 0; i < ARRAY_SIZE(stats); i++) {
 		v = rc_mod_stat(stats[i]);

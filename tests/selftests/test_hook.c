@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hook proves itself (Documentation/rootcache.rst, "Checks").
+ *
+ * checked:       with the module enabled, a job's reads are redirected, every
+ *                redirected folio passes the check (stats/redirect_failed
+ *                stays 0) and hook_state reads "ok".
+ * broken_switches_off: the test build with test_skip_redirect=1 accepts
+ *                insertions without redirecting them. The check must count
+ *                exactly 8 failures, switch the module off, refuse to enable
+ *                it again (EIO), log one line for the first failure and one
+ *                for the switch-off, and the job's cache must stay charged to
+ *                the job (memory.stat).
+ * disarmed:      with kprobes disarmed in debugfs, hook_state reads
+ *                "disarmed" and nothing is redirected; re-armed, "ok".
+ * rmmod_in_flight: the test build with test_lose_returns=1 keeps the module
+ *                reference of one redirected call, as a task that died
+ *                inside the probed function would. rmmod must fail at once
+ *                with EAGAIN instead of waiting, and succeed once the
+ *                reference is given back.
+ *
+ * The test build is ROOTCACHE_TESTING_KO (default: testmods/rootcache-testing.ko
+ * beside the module); tests/vm/prepare builds it for every kernel.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "lib/rc.h"
+
+#define SIZE		MiB(16)
+#define FAIL_LIMIT	8	/* ROOTCACHE_FAIL_LIMIT in kmod/rootcache.h */
+#define KPROBES_ENABLED	"/sys/kernel/debug/kprobes/enabled"
+#define REFCNT		"/sys/module/rootcache/refcnt"
+
+static char testing_ko[512];
+
+/* The test build: a missing one is a harness error inside a test guest. */
+static int find_testing_ko(void)
+{
+	const char *env = getenv("ROOTCACHE_TESTING_KO");
+	char dir[256];
+
+	if (env) {
+		snprintf(testing_ko, sizeof(testing_ko), "%s", env);
+	} else {
+		snprintf(dir, sizeof(dir), "%s", rc.ko);
+		snprintf(testing_ko, sizeof(testing_ko),
+			 "%s/testmods/rootcache-testing.ko", dirname(dir));
+	}
+	if (!access(testing_ko, R_OK))
+		return KSFT_PASS;
+	if (getenv("ROOTCACHE_KERNEL")) {
+		rc_diag("the test build of the module is missing: %s", testing_ko);
+		return KSFT_FAIL;
+	}
+	return rc_skip("no test build of the module at %s", testing_ko);
+}
+
+static int load_testing(const char *params)
+{
+	int fd, ret, st;
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	st = find_testing_ko();
+	if (st != KSFT_PASS)
+		return st;
+	fd = open(testing_ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return KSFT_FAIL;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	if (ret)
+		rc_diag("insmod %s %s: %s", testing_ko, params, strerror(errno));
+	close(fd);
+	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+static int job_read(void *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	ret = rc_read_fd(fd, SIZE);
+	close(fd);
+	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+static bool hook_state_is(const char *want)
+{
+	char buf[32] = "";
+
+	rc_read_str(RC_SYSFS "/hook_state", buf, sizeof(buf));
+	strtok(buf, "\n");
+	if (strcmp(buf, want)) {
+		rc_diag("hook_state: actual \"%s\", expected \"%s\"", buf, want);
+		return false;
+	}
+	return true;
+}
+
+/* A kernel log mark: kmsg_count() counts lines after the newest one. */
+static char mark[64];
+
+static void kmsg_mark(void)
+{
+	snprintf(mark, sizeof(mark), "rootcache-selftest mark %d.%lld",
+		 getpid(), rc_now_ms());
+	rc_write_str("/dev/kmsg", mark);
+}
+
+static int kmsg_count(const char *text)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
+	char *buf, *p, *line;
+
+	if (len <= 0)
+		return -1;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	p = strstr(buf, mark);
+	while (p && (line = strsep(&p, "\n")))
+		n += !!strstr(line, text);
+	free(buf);
+	return n;
+}
+
+struct job_result {
+	long long file;		/* the kernel's file charge of the job's group */
+	long long redirected;	/* stats/redirected_bytes growth during the job */
+	long long folios;	/* stats/redirected_folios growth during the job */
+	long long failed;	/* stats/redirect_failed growth during the job */
+};
+
+/*
+ * A job in a fresh cgroup reads SIZE bytes of a new, uncached file. The
+ * module's counters are read after the file was written and dropped from the
+ * cache, so only the job's insertions count.
+ */
+static int run_job(const char *name, long long expect, struct job_result *r)
+{
+	char *file = rc_path(rc.scratch, "rctest.%d.%s", rc.main_pid, name);
+	long long red0, fol0, fail0;
+	char *cg = NULL;
+	int ret = KSFT_FAIL, st;
+
+	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
+		goto out;
+	cg = rc_cg_create(name);
+	if (!cg)
+		goto out;
+	red0 = rc_mod_stat("redirected_bytes");
+	fol0 = rc_mod_stat("redirected_folios");
+	fail0 = rc_mod_stat("redirect_failed");
+	st = rc_cg_run(cg, job_read, file);
+	if (st) {
+		rc_diag("job exited with status %d", st);
+		goto out;
+	}
+	r->file = rc_settle(rc_cg_file, cg, expect, 10, expect ? 3000 : 0);
+	r->redirected = rc_mod_stat("redirected_bytes") - red0;
+	r->folios = rc_mod_stat("redirected_folios") - fol0;
+	r->failed = rc_mod_stat("redirect_failed") - fail0;
+	rc_diag("%s: job file %s, redirected %+.2f MiB (%lld folios), redirect_failed %+lld",
+		name, rc_size(r->file), r->redirected / 1048576.0, r->folios,
+		r->failed);
+	ret = KSFT_PASS;
+out:
+	if (cg)
+		rc_cg_destroy(cg);
+	free(cg);
+	if (file)
+		unlink(file);
+	free(file);
+	return ret;
+}
+
+static int hook_checked(void)
+{
+	struct job_result r;
+	int st;
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	ok &= rc_equal("stats/redirect_failed at start", rc_mod_stat("redirect_failed"), 0);
+	if (run_job("checked", 0, &r))
+		return KSFT_FAIL;
+	ok &= rc_below("job file charge", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
+	ok &= hook_state_is("ok");
+	return ok ? KSFT_PASS : KSFT_FAIL;
+}
+
+static int broken_switches_off(void)
+{
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	kmsg_mark();
+	st = load_testing("enabled=1 test_skip_redirect=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (!hook_state_is("ok"))
+		goto out;
+	if (run_job("broken", SIZE, &r))
+		goto out;
+	ok &= rc_equal("stats/redirect_failed", r.failed, FAIL_LIMIT);
+	ok &= rc_equal("stats/redirected_folios growth", r.folios, 0);
+	ok &= rc_equal("enabled after the failures", rc_read_ll(RC_SYSFS "/enabled"), 0);
+	ok &= hook_state_is("failed");
+	/* the cache stayed with the job: the kernel charged it normally */
+	ok &= rc_close("job file charge", r.file, SIZE, 10);
+	ok &= rc_equal("enabling a failed hook (-errno)", rc_mod_enable(true), -EIO);
+	ok &= rc_equal("enabled after the refused write", rc_read_ll(RC_SYSFS "/enabled"), 0);
+	ok &= rc_equal("log lines for the first failure",
+		       kmsg_count("does not redirect on this kernel"), 1);
+	ok &= rc_equal("log lines for switching off",
+		       kmsg_count("switched off after 8 folios"), 1);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+static int disarmed(void)
+{
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	if (access(KPROBES_ENABLED, W_OK))
+		return rc_skip("no %s (debugfs)", KPROBES_ENABLED);
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	if (!hook_state_is("ok"))
+		return KSFT_FAIL;
+	if (rc_write_str(KPROBES_ENABLED, "0"))
+		return KSFT_FAIL;
+	ok &= hook_state_is("disarmed");
+	if (run_job("disarmed", SIZE, &r))
+		goto out;
+	ok &= rc_equal("stats/redirected_bytes growth while disarmed", r.redirected, 0);
+	ok &= rc_close("job file charge while disarmed", r.file, SIZE, 10);
+	if (rc_write_str(KPROBES_ENABLED, "1"))
+		goto out;
+	ok &= hook_state_is("ok");
+	if (run_job("rearmed", 0, &r))
+		goto out;
+	ok &= rc_close("stats/redirected_bytes growth re-armed", r.redirected, SIZE, 10);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str(KPROBES_ENABLED, "1");
+	return ret;
+}
+
+static int rmmod_in_flight(void)
+{
+	struct job_result r;
+	long long t0, took;
+	int st, ret = KSFT_FAIL, err = 0;
+	bool ok = true;
+
+	st = load_testing("enabled=1 test_lose_returns=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (run_job("inflight", 0, &r))
+		goto out;
+	ok &= rc_equal("stats/in_flight with one lost return", rc_mod_stat("in_flight"), 1);
+	ok &= rc_equal("module refcnt with one lost return", rc_read_ll(REFCNT), 1);
+	t0 = rc_now_ms();
+	if (syscall(SYS_delete_module, "rootcache", O_NONBLOCK))
+		err = errno;
+	took = rc_now_ms() - t0;
+	rc_diag("rmmod with a redirection in flight: %s after %lld ms",
+		err ? strerror(err) : "unloaded", took);
+	ok &= rc_equal("rmmod errno", err, EAGAIN);
+	ok &= rc_below("rmmod time (ms)", took, 1000);
+	ok &= rc_equal("module still loaded", !access(RC_SYSFS, F_OK), 1);
+	if (!err)
+		return KSFT_FAIL;
+	if (rc_write_str("/sys/module/rootcache/parameters/test_give_back", "1"))
+		goto out;
+	ok &= rc_equal("stats/in_flight after the give-back", rc_mod_stat("in_flight"), 0);
+	ok &= rc_equal("module refcnt after the give-back", rc_read_ll(REFCNT), 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str("/sys/module/rootcache/parameters/test_give_back", "1");
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+static const struct rc_test tests[] = {
+	T(hook_checked, 0),
+	T(broken_switches_off, 0),
+	T(disarmed, 0),
+	T(rmmod_in_flight, 0),
+};
+
+int main(int argc, char **argv)
+{
+	return rc_main(argc, argv, tests, ARRAY_SIZE(tests));
+}
