@@ -64,15 +64,13 @@ class FixtureTree {
     put(moduleDir() + "/enabled", enabled ? "1\n" : "0\n");
     put(moduleDir() + "/version", "0.1.0\n");
     put(moduleDir() + "/hook", "filemap_add_folio\n");
+    put(moduleDir() + "/hook_state", "ok\n");
     put(moduleDir() + "/scope", scope);
     std::map<std::string, std::string> all = {
-        {"redirected_folios", "8192\n"},
-        {"redirected_bytes", "33554432\n"},
-        {"skipped_unevictable", "3\n"},
-        {"skipped_not_regular", "17\n"},
-        {"skipped_out_of_scope", "0\n"},
-        {"probe_misses", "0\n"},
-        {"in_flight", "0\n"},
+        {"redirected_folios", "8192\n"}, {"redirected_bytes", "33554432\n"},
+        {"skipped_unevictable", "3\n"},  {"skipped_not_regular", "17\n"},
+        {"skipped_out_of_scope", "0\n"}, {"redirect_failed", "0\n"},
+        {"probe_misses", "0\n"},         {"in_flight", "0\n"},
     };
     for (const auto& [k, v] : stats) {
       all[k] = v;

@@ -50,6 +50,15 @@ std::string renderPrometheus(const nlohmann::json& m) {
                        escapeLabel(m.value("hook", "")));
     family(out, {"rootcache_enabled", "gauge", "Whether new page cache is charged to the root memory cgroup."});
     out += fmt::format("rootcache_enabled {}\n", m.value("enabled", false) ? 1 : 0);
+    if (m.contains("hook_state") && m["hook_state"].is_string()) {
+      // A state set: 1 for the current state, 0 for the others.
+      family(out, {"rootcache_hook_state", "gauge",
+                   "Whether the hook works: ok, disarmed (kprobes stopped) or failed (switched itself off)."});
+      const auto current = m["hook_state"].get<std::string>();
+      for (HookState hs : {HookState::kOk, HookState::kDisarmed, HookState::kFailed}) {
+        out += fmt::format("rootcache_hook_state{{state=\"{}\"}} {}\n", toString(hs), current == toString(hs) ? 1 : 0);
+      }
+    }
     const auto& s = m.contains("stats") ? m["stats"] : nlohmann::json::object();
     auto counter = [&](const char* key, const char* name, const char* help) {
       if (s.contains(key)) {
@@ -74,6 +83,8 @@ std::string renderPrometheus(const nlohmann::json& m) {
       }
       out += fmt::format("rootcache_skipped_folios_total{{reason=\"{}\"}} {}\n", reason, s[key].get<std::uint64_t>());
     }
+    counter("redirect_failed", "rootcache_redirect_failed_total",
+            "Redirected folios found charged to a cgroup other than root after their insertion.");
     counter("probe_misses", "rootcache_probe_misses_total",
             "Times the probe could not run; such insertions were charged normally.");
     if (s.contains("in_flight")) {
@@ -257,6 +268,7 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
     m["version"] = st->version;
     m["hook"] = st->hook;
     m["enabled"] = st->enabled;
+    m["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     m["stats"] = st->stats;
     m["scope_entries"] = st->scope ? nlohmann::json(st->scope->size()) : nlohmann::json(nullptr);
   }

@@ -34,6 +34,61 @@ Result<bool> ModuleClient::enabled() const {
   return *v;
 }
 
+std::string_view toString(HookState s) {
+  switch (s) {
+    case HookState::kOk:
+      return "ok";
+    case HookState::kDisarmed:
+      return "disarmed";
+    case HookState::kFailed:
+      break;
+  }
+  return "failed";
+}
+
+std::optional<HookState> parseHookState(std::string_view text) {
+  text = trim(text);
+  for (HookState s : {HookState::kOk, HookState::kDisarmed, HookState::kFailed}) {
+    if (text == toString(s)) {
+      return s;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string explainHookState(HookState s) {
+  switch (s) {
+    case HookState::kOk:
+      return "hook ok";
+    case HookState::kDisarmed:
+      return "hook disarmed: kprobes are disarmed (see /sys/kernel/debug/kprobes/enabled), nothing is redirected; "
+             "re-arm them with: echo 1 > /sys/kernel/debug/kprobes/enabled";
+    case HookState::kFailed:
+      break;
+  }
+  return "hook failed: the kernel's charge path does not honour the hook; the module switched itself off "
+         "(see dmesg; reload it only on a fixed or supported kernel)";
+}
+
+Result<std::optional<HookState>> ModuleClient::hookState() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  std::string path = joinPath(dir_, files::kHookState);
+  auto text = readFile(path);
+  if (!text) {
+    if (text.error().errnum == ENOENT) {
+      return std::optional<HookState>();  // older module: unknown, not failed
+    }
+    return text.error();
+  }
+  auto v = parseHookState(*text);
+  if (!v) {
+    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+  }
+  return std::optional<HookState>(*v);
+}
+
 Result<std::vector<std::uint64_t>> ModuleClient::scope() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
@@ -90,6 +145,11 @@ Result<ModuleState> ModuleClient::read() const {
     return en.error();
   }
   st.enabled = *en;
+  auto hs = hookState();
+  if (!hs) {
+    return hs.error();
+  }
+  st.hookState = *hs;
   if (exists(joinPath(dir_, files::kScope))) {
     auto sc = scope();
     if (!sc) {

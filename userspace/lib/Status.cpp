@@ -60,7 +60,21 @@ Output runStatus(const Roots& roots) {
     } else {
       jm["scope"] = nullptr;
     }
+    jm["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     jm["stats"] = st->stats;
+    if (st->hookState && *st->hookState != HookState::kOk) {
+      problems.push_back(explainHookState(*st->hookState));
+      worsen(Exit::kCheckFailed);
+    }
+    // With hook_state "failed" the reason above already says it all.
+    if (auto it = st->stats.find("redirect_failed");
+        it != st->stats.end() && it->second > 0 && st->hookState != HookState::kFailed) {
+      problems.push_back(
+          fmt::format("{} redirected folio(s) found charged to another cgroup (stats/redirect_failed): the kernel's "
+                      "charge path does not honour the hook; the module switches itself off at 8 (see dmesg)",
+                      it->second));
+      worsen(Exit::kCheckFailed);
+    }
     if (auto it = st->stats.find("probe_misses"); it != st->stats.end() && it->second > 0) {
       problems.push_back(fmt::format(
           "{} probe misses: some page cache was charged normally (raise the maxactive module parameter)", it->second));
@@ -89,6 +103,8 @@ Output runStatus(const Roots& roots) {
     t += fmt::format("{:<16}{}\n", "version:", st->version);
     t += fmt::format("{:<16}{}\n", "enabled:", st->enabled ? "yes" : "no");
     t += fmt::format("{:<16}{}\n", "hook:", st->hook);
+    t += fmt::format("{:<16}{}\n",
+                     "hook state:", st->hookState ? toString(*st->hookState) : "unknown (module without hook_state)");
     if (!st->scope) {
       t += fmt::format("{:<16}{}\n", "scope:", "unsupported by this module");
     } else if (st->scope->empty()) {

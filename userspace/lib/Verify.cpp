@@ -106,6 +106,15 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
                         dyingText, Verdict::kInfo});
   }
 
+  // 5. Redirected folios the module found charged elsewhere during the job.
+  std::uint64_t failedGrowth = 0;
+  if (m.redirectFailedBefore && m.redirectFailedAfter) {
+    failedGrowth =
+        *m.redirectFailedAfter > *m.redirectFailedBefore ? *m.redirectFailedAfter - *m.redirectFailedBefore : 0;
+    d.checks.push_back({"module redirect_failed", "+0", fmt::format("+{}", failedGrowth),
+                        failedGrowth == 0 ? Verdict::kPass : Verdict::kFail});
+  }
+
   for (const auto& c : d.checks) {
     if (c.verdict == Verdict::kFail) {
       d.pass = false;
@@ -128,6 +137,12 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
   } else {
     d.summary = d.pass ? "PASS: the scratch cgroup is outside the scope and was charged normally (as expected)"
                        : "FAIL: the scratch cgroup is outside the scope but charging was not normal";
+  }
+  if (failedGrowth > 0) {
+    d.summary = fmt::format(
+        "FAIL: stats/redirect_failed grew by {} during the job: redirected page cache was charged to a cgroup other "
+        "than root (the kernel's charge path does not honour the hook; see dmesg)",
+        failedGrowth);
   }
   return d;
 }
@@ -204,12 +219,34 @@ Status preallocate(const std::string& file, std::uint64_t size) {
   return {};
 }
 
+// verify's answer when the module says its hook does not work.
+Output hookStateFailure(HookState hs) {
+  Output out;
+  std::string summary = fmt::format("FAIL: hook_state is \"{}\": {}", toString(hs), explainHookState(hs));
+  out.json["pass"] = false;
+  out.json["summary"] = summary;
+  out.json["hook_state"] = std::string(toString(hs));
+  out.json["checks"] = nlohmann::json::array(
+      {{{"name", "module hook_state"}, {"expected", "ok"}, {"actual", toString(hs)}, {"result", "FAIL"}}});
+  out.text = "rootcache verify: not run\n\n" + summary + "\n";
+  out.exit = Exit::kCheckFailed;
+  return out;
+}
+
 }  // namespace
 
 Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   ModuleClient mod(roots);
   if (!mod.loaded()) {
     return errorOutput(environmentError("rootcache module not loaded; load it with: modprobe rootcache"));
+  }
+  auto state = mod.read();
+  if (!state) {
+    return errorOutput(state.error());
+  }
+  // A hook that does not work cannot be verified: fail before the job.
+  if (state->hookState && *state->hookState != HookState::kOk) {
+    return hookStateFailure(*state->hookState);
   }
   if (::geteuid() != 0) {
     return errorOutput(environmentError("verify needs root (it creates a cgroup)"));
@@ -220,10 +257,6 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   }
   if (!isDirectory(opts.dir)) {
     return errorOutput(usageError("--dir " + opts.dir + " is not a directory"));
-  }
-  auto state = mod.read();
-  if (!state) {
-    return errorOutput(state.error());
   }
 
   VerifyMeasurement m;
@@ -272,6 +305,9 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
 
   m.rootFileBefore = fileBytes(root).valueOr(0);
   m.redirectedBefore = state->stats.contains("redirected_bytes") ? state->stats["redirected_bytes"] : 0;
+  if (auto it = state->stats.find("redirect_failed"); it != state->stats.end()) {
+    m.redirectFailedBefore = it->second;
+  }
 
   std::array<int, 2> go{};
   if (::pipe2(go.data(), O_CLOEXEC) != 0) {
@@ -318,6 +354,9 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   m.rootFileAfter = fileBytes(root).valueOr(0);
   auto statsAfter = mod.stats();
   m.redirectedAfter = statsAfter && statsAfter->contains("redirected_bytes") ? statsAfter->at("redirected_bytes") : 0;
+  if (statsAfter && statsAfter->contains("redirect_failed")) {
+    m.redirectFailedAfter = statsAfter->at("redirect_failed");
+  }
 
   Output out;
   if (opts.keep) {

@@ -26,6 +26,28 @@ TEST(Metrics, LoadedV2) {
   EXPECT_EQ(o.json["scope_entries"], 2);
 }
 
+TEST(Metrics, HookStateAndRedirectFailed) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"redirect_failed", "5\n"}});
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "disarmed\n");
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_NE(o.text.find("# TYPE rootcache_hook_state gauge\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_hook_state{state=\"ok\"} 0\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_hook_state{state=\"disarmed\"} 1\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_hook_state{state=\"failed\"} 0\n"), std::string::npos);
+  EXPECT_NE(o.text.find("# TYPE rootcache_redirect_failed_total counter\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_redirect_failed_total 5\n"), std::string::npos);
+  EXPECT_EQ(o.json["hook_state"], "disarmed");
+  // An older module without hook_state: no state is claimed.
+  std::filesystem::remove(t.moduleDir() + "/hook_state");
+  o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.text.find("rootcache_hook_state"), std::string::npos);
+}
+
 TEST(Metrics, NotLoadedStillExports) {
   test::FixtureTree t;
   t.cgroupV1(5);

@@ -83,5 +83,79 @@ TEST(Status, Disabled) {
   EXPECT_NE(o.json["health"]["verdict"].get<std::string>().find("disabled"), std::string::npos);
 }
 
+TEST(Status, HookStateOk) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["module"]["hook_state"], "ok");
+  EXPECT_EQ(o.json["module"]["stats"]["redirect_failed"], 0);
+  EXPECT_NE(o.text.find("hook state:     ok\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("redirect_failed:"), std::string::npos) << o.text;
+}
+
+// An older module has no hook_state: unknown, not a failure.
+TEST(Status, HookStateMissingIsUnknown) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::filesystem::remove(t.moduleDir() + "/hook_state");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(o.json["module"]["hook_state"].is_null());
+  EXPECT_NE(o.text.find("hook state:     unknown"), std::string::npos) << o.text;
+}
+
+TEST(Status, HookStateFailedIsUnhealthy) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(false, "", {{"redirect_failed", "8\n"}});
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "failed\n");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_EQ(o.json["health"]["ok"], false);
+  EXPECT_EQ(o.json["module"]["hook_state"], "failed");
+  // One reason, naming the cause and what happened.
+  ASSERT_EQ(o.json["health"]["problems"].size(), 1U) << o.text;
+  std::string why = o.json["health"]["problems"][0];
+  EXPECT_NE(why.find("the kernel's charge path does not honour the hook; the module switched itself off"),
+            std::string::npos)
+      << why;
+}
+
+TEST(Status, HookStateDisarmedIsUnhealthy) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "disarmed\n");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_NE(o.json["health"]["verdict"].get<std::string>().find(
+                "kprobes are disarmed (see /sys/kernel/debug/kprobes/enabled)"),
+            std::string::npos)
+      << o.text;
+}
+
+TEST(Status, RedirectFailedIsUnhealthy) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"redirect_failed", "2\n"}});
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_EQ(o.json["module"]["stats"]["redirect_failed"], 2);
+  EXPECT_NE(o.json["health"]["verdict"].get<std::string>().find("redirect_failed"), std::string::npos) << o.text;
+}
+
+TEST(Status, GarbageHookState) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "maybe\n");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_NE(o.text.find("hook_state"), std::string::npos) << o.text;
+}
+
 }  // namespace
 }  // namespace rootcache

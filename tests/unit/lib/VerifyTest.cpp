@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 
@@ -110,6 +112,50 @@ TEST(VerifyDecision, OutOfScopeExpectsNormalCharging) {
   EXPECT_TRUE(d.pass);
   EXPECT_EQ(check(d, "module redirected_bytes").verdict, Verdict::kInfo);
   EXPECT_NE(d.summary.find("outside the scope"), std::string::npos);
+}
+
+TEST(VerifyDecision, RedirectFailedGrowthFails) {
+  auto m = redirectedV1();
+  m.redirectFailedBefore = 1;
+  m.redirectFailedAfter = 1;
+  auto d = decideVerify(m);
+  EXPECT_TRUE(d.pass);
+  EXPECT_EQ(check(d, "module redirect_failed").verdict, Verdict::kPass);
+  m.redirectFailedAfter = 4;
+  d = decideVerify(m);
+  EXPECT_FALSE(d.pass);
+  EXPECT_EQ(check(d, "module redirect_failed").verdict, Verdict::kFail);
+  EXPECT_EQ(check(d, "module redirect_failed").actual, "+3");
+  EXPECT_NE(d.summary.find("redirect_failed grew by 3"), std::string::npos) << d.summary;
+  // A module without the counter: no such check.
+  m.redirectFailedBefore.reset();
+  m.redirectFailedAfter.reset();
+  d = decideVerify(m);
+  EXPECT_TRUE(std::none_of(d.checks.begin(), d.checks.end(),
+                           [](const VerifyCheck& c) { return c.name == "module redirect_failed"; }));
+}
+
+// A hook that does not work fails verify before the job runs.
+TEST(Verify, HookStateNotOkFailsBeforeTheJob) {
+  for (const char* state : {"failed", "disarmed"}) {
+    test::FixtureTree t;
+    t.cgroupV2();
+    t.module(true);
+    test::FixtureTree::put(t.moduleDir() + "/hook_state", std::string(state) + "\n");
+    VerifyOptions opts;
+    opts.dir = t.base();
+    Output o = runVerify(t.roots(), opts);
+    EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+    EXPECT_EQ(o.json["pass"], false);
+    EXPECT_NE(o.text.find(std::string("hook_state is \"") + state + "\""), std::string::npos) << o.text;
+    // No scratch cgroup, no file.
+    for (const auto& e : std::filesystem::directory_iterator(t.roots().cgroup)) {
+      EXPECT_EQ(e.path().filename().string().rfind("rootcache-verify", 0), std::string::npos) << e.path();
+    }
+    for (const auto& e : std::filesystem::directory_iterator(t.base())) {
+      EXPECT_EQ(e.path().filename().string().rfind("rootcache-verify", 0), std::string::npos) << e.path();
+    }
+  }
 }
 
 TEST(Verify, EnvironmentErrors) {

@@ -82,6 +82,9 @@ struct VerifyMeasurement {
   std::uint64_t dyingBefore = 0;
   std::uint64_t dyingAfter = 0;
   bool drainedBeforeRemoval = false;
+  // stats/redirect_failed around the job; nullopt on a module without it.
+  std::optional<std::uint64_t> redirectFailedBefore;
+  std::optional<std::uint64_t> redirectFailedAfter;
 };
 
 enum class Verdict { kPass, kFail, kWarn, kInfo };

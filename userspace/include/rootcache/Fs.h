@@ -32,6 +32,7 @@ inline constexpr std::string_view kModuleDir = "kernel/rootcache";
 inline constexpr std::string_view kEnabled = "enabled";
 inline constexpr std::string_view kVersion = "version";
 inline constexpr std::string_view kHook = "hook";
+inline constexpr std::string_view kHookState = "hook_state";
 inline constexpr std::string_view kScope = "scope";
 inline constexpr std::string_view kStatsDir = "stats";
 // cgroupfs.
