@@ -2,6 +2,9 @@
 # module is only ever loaded inside QEMU guests (tests/vm/README.md).
 #
 #   make check            unit tests + selftests in guests of every kernel series
+#   make check-kernels KERNEL_TREES="DIR..."
+#                         the same guest tests on kernels built from upstream
+#                         source trees (5.14 5.15 6.0 6.6 6.8; not in CI)
 #   make check-packages   the .debs in bookworm/trixie chroots and guests
 #   make demo             the seed scenario on 6.1, cgroup v1 then v2
 #   make bench            benchmarks in guests -> Documentation/benchmarks.md
@@ -10,7 +13,7 @@
 #   make sign             sign kmod/rootcache.ko with DKMS's MOK key pair
 #   make vm-prepare       build every cached chroot and kernel ahead of time
 #   make host-deps        install the host packages the above need
-.PHONY: all check check-packages demo bench bench-quick deb install uninstall sign vm-prepare host-deps
+.PHONY: all check check-kernels check-packages demo bench bench-quick deb install uninstall sign vm-prepare host-deps
 
 all: check
 
@@ -19,6 +22,10 @@ host-deps:
 
 check: host-deps
 	@tests/vm/check
+
+check-kernels: host-deps
+	@test -n "$(KERNEL_TREES)" || { echo 'usage: make check-kernels KERNEL_TREES="DIR..." (kernel source trees; see tests/vm/README.md)' >&2; exit 64; }
+	@ROOTCACHE_KERNEL_TREES="$(KERNEL_TREES)" ROOTCACHE_CHECK_SANITIZERS=0 tests/vm/check
 
 check-packages: host-deps
 	@tests/packages/run
