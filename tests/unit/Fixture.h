@@ -58,7 +58,9 @@ class FixtureTree {
     return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
   }
 
-  // The module's sysfs directory, as the ABI describes it.
+  // The module's sysfs directory and parameters: every file the ABI
+  // (Documentation/ABI/testing/sysfs-kernel-rootcache) lists, which
+  // ModuleTest checks.
   void module(bool enabled = true, const std::string& scope = "",
               const std::map<std::string, std::string>& stats = {}) {
     put(moduleDir() + "/enabled", enabled ? "1\n" : "0\n");
@@ -67,10 +69,15 @@ class FixtureTree {
     put(moduleDir() + "/hook_state", "ok\n");
     put(moduleDir() + "/scope", scope);
     std::map<std::string, std::string> all = {
-        {"redirected_folios", "8192\n"}, {"redirected_bytes", "33554432\n"},
-        {"skipped_unevictable", "3\n"},  {"skipped_not_regular", "17\n"},
-        {"skipped_out_of_scope", "0\n"}, {"redirect_failed", "0\n"},
-        {"probe_misses", "0\n"},         {"in_flight", "0\n"},
+        {"redirected_folios", "8192\n"},
+        {"redirected_bytes", "33554432\n"},
+        {"skipped_unevictable", "3\n"},
+        {"skipped_not_regular", "17\n"},
+        {"skipped_out_of_scope", "0\n"},
+        {"redirected_inode_writeback", "0\n"},
+        {"redirect_failed", "0\n"},
+        {"probe_misses", "0\n"},
+        {"in_flight", "0\n"},
     };
     for (const auto& [k, v] : stats) {
       all[k] = v;
@@ -78,6 +85,8 @@ class FixtureTree {
     for (const auto& [k, v] : all) {
       put(moduleDir() + "/stats/" + k, v);
     }
+    put(roots_.sysfs + "/module/rootcache/parameters/enabled", enabled ? "Y\n" : "N\n");
+    put(roots_.sysfs + "/module/rootcache/parameters/maxactive", "512\n");
   }
 
   // cgroup v2 at the root with the memory controller; `dying` dying

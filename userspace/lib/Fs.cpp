@@ -153,6 +153,28 @@ Result<std::uint64_t> inodeOf(const std::string& path) {
   return static_cast<std::uint64_t>(st.st_ino);
 }
 
+Result<std::vector<std::string>> listRegularFiles(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return systemError(errno, "cannot list " + dir);
+  }
+  std::vector<std::string> out;
+  while (struct dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
+    std::string name(static_cast<const char*>(e->d_name));
+    bool regular = e->d_type == DT_REG;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st {};
+      regular = ::stat(joinPath(dir, name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    }
+    if (regular) {
+      out.push_back(std::move(name));
+    }
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::vector<std::string>> listDirsRecursive(const std::string& dir) {
   std::vector<std::string> out;
   std::function<Status(const std::string&)> walk = [&](const std::string& rel) -> Status {

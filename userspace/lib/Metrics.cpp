@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <set>
 
@@ -38,6 +39,64 @@ void family(std::string& out, const Family& f) {
   out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f.name, f.help, f.name, f.type);
 }
 
+// The metric of each counter the tool knows; skipped_* share one family,
+// by reason. Help texts come from kKnownStats.
+struct StatMetric {
+  std::string_view stat;
+  std::string_view metric;
+  std::string_view type;
+};
+constexpr std::array<StatMetric, 6> kStatMetrics = {{
+    {"redirected_folios", "rootcache_redirected_folios_total", "counter"},
+    {"redirected_bytes", "rootcache_redirected_bytes_total", "counter"},
+    {"redirected_inode_writeback", "rootcache_redirected_inode_writeback_total", "counter"},
+    {"redirect_failed", "rootcache_redirect_failed_total", "counter"},
+    {"probe_misses", "rootcache_probe_misses_total", "counter"},
+    {"in_flight", "rootcache_in_flight", "gauge"},
+}};
+constexpr std::string_view kSkippedPrefix = "skipped_";
+
+// Every counter in `stats` (the module's stats/ directory), known or not.
+void renderStats(std::string& out, const nlohmann::json& stats) {
+  std::set<std::string> done;
+  for (const auto& sm : kStatMetrics) {
+    std::string key(sm.stat);
+    if (!stats.contains(key)) {
+      continue;
+    }
+    const StatInfo* info = knownStat(sm.stat);
+    family(out, {std::string(sm.metric), std::string(sm.type), std::string(info != nullptr ? info->help : "")});
+    out += fmt::format("{} {}\n", sm.metric, stats[key].get<std::uint64_t>());
+    done.insert(key);
+  }
+  bool anySkipped = false;
+  for (const auto& [key, value] : stats.items()) {
+    if (key.rfind(kSkippedPrefix, 0) != 0 || key.size() == kSkippedPrefix.size()) {
+      continue;
+    }
+    if (!anySkipped) {
+      family(out, {"rootcache_skipped_folios_total", "counter",
+                   "Folios seen while enabled but charged normally, by reason."});
+      anySkipped = true;
+    }
+    out += fmt::format("rootcache_skipped_folios_total{{reason=\"{}\"}} {}\n",
+                       escapeLabel(key.substr(kSkippedPrefix.size())), value.get<std::uint64_t>());
+    done.insert(key);
+  }
+  bool anyOther = false;
+  for (const auto& [key, value] : stats.items()) {
+    if (done.contains(key)) {
+      continue;
+    }
+    if (!anyOther) {
+      family(out, {"rootcache_stat", "untyped",
+                   "Counters of the module's stats/ directory this rootcachectl does not know, by file name."});
+      anyOther = true;
+    }
+    out += fmt::format("rootcache_stat{{name=\"{}\"}} {}\n", escapeLabel(key), value.get<std::uint64_t>());
+  }
+}
+
 }  // namespace
 
 std::string renderPrometheus(const nlohmann::json& m) {
@@ -60,37 +119,7 @@ std::string renderPrometheus(const nlohmann::json& m) {
       }
     }
     const auto& s = m.contains("stats") ? m["stats"] : nlohmann::json::object();
-    auto counter = [&](const char* key, const char* name, const char* help) {
-      if (s.contains(key)) {
-        family(out, {name, "counter", help});
-        out += fmt::format("{} {}\n", name, s[key].get<std::uint64_t>());
-      }
-    };
-    counter("redirected_folios", "rootcache_redirected_folios_total",
-            "Folios whose charge went to the root memory cgroup since the module was loaded.");
-    counter("redirected_bytes", "rootcache_redirected_bytes_total",
-            "Bytes of page cache charged to the root memory cgroup since the module was loaded.");
-    bool anySkipped = false;
-    for (const char* reason : {"unevictable", "not_regular", "out_of_scope"}) {
-      std::string key = std::string("skipped_") + reason;
-      if (!s.contains(key)) {
-        continue;
-      }
-      if (!anySkipped) {
-        family(out, {"rootcache_skipped_folios_total", "counter",
-                     "Folios seen while enabled but charged normally, by reason."});
-        anySkipped = true;
-      }
-      out += fmt::format("rootcache_skipped_folios_total{{reason=\"{}\"}} {}\n", reason, s[key].get<std::uint64_t>());
-    }
-    counter("redirect_failed", "rootcache_redirect_failed_total",
-            "Redirected folios found charged to a cgroup other than root after their insertion.");
-    counter("probe_misses", "rootcache_probe_misses_total",
-            "Times the probe could not run; such insertions were charged normally.");
-    if (s.contains("in_flight")) {
-      family(out, {"rootcache_in_flight", "gauge", "Insertions running with their charge redirected."});
-      out += fmt::format("rootcache_in_flight {}\n", s["in_flight"].get<std::uint64_t>());
-    }
+    renderStats(out, s);
     if (m.contains("scope_entries") && !m["scope_entries"].is_null()) {
       family(out, {"rootcache_scope_entries", "gauge", "Cgroups in the scope (0: every cgroup is redirected)."});
       out += fmt::format("rootcache_scope_entries {}\n", m["scope_entries"].get<std::uint64_t>());

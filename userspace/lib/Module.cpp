@@ -105,17 +105,34 @@ Result<std::vector<std::uint64_t>> ModuleClient::scope() const {
   return *ids;
 }
 
+const StatInfo* knownStat(std::string_view name) {
+  for (const auto& info : kKnownStats) {
+    if (info.name == name) {
+      return &info;
+    }
+  }
+  return nullptr;
+}
+
 Result<std::map<std::string, std::uint64_t>> ModuleClient::stats() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
   std::map<std::string, std::uint64_t> out;
-  for (auto name : kStatNames) {
-    std::string path = joinPath(joinPath(dir_, files::kStatsDir), name);
+  std::string statsDir = joinPath(dir_, files::kStatsDir);
+  auto names = listRegularFiles(statsDir);
+  if (!names) {
+    if (names.error().errnum == ENOENT) {
+      return out;  // a module without counters
+    }
+    return names.error();
+  }
+  for (const auto& name : *names) {
+    std::string path = joinPath(statsDir, name);
     auto text = readFile(path);
     if (!text) {
       if (text.error().errnum == ENOENT) {
-        continue;  // older module without this counter
+        continue;  // gone since the listing (module unloading)
       }
       return text.error();
     }

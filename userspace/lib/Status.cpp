@@ -113,7 +113,7 @@ Output runStatus(const Roots& roots) {
       t += fmt::format("{:<16}{} cgroup(s): {}\n", "scope:", st->scope->size(), fmt::join(*st->scope, " "));
     }
     for (const auto& [k, v] : st->stats) {
-      t += fmt::format("  {:<22}{}{}\n", k + ":", v, k == "redirected_bytes" ? " (" + humanBytes(v) + ")" : "");
+      t += fmt::format("  {:<29}{}{}\n", k + ":", v, k == "redirected_bytes" ? " (" + humanBytes(v) + ")" : "");
     }
   }
   t += fmt::format("{:<16}{}\n", "kernel:", j["kernel"].get<std::string>());

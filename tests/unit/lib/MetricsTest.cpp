@@ -48,6 +48,19 @@ TEST(Metrics, HookStateAndRedirectFailed) {
   EXPECT_EQ(o.text.find("rootcache_hook_state"), std::string::npos);
 }
 
+// Counters this tool does not know are exported too, generically.
+TEST(Metrics, UnknownCounters) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"future_counter", "9\n"}, {"skipped_new_reason", "4\n"}});
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_NE(o.text.find("rootcache_stat{name=\"future_counter\"} 9\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_skipped_folios_total{reason=\"new_reason\"} 4\n"), std::string::npos);
+  EXPECT_NE(o.text.find("rootcache_redirected_inode_writeback_total 0\n"), std::string::npos);
+}
+
 TEST(Metrics, NotLoadedStillExports) {
   test::FixtureTree t;
   t.cgroupV1(5);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "Fixture.h"
+#include "rootcache/Commands.h"
 #include "rootcache/Module.h"
 
 namespace rootcache {
@@ -29,7 +33,7 @@ TEST(Module, ReadsEverything) {
   ASSERT_TRUE(st->scope.has_value());
   EXPECT_EQ(*st->scope, (std::vector<std::uint64_t>{7, 9}));
   EXPECT_EQ(st->stats.at("redirected_bytes"), 33554432U);
-  EXPECT_EQ(st->stats.size(), kStatNames.size());
+  EXPECT_EQ(st->stats.size(), kKnownStats.size());
 }
 
 TEST(Module, GarbageValues) {
@@ -81,6 +85,80 @@ TEST(Module, ScopeErrorsExplained) {
   EXPECT_NE(explainScopeError(ScopeOp::kDel, 5, raw).message.find("-5"), std::string::npos);
   raw.errnum = EACCES;
   EXPECT_EQ(explainScopeError(ScopeOp::kAdd, 5, raw).exit, Exit::kEnvironment);
+}
+
+// The counters are whatever stats/ holds: one this tool does not know is read
+// too; a directory there is not a counter.
+TEST(Module, StatsFromTheDirectory) {
+  test::FixtureTree t;
+  t.module(true, "", {{"future_counter", "42\n"}});
+  std::filesystem::create_directory(t.moduleDir() + "/stats/subdir");
+  auto st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(st->stats.at("future_counter"), 42U);
+  EXPECT_EQ(st->stats.at("redirected_inode_writeback"), 0U);
+  EXPECT_EQ(st->stats.count("subdir"), 0U);
+  EXPECT_EQ(knownStat("future_counter"), nullptr);
+  ASSERT_NE(knownStat("redirect_failed"), nullptr);
+  EXPECT_FALSE(knownStat("redirect_failed")->help.empty());
+}
+
+// The files Documentation/ABI/testing/sysfs-kernel-rootcache lists
+// ("What:" lines), as paths under /sys.
+std::vector<std::string> abiFiles() {
+  std::ifstream f(ROOTCACHE_ABI_DOC);
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("What:", 0) != 0) {
+      continue;
+    }
+    std::istringstream words(line.substr(5));
+    std::string path;
+    words >> path;
+    out.push_back(path);
+  }
+  return out;
+}
+
+// A counter added to the ABI and not shown by the tool turns this red, and
+// so does a file the ABI lists that the fixture does not hold.
+TEST(ModuleAbi, ToolShowsEveryCounterTheAbiLists) {
+  auto paths = abiFiles();
+  ASSERT_FALSE(paths.empty()) << "cannot read " << ROOTCACHE_ABI_DOC;
+  const std::string statsPrefix = "/sys/kernel/rootcache/stats/";
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::vector<std::string> stats;
+  for (const auto& p : paths) {
+    ASSERT_EQ(p.rfind("/sys/", 0), 0U) << p;
+    EXPECT_TRUE(exists(t.roots().sysfs + p.substr(4))) << "the fixture lacks " << p;
+    if (p.rfind(statsPrefix, 0) == 0) {
+      stats.push_back(p.substr(statsPrefix.size()));
+    }
+  }
+  ASSERT_FALSE(stats.empty()) << "no stats/ file in " << ROOTCACHE_ABI_DOC;
+  // A distinct value per counter, to find each in the exposition.
+  std::map<std::string, std::uint64_t> values;
+  std::uint64_t next = 7000001;
+  for (const auto& name : stats) {
+    values[name] = next;
+    test::FixtureTree::put(t.moduleDir() + "/stats/" + name, std::to_string(next++) + "\n");
+  }
+  Output status = runStatus(t.roots());
+  Output metrics = runMetrics(t.roots(), std::nullopt);
+  ASSERT_NE(metrics.exit, Exit::kEnvironment) << metrics.text;
+  EXPECT_TRUE(checkPrometheusText(metrics.text).empty()) << metrics.text;
+  for (const auto& [name, value] : values) {
+    EXPECT_EQ(status.json["module"]["stats"][name], value) << "status --json lacks " << name;
+    EXPECT_NE(status.text.find(name + ":"), std::string::npos) << "status lacks " << name;
+    EXPECT_EQ(metrics.json["stats"][name], value) << "metrics --json lacks " << name;
+    EXPECT_NE(metrics.text.find(" " + std::to_string(value) + "\n"), std::string::npos)
+        << "metrics lacks " << name << ":\n"
+        << metrics.text;
+    EXPECT_NE(knownStat(name), nullptr) << name << " has no help text in kKnownStats";
+  }
 }
 
 }  // namespace

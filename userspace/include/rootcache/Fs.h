@@ -67,6 +67,8 @@ Status writeFileAtomic(const std::string& path, std::string_view data);
 [[nodiscard]] bool isDirectory(const std::string& path);
 // Inode number of a path (the cgroup ID of a cgroup directory).
 Result<std::uint64_t> inodeOf(const std::string& path);
+// Names of the regular files directly in `dir`, sorted.
+Result<std::vector<std::string>> listRegularFiles(const std::string& dir);
 // Sub-directories of `dir`, recursively, as paths relative to `dir`
 // (not including `dir` itself), sorted.
 Result<std::vector<std::string>> listDirsRecursive(const std::string& dir);

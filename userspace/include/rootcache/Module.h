@@ -15,12 +15,27 @@
 
 namespace rootcache {
 
-// The counters under stats/, in ABI order. Each is optional: an older module
-// may lack one, and then it is absent from the map.
-inline constexpr std::array<std::string_view, 8> kStatNames = {
-    "redirected_folios",    "redirected_bytes", "skipped_unevictable", "skipped_not_regular",
-    "skipped_out_of_scope", "redirect_failed",  "probe_misses",        "in_flight",
+// The counters under stats/. The module's directory is the list: every
+// regular file there is a counter, read as an unsigned decimal, so a counter
+// added to the module is shown and exported without a change here. The ones
+// this table knows (in ABI order) come with what they mean.
+struct StatInfo {
+  std::string_view name;
+  std::string_view help;
 };
+inline constexpr std::array<StatInfo, 9> kKnownStats = {{
+    {"redirected_folios", "Folios whose charge went to the root memory cgroup since the module was loaded."},
+    {"redirected_bytes", "Bytes of page cache charged to the root memory cgroup since the module was loaded."},
+    {"skipped_unevictable", "Folios left with their normal charge: unevictable or memory-backed mapping."},
+    {"skipped_not_regular", "Folios left with their normal charge: not a regular file's mapping."},
+    {"skipped_out_of_scope", "Folios left with their normal charge: the task's cgroup is outside the scope."},
+    {"redirected_inode_writeback", "Inodes whose cgroup writeback was attached to root (5.10 to 5.15)."},
+    {"redirect_failed", "Redirected folios found charged to a cgroup other than root after their insertion."},
+    {"probe_misses", "Times the probe could not run; such insertions were charged normally."},
+    {"in_flight", "Insertions running with their charge redirected."},
+}};
+// The table entry of a counter, or nullptr for one this tool does not know.
+[[nodiscard]] const StatInfo* knownStat(std::string_view name);
 
 // hook_state: whether the module's probes work (checked by the kernel when
 // read). An older module has no hook_state file: then the state is unknown,
