@@ -45,17 +45,22 @@ if [ "$(cat $SYS/enabled)" = 0 ]; then ok "disable_sets_sysfs"; else not_ok "dis
 expect "enable_json" 0 $CTL enable --json
 has "enable_json_value" '"enabled": true'
 
-# --- persist (into a scratch /etc)
-mkdir -p "$T/etc"
+# --- persist (into a scratch /etc): the tool's own files only; an admin's
+# file (and the package's conffile name) is left alone.
+mkdir -p "$T/etc/modprobe.d"
+echo 'options rootcache maxactive=4096' >"$T/etc/modprobe.d/rootcache.conf"
 expect "enable_persist_ok" 0 $CTL enable --persist --etc-root "$T/etc"
-if grep -q '^options rootcache enabled=1$' "$T/etc/modprobe.d/rootcache.conf" 2>/dev/null &&
-	grep -q '^rootcache$' "$T/etc/modules-load.d/rootcache.conf" 2>/dev/null; then
+if grep -q '^options rootcache enabled=1$' "$T/etc/modprobe.d/rootcachectl.conf" 2>/dev/null &&
+	grep -q '^rootcache$' "$T/etc/modules-load.d/rootcachectl.conf" 2>/dev/null; then
 	ok "enable_persist_files"
 else not_ok "enable_persist_files"; fi
 expect "disable_persist_ok" 0 $CTL disable --persist --etc-root "$T/etc"
-if [ ! -e "$T/etc/modprobe.d/rootcache.conf" ] && [ ! -e "$T/etc/modules-load.d/rootcache.conf" ]; then
+if [ ! -e "$T/etc/modprobe.d/rootcachectl.conf" ] && [ ! -e "$T/etc/modules-load.d/rootcachectl.conf" ]; then
 	ok "disable_persist_removes"
 else not_ok "disable_persist_removes"; fi
+if [ "$(cat "$T/etc/modprobe.d/rootcache.conf")" = 'options rootcache maxactive=4096' ]; then
+	ok "persist_keeps_admin_file"
+else not_ok "persist_keeps_admin_file"; fi
 
 # --- metrics
 $CTL enable >/dev/null

@@ -9,24 +9,52 @@ namespace rootcache {
 
 std::string modprobeConfText(bool enabled) {
   return fmt::format(
-      "# Written by rootcachectl {} --persist; removed by rootcachectl disable --persist.\n"
+      "{} (enable --persist): it rewrites or removes this file.\n"
+      "# Put your own options for rootcache in another file of this directory.\n"
       "options rootcache enabled={}\n",
-      enabled ? "enable" : "disable", enabled ? 1 : 0);
+      kPersistHeader, enabled ? 1 : 0);
 }
 
 std::string modulesLoadConfText() {
-  return "# Written by rootcachectl enable --persist: load rootcache at boot.\nrootcache\n";
+  return fmt::format("{} (enable --persist): load rootcache at boot.\nrootcache\n", kPersistHeader);
 }
 
 namespace {
 
-// enable --persist writes both files; disable --persist removes both.
+// Whether the file at `path` starts with the header the tool writes.
+Result<bool> writtenByUs(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  return text->rfind(kPersistHeader, 0) == 0;
+}
+
+// enable --persist writes both files; disable --persist removes both. A file
+// of that name the tool did not write (no header) is never changed: the
+// whole operation is refused before anything is written.
 Result<std::vector<std::string>> persist(const Roots& roots, bool enable) {
-  std::vector<std::string> changed;
   const std::pair<std::string_view, std::string> entries[] = {
       {files::kModprobeConf, modprobeConfText(true)},
       {files::kModulesLoadConf, modulesLoadConfText()},
   };
+  for (const auto& [rel, text] : entries) {
+    std::string path = joinPath(roots.etc, rel);
+    if (!exists(path)) {
+      continue;
+    }
+    auto ours = writtenByUs(path);
+    if (!ours) {
+      return ours.error();
+    }
+    if (!*ours) {
+      return checkError(fmt::format(
+          "refusing to {} {}: rootcachectl did not write it (its first line is not \"{}\"); move it away or "
+          "edit it by hand",
+          enable ? "overwrite" : "remove", path, kPersistHeader));
+    }
+  }
+  std::vector<std::string> changed;
   for (const auto& [rel, text] : entries) {
     std::string path = joinPath(roots.etc, rel);
     if (enable) {
@@ -71,6 +99,14 @@ Output runEnable(const Roots& roots, const EnableOptions& opts) {
     }
     if (changed->empty()) {
       out.text += "no persistent configuration to remove\n";
+    }
+    if (!opts.enable) {
+      // The package's (or an admin's) file is not ours: say that it stays.
+      std::string other = joinPath(roots.etc, files::kPackageModprobeConf);
+      if (exists(other)) {
+        out.json["persist"]["unchanged"] = other;
+        out.text += fmt::format("left {} unchanged (not written by rootcachectl): check its options\n", other);
+      }
     }
   }
 

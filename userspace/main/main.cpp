@@ -75,10 +75,10 @@ int run(int argc, char** argv) {
 
   bool persist = false;
   auto* enable = app.add_subcommand("enable", "Charge new page cache to the root cgroup");
-  enable->add_flag("--persist", persist, "Also write modprobe.d and modules-load.d entries");
+  enable->add_flag("--persist", persist, "Also write rootcachectl.conf in /etc/modprobe.d and /etc/modules-load.d");
   enable->callback([&] { done(rootcache::runEnable(roots, {true, persist})); });
   auto* disable = app.add_subcommand("disable", "Charge new page cache normally again");
-  disable->add_flag("--persist", persist, "Also remove the persistent configuration");
+  disable->add_flag("--persist", persist, "Also remove the files enable --persist wrote");
   disable->callback([&] { done(rootcache::runEnable(roots, {false, persist})); });
 
   rootcache::VerifyOptions vopts;

@@ -26,19 +26,63 @@ TEST(Enable, PersistWritesAndRemoves) {
   t.module(false);
   Output o = runEnable(t.roots(), {true, true});
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  std::string conf = test::FixtureTree::get(t.roots().etc + "/modprobe.d/rootcache.conf");
+  std::string conf = test::FixtureTree::get(t.roots().etc + "/modprobe.d/rootcachectl.conf");
   EXPECT_NE(conf.find("options rootcache enabled=1"), std::string::npos);
-  std::string load = test::FixtureTree::get(t.roots().etc + "/modules-load.d/rootcache.conf");
+  std::string load = test::FixtureTree::get(t.roots().etc + "/modules-load.d/rootcachectl.conf");
   EXPECT_NE(load.find("\nrootcache\n"), std::string::npos);
   EXPECT_EQ(o.json["persist"]["files"].size(), 2U);
 
   o = runEnable(t.roots(), {false, true});
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_FALSE(exists(t.roots().etc + "/modprobe.d/rootcache.conf"));
-  EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcache.conf"));
+  EXPECT_FALSE(exists(t.roots().etc + "/modprobe.d/rootcachectl.conf"));
+  EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcachectl.conf"));
   // Idempotent.
   o = runEnable(t.roots(), {false, true});
   EXPECT_EQ(o.exit, Exit::kOk);
+}
+
+// An admin's file, and the package's conffile at the same name, are never
+// changed or removed.
+TEST(Enable, PersistLeavesTheAdminsFileAlone) {
+  test::FixtureTree t;
+  t.module(false);
+  const std::string admin = t.roots().etc + "/modprobe.d/rootcache.conf";
+  const std::string adminLoad = t.roots().etc + "/modules-load.d/rootcache.conf";
+  test::FixtureTree::put(admin, "options rootcache maxactive=4096\n");
+  test::FixtureTree::put(adminLoad, "rootcache\n");
+  Output o = runEnable(t.roots(), {true, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(admin), "options rootcache maxactive=4096\n");
+  EXPECT_EQ(test::FixtureTree::get(adminLoad), "rootcache\n");
+  std::string ours = test::FixtureTree::get(t.roots().etc + "/modprobe.d/rootcachectl.conf");
+  EXPECT_EQ(ours.rfind(kPersistHeader, 0), 0U) << ours;
+  EXPECT_NE(ours.find("\noptions rootcache enabled=1\n"), std::string::npos) << ours;
+  // Enabling again rewrites the tool's own file.
+  ASSERT_EQ(runEnable(t.roots(), {true, true}).exit, Exit::kOk);
+
+  o = runEnable(t.roots(), {false, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(admin), "options rootcache maxactive=4096\n");
+  EXPECT_EQ(test::FixtureTree::get(adminLoad), "rootcache\n");
+  EXPECT_FALSE(exists(t.roots().etc + "/modprobe.d/rootcachectl.conf"));
+  EXPECT_NE(o.text.find(admin + " unchanged"), std::string::npos) << o.text;
+}
+
+// A file at the tool's name that the tool did not write: refused, unchanged.
+TEST(Enable, PersistRefusesAFileItDidNotWrite) {
+  test::FixtureTree t;
+  t.module(false);
+  const std::string conf = t.roots().etc + "/modprobe.d/rootcachectl.conf";
+  test::FixtureTree::put(conf, "options rootcache maxactive=4096\n");
+  Output o = runEnable(t.roots(), {true, true});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("did not write it"), std::string::npos) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(conf), "options rootcache maxactive=4096\n");
+  EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcachectl.conf"));
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
+  o = runEnable(t.roots(), {false, true});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(conf), "options rootcache maxactive=4096\n");
 }
 
 TEST(Enable, ModuleNotLoaded) {
@@ -49,7 +93,7 @@ TEST(Enable, ModuleNotLoaded) {
   // --persist still records the wish for the next boot.
   o = runEnable(t.roots(), {true, true});
   EXPECT_EQ(o.exit, Exit::kEnvironment);
-  EXPECT_TRUE(exists(t.roots().etc + "/modprobe.d/rootcache.conf"));
+  EXPECT_TRUE(exists(t.roots().etc + "/modprobe.d/rootcachectl.conf"));
   // Disabling an absent module is already done.
   o = runEnable(t.roots(), {false, false});
   EXPECT_EQ(o.exit, Exit::kOk);

@@ -38,6 +38,9 @@ struct EnableOptions {
   bool persist = false;
 };
 [[nodiscard]] Output runEnable(const Roots& roots, const EnableOptions& opts);
+// The first line of every file --persist writes: the tool changes or
+// removes only files that start with it.
+inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 // The files --persist writes, as text; exposed for tests.
 [[nodiscard]] std::string modprobeConfText(bool enabled);
 [[nodiscard]] std::string modulesLoadConfText();

@@ -52,8 +52,12 @@ inline constexpr std::string_view kTasksV1 = "tasks";
 inline constexpr std::string_view kProcCgroups = "cgroups";
 inline constexpr std::string_view kOsRelease = "sys/kernel/osrelease";
 // etc (relative to <etc>).
-inline constexpr std::string_view kModprobeConf = "modprobe.d/rootcache.conf";
-inline constexpr std::string_view kModulesLoadConf = "modules-load.d/rootcache.conf";
+// The files --persist owns. Not the package's conffiles (modprobe.d/ and
+// modules-load.d/rootcache.conf), which it never touches; sorted after
+// them, so its options win.
+inline constexpr std::string_view kModprobeConf = "modprobe.d/rootcachectl.conf";
+inline constexpr std::string_view kModulesLoadConf = "modules-load.d/rootcachectl.conf";
+inline constexpr std::string_view kPackageModprobeConf = "modprobe.d/rootcache.conf";
 }  // namespace files
 
 // Reads a whole (small) file. Errors carry the path and errno.
