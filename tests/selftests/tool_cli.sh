@@ -79,6 +79,15 @@ expect "metrics_textfile" 0 $CTL metrics --textfile "$T/textfile"
 if [ -s "$T/textfile/rootcache.prom" ] && [ "$(ls "$T/textfile" | wc -l)" -eq 1 ]; then
 	ok "metrics_textfile_atomic"
 else not_ok "metrics_textfile_atomic"; fi
+# A symlink planted at the temporary name older versions wrote through
+# (rootcache.prom.tmp.<pid>; exec keeps the pid): the target stays untouched.
+echo precious >"$T/victim"
+if sh -c 'ln -s "$1/victim" "$1/textfile/rootcache.prom.tmp.$$" && exec "$2" metrics --textfile "$1/textfile"' \
+	sh "$T" "$(command -v $CTL)" >/dev/null 2>&1 && [ "$(cat "$T/victim")" = precious ] &&
+	[ -f "$T/textfile/rootcache.prom" ] && [ ! -L "$T/textfile/rootcache.prom" ]; then
+	ok "metrics_textfile_no_symlink_follow"
+else not_ok "metrics_textfile_no_symlink_follow"; fi
+rm -f "$T"/textfile/rootcache.prom.tmp.*
 # make check runs promtool over this on the host (no promtool in the guest).
 echo "# ---- BEGIN metrics exposition"
 diag "$T/textfile/rootcache.prom"

@@ -10,6 +10,7 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 namespace rootcache {
@@ -101,36 +102,46 @@ Status writeFile(const std::string& path, std::string_view data) {
 }
 
 Status writeFileAtomic(const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg)
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (fd.get() < 0) {
-      return systemError(errno, "cannot create " + tmp);
-    }
-    std::string_view rest = data;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-      if (n < 0) {
-        if (errno == EINTR) {
-          continue;
-        }
-        int err = errno;
-        ::unlink(tmp.c_str());
-        return systemError(err, "cannot write " + tmp);
+  // mkostemp: a random name, created with O_CREAT | O_EXCL, so a file or
+  // symlink planted in the directory is never followed or truncated.
+  std::string tmp = path + ".XXXXXX";
+  Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (fd.get() < 0) {
+    return systemError(errno, "cannot create a temporary file " + tmp);
+  }
+  auto fail = [&tmp](int err, const std::string& what) {
+    ::unlink(tmp.c_str());
+    return systemError(err, what + " " + tmp);
+  };
+  std::string_view rest = data;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
       }
-      rest.remove_prefix(static_cast<size_t>(n));
+      return fail(errno, "cannot write");
     }
-    if (::fsync(fd.get()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return systemError(err, "cannot fsync " + tmp);
-    }
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  // mkostemp creates 0600; the file is read by others (node_exporter).
+  if (::fchmod(fd.get(), 0644) != 0) {
+    return fail(errno, "cannot chmod");
+  }
+  if (::fsync(fd.get()) != 0) {
+    return fail(errno, "cannot fsync");
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return systemError(err, "cannot rename " + tmp + " to " + path);
+  }
+  // Make the rename durable; a failure here does not undo it.
+  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  Fd dirFd(::open(dir.empty() ? "." : dir.c_str(),
+                  O_RDONLY | O_DIRECTORY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  if (dirFd.get() >= 0) {
+    (void)::fsync(dirFd.get());
   }
   return {};
 }

@@ -14,6 +14,8 @@ namespace rootcache {
 
 namespace {
 
+constexpr std::string_view kTextfileName = "rootcache.prom";
+
 struct Family {
   std::string name;
   std::string type;  // gauge or counter
@@ -129,6 +131,15 @@ std::string renderPrometheus(const nlohmann::json& m) {
     family(out, {"rootcache_dying_memcgs", "gauge", "Removed memory cgroups still held by the kernel."});
     out += fmt::format("rootcache_dying_memcgs {}\n", m["dying_memcgs"].get<std::uint64_t>());
   }
+  out += renderScrapeError(false);
+  return out;
+}
+
+std::string renderScrapeError(bool failed) {
+  std::string out;
+  family(out, {"rootcache_scrape_error", "gauge",
+               "Whether rootcachectl failed to collect the rootcache metrics (1: the others are absent)."});
+  out += fmt::format("rootcache_scrape_error {}\n", failed ? 1 : 0);
   return out;
 }
 
@@ -284,6 +295,26 @@ std::vector<std::string> checkPrometheusText(std::string_view text) {
   return problems;
 }
 
+namespace {
+
+// A collection failure: in the textfile, replace the last numbers with a
+// scrape error, so the collector does not keep serving stale values.
+Output collectionFailed(const Error& e, const std::optional<std::string>& textfileDir) {
+  Output out = errorOutput(e);
+  if (textfileDir) {
+    std::string path = joinPath(*textfileDir, kTextfileName);
+    if (Status s = writeFileAtomic(path, renderScrapeError(true)); !s) {
+      out.text += "rootcachectl: " + s.error().describe() + "\n";
+    } else {
+      out.json["textfile"] = path;
+      out.text += "wrote " + path + " with rootcache_scrape_error 1\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 Output runMetrics(const Roots& roots, const std::optional<std::string>& textfileDir) {
   Output out;
   nlohmann::json m;
@@ -292,7 +323,7 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
   if (mod.loaded()) {
     auto st = mod.read();
     if (!st) {
-      return errorOutput(st.error());
+      return collectionFailed(st.error(), textfileDir);
     }
     m["version"] = st->version;
     m["hook"] = st->hook;
@@ -309,11 +340,11 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
   }
   std::string text = renderPrometheus(m);
   if (auto problems = checkPrometheusText(text); !problems.empty()) {
-    return errorOutput(checkError("internal error, bad exposition: " + problems.front()));
+    return collectionFailed(checkError("internal error, bad exposition: " + problems.front()), textfileDir);
   }
   out.json = m;
   if (textfileDir) {
-    std::string path = joinPath(*textfileDir, "rootcache.prom");
+    std::string path = joinPath(*textfileDir, kTextfileName);
     if (Status s = writeFileAtomic(path, text); !s) {
       return errorOutput(s.error());
     }

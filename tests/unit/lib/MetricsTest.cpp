@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "Fixture.h"
 #include "rootcache/Commands.h"
@@ -86,6 +88,48 @@ TEST(Metrics, Textfile) {
   // Nothing but the final file is left behind.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
   EXPECT_NE(runMetrics(t.roots(), t.base() + "/nodir").exit, Exit::kOk);
+}
+
+// A symlink planted at the temporary name the tool used to write through
+// (rootcache.prom.tmp.<pid>) must not make it write to the symlink's target.
+TEST(Metrics, TextfileDoesNotFollowAPlantedSymlink) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directory(dir);
+  std::string victim = t.base() + "/victim";
+  test::FixtureTree::put(victim, "precious\n");
+  std::string planted = dir + "/rootcache.prom.tmp." + std::to_string(::getpid());
+  ASSERT_EQ(::symlink(victim.c_str(), planted.c_str()), 0);
+  Output o = runMetrics(t.roots(), dir);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(victim), "precious\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(planted));
+  EXPECT_TRUE(std::filesystem::is_regular_file(std::filesystem::symlink_status(dir + "/rootcache.prom")));
+  std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
+  EXPECT_NE(text.find("rootcache_enabled 1\n"), std::string::npos) << text;
+  EXPECT_EQ(std::filesystem::status(dir + "/rootcache.prom").permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::others_read);
+}
+
+// When collecting fails, the textfile says so instead of keeping old numbers.
+TEST(Metrics, TextfileScrapeError) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directory(dir);
+  ASSERT_EQ(runMetrics(t.roots(), dir).exit, Exit::kOk);
+  EXPECT_NE(test::FixtureTree::get(dir + "/rootcache.prom").find("rootcache_scrape_error 0\n"), std::string::npos);
+  test::FixtureTree::put(t.moduleDir() + "/stats/redirected_bytes", "garbage\n");
+  Output o = runMetrics(t.roots(), dir);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
+  EXPECT_TRUE(checkPrometheusText(text).empty()) << text;
+  EXPECT_NE(text.find("rootcache_scrape_error 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("rootcache_redirected_bytes_total"), std::string::npos) << text;
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
 }
 
 TEST(Metrics, GarbageCounterFails) {

@@ -50,6 +50,8 @@ inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 [[nodiscard]] Output runMetrics(const Roots& roots, const std::optional<std::string>& textfileDir);
 // The exposition text alone (used by runMetrics and tests).
 [[nodiscard]] std::string renderPrometheus(const nlohmann::json& metrics);
+// The exposition when collecting failed: rootcache_scrape_error 1 alone.
+[[nodiscard]] std::string renderScrapeError(bool failed);
 // Internal checker of the exposition format; returns the problems found.
 [[nodiscard]] std::vector<std::string> checkPrometheusText(std::string_view text);
 
