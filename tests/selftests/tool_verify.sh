@@ -54,6 +54,7 @@ rmdir "$CG"
 
 # --keep leaves the cgroup and the file for inspection.
 expect "verify_keep" 0 $CTL verify --dir "$DIR" --size 4 --keep --json
+has "verify_keep_skips_dying_check" '"result": "SKIP"'
 kept_cg=$(sed -n 's/.*"cgroup": "\([^"]*\)".*/\1/p' "$T/out" | head -1)
 kept_file=$(sed -n 's/.*"file": "\([^"]*\)".*/\1/p' "$T/out" | head -1)
 if [ -n "$kept_cg" ] && [ -d "$kept_cg" ] && [ -f "$kept_file" ]; then ok "verify_keep_leaves_them"; else

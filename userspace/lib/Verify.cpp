@@ -27,6 +27,8 @@ std::string_view toString(Verdict v) {
       return "FAIL";
     case Verdict::kWarn:
       return "WARN";
+    case Verdict::kSkip:
+      return "SKIP";
     case Verdict::kInfo:
       break;
   }
@@ -93,7 +95,9 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
 
   // 4. Dying memcgs after removing the scratch cgroup.
   std::string dyingText = fmt::format("{} -> {}", m.dyingBefore, m.dyingAfter);
-  if (redirect) {
+  if (!m.dyingChecked) {
+    d.checks.push_back({"dying memcgs after rmdir", "not checked (--keep)", "cgroup kept", Verdict::kSkip});
+  } else if (redirect) {
     Verdict v = Verdict::kPass;
     if (m.dyingAfter > m.dyingBefore) {
       // v2 can keep the cgroup dying through inode writeback ownership
@@ -137,6 +141,9 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
   } else {
     d.summary = d.pass ? "PASS: the scratch cgroup is outside the scope and was charged normally (as expected)"
                        : "FAIL: the scratch cgroup is outside the scope but charging was not normal";
+  }
+  if (!m.dyingChecked && d.pass) {
+    d.summary += " (dying memcgs not checked: --keep)";
   }
   if (failedGrowth > 0) {
     d.summary = fmt::format(
@@ -361,6 +368,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   Output out;
   if (opts.keep) {
     m.dyingAfter = m.dyingBefore;
+    m.dyingChecked = false;
     out.json["kept"] = {{"cgroup", scratch.absolute()}, {"file", file}};
   } else {
     // Flush writeback first: on v2 a dirty inode's writeback context can

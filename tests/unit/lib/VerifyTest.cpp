@@ -114,6 +114,21 @@ TEST(VerifyDecision, OutOfScopeExpectsNormalCharging) {
   EXPECT_NE(d.summary.find("outside the scope"), std::string::npos);
 }
 
+// --keep does not remove the cgroup: the dying check is skipped, not passed.
+TEST(VerifyDecision, KeepSkipsTheDyingCheck) {
+  auto m = redirectedV1();
+  m.dyingChecked = false;
+  auto d = decideVerify(m);
+  EXPECT_TRUE(d.pass);
+  EXPECT_EQ(check(d, "dying memcgs after rmdir").verdict, Verdict::kSkip);
+  EXPECT_EQ(toString(Verdict::kSkip), "SKIP");
+  EXPECT_NE(d.summary.find("not checked"), std::string::npos) << d.summary;
+  m.enabled = false;
+  m.childFileBytes = m.sizeBytes;
+  m.redirectedAfter = 0;
+  EXPECT_EQ(check(decideVerify(m), "dying memcgs after rmdir").verdict, Verdict::kSkip);
+}
+
 TEST(VerifyDecision, RedirectFailedGrowthFails) {
   auto m = redirectedV1();
   m.redirectFailedBefore = 1;

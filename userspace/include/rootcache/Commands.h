@@ -87,12 +87,13 @@ struct VerifyMeasurement {
   std::uint64_t dyingBefore = 0;
   std::uint64_t dyingAfter = 0;
   bool drainedBeforeRemoval = false;
+  bool dyingChecked = true;  // false with --keep: the cgroup was not removed
   // stats/redirect_failed around the job; nullopt on a module without it.
   std::optional<std::uint64_t> redirectFailedBefore;
   std::optional<std::uint64_t> redirectFailedAfter;
 };
 
-enum class Verdict { kPass, kFail, kWarn, kInfo };
+enum class Verdict { kPass, kFail, kWarn, kInfo, kSkip };
 [[nodiscard]] std::string_view toString(Verdict v);
 
 struct VerifyCheck {
