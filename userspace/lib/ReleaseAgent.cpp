@@ -62,6 +62,15 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
   }
   if (::rmdir(cg->absolute().c_str()) != 0) {
     int err = errno;
+    if (err == ENOENT) {
+      // Removed meanwhile (another agent, or an operator): nothing to do.
+      out.json["cgroup"] = cg->display();
+      out.json["removed"] = false;
+      out.json["note"] = "already gone";
+      out.text += cg->display() + ": already gone\n";
+      logLine(LOG_INFO, cg->display() + ": already gone");
+      return out;
+    }
     // EBUSY: a task joined again, or a child cgroup appeared; leave it.
     Error e = systemError(err, "cannot remove " + cg->absolute());
     out.json["removed"] = false;

@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include "Fixture.h"
 #include "rootcache/Commands.h"
@@ -85,6 +91,37 @@ TEST(ReleaseAgent, AlreadyGoneIsFine) {
   t.cgroupV1();
   EXPECT_EQ(runReleaseAgent(t.roots(), "/gone").exit, Exit::kOk);
   EXPECT_EQ(runReleaseAgent(t.roots(), "/").exit, Exit::kUsage);
+}
+
+// The cgroup goes away while the agent works on it (another agent removed
+// it): rmdir's ENOENT is success too. memory.stat is a FIFO, so the group is
+// moved away exactly while the agent reads it, after it was found.
+TEST(ReleaseAgent, GoneWhileDrainingIsFine) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  std::string d = t.cgV1("yarn/c2", 4096);
+  std::filesystem::remove(d + "/memory.stat");
+  ASSERT_EQ(::mkfifo((d + "/memory.stat").c_str(), 0600), 0);
+  std::string moved = t.base() + "/moved";
+  std::thread remover([&] {
+    int fd = -1;
+    for (int i = 0; i < 1000 && fd < 0; ++i) {  // up to 10 s for the agent to open it
+      fd = ::open((d + "/memory.stat").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);  // NOLINT
+      if (fd < 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    std::filesystem::rename(d, moved);
+    if (fd >= 0) {
+      (void)::write(fd, "cache 4096\n", 11);
+      ::close(fd);
+    }
+  });
+  Output o = runReleaseAgent(t.roots(), "/yarn/c2");
+  remover.join();
+  EXPECT_FALSE(exists(d));
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_NE(o.text.find("already gone"), std::string::npos) << o.text;
 }
 
 }  // namespace
