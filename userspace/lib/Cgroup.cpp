@@ -85,7 +85,8 @@ CgroupPath::CgroupPath(MemoryHierarchy h, std::string rel) : h_(std::move(h)), r
 }
 
 Result<CgroupPath> CgroupPath::resolve(const MemoryHierarchy& h, std::string_view arg) {
-  std::string a(trim(arg));
+  // As given: a cgroup name may begin or end with a space.
+  std::string a(arg);
   if (a.empty()) {
     return usageError("empty cgroup path");
   }

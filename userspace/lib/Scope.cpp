@@ -3,6 +3,8 @@
 // cgroup's directory in the memory hierarchy) and the module's scope file.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "rootcache/Commands.h"
 
 namespace rootcache {
@@ -114,8 +116,11 @@ Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::s
         display = cg->display();
       }
     } else if (!add) {
-      // A cgroup that is gone can still be removed by its ID.
-      id = parseU64(p);
+      // A cgroup that is gone can still be removed by its ID: digits only,
+      // as given ("5 " is not an ID).
+      if (!p.empty() && std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        id = parseU64(p);
+      }
     }
     if (!id) {
       Error e = cg ? checkError("cannot read the ID of " + p) : cg.error();

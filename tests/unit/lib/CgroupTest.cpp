@@ -69,6 +69,22 @@ TEST(CgroupPath, Resolve) {
   EXPECT_EQ(CgroupPath::resolve(h, "").error().exit, Exit::kUsage);
 }
 
+// Paths are used as given: "/yarn " is not "/yarn", and a name may end
+// with a space.
+TEST(CgroupPath, ResolveDoesNotTrim) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.cgV2("trail");
+  t.cgV2("space ");
+  auto h = *findMemoryHierarchy(t.roots());
+  EXPECT_EQ(CgroupPath::resolve(h, "/trail ").error().errnum, ENOENT);
+  EXPECT_EQ(CgroupPath::resolve(h, " /trail").error().errnum, ENOENT);
+  auto cg = CgroupPath::resolve(h, "/space ");
+  ASSERT_TRUE(cg.ok()) << cg.error().describe();
+  EXPECT_EQ(cg->display(), "/space ");
+  EXPECT_FALSE(CgroupPath::resolve(h, "/space").ok());
+}
+
 TEST(Cgroup, FileBytesV1AndV2) {
   {
     test::FixtureTree t;

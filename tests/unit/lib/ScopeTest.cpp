@@ -75,6 +75,16 @@ TEST_F(ScopeTest, DelByPathOrId) {
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "-424242\n");
 }
 
+// Arguments are not trimmed: "/yarn " is not /yarn, "424242 " is not an ID.
+TEST_F(ScopeTest, ArgumentsAreNotTrimmed) {
+  t.module(true, "424242\n");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {"/yarn "});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  o = runScope(t.roots(), ScopeAction::kDel, {"424242 "});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "424242\n");
+}
+
 TEST_F(ScopeTest, Clear) {
   t.module(true, "5\n");
   Output o = runScope(t.roots(), ScopeAction::kClear, {});
