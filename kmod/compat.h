@@ -68,12 +68,17 @@
 #endif
 
 /*
- * __inode_attach_wb(inode, page) is probed where the kernel never moves an
- * inode off the writeback context of a removed cgroup by itself.
+ * What __inode_attach_wb(inode, page) (a folio from about 6.3) is handed in
+ * place of NULL to attach an inode to root's writeback: the zero page. Its
+ * memcg is always NULL, which mem_cgroup_css_from_page()/_folio() map to
+ * root, and an order-0 page is its own folio, so one pointer serves both
+ * signatures. It must not live in module memory: the probed function may
+ * still read it after unload has removed the probe.
  */
-#if !RC_KERNEL_AT_LEAST(5, 16, 0)
-#define ROOTCACHE_INODE_WB_PROBE 1
-#endif
+static inline void *rootcache_wb_root_arg(void)
+{
+	return ZERO_PAGE(0);
+}
 
 /* Argument registers of the probed function, x86_64 calling convention. */
 static inline void *rootcache_arg(struct pt_regs *regs, unsigned int n)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Probes some series need besides the insertion kretprobe (see compat.h).
+ * Kprobes besides the insertion kretprobe: the mm rewrite some series need
+ * (see compat.h), and the inode writeback attachment.
  *
  * The mm rewrite (5.10, 5.11): __add_to_page_cache_locked() charges with
  * current->mm, and get_mem_cgroup_from_mm() of a non-NULL mm ignores
@@ -12,14 +13,14 @@
  * are charged outside the insertion function anyway. Nothing is kept across
  * the call, so unloading has no hazard here.
  *
- * The second pin (cgroup v2, before 5.16): the first time a task dirties an
- * inode without a page at hand (an atime update is enough),
- * __inode_attach_wb(inode, NULL) attaches the inode's writeback to the
- * task's memory cgroup, and 5.10 never switches it away when that cgroup
- * goes offline: the removed cgroup stays dying. For inodes the policy
- * redirects, a kprobe passes the zero page instead of NULL;
- * mem_cgroup_css_from_page() maps a page without a memcg to root, so the
- * inode's writeback is attached to root, like its page cache.
+ * The second pin (cgroup v2): the first time a task dirties an inode without
+ * a page at hand (a new inode, or an atime update), __inode_attach_wb(inode,
+ * NULL) attaches the inode's writeback to the task's memory cgroup. That
+ * writeback context holds a reference on the cgroup: 5.10 never switches the
+ * inode away when the cgroup goes offline, and later kernels skip a context
+ * with dirty IO until the next cgroup goes offline. For inodes the policy
+ * redirects, a kprobe hands over the zero page instead of NULL (compat.h), so
+ * the inode's writeback is attached to root, like its page cache.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -100,14 +101,6 @@ static int charge_selftest(void)
 }
 #endif /* ROOTCACHE_CHARGE_MM_REWRITE */
 
-#ifdef ROOTCACHE_INODE_WB_PROBE
-/*
- * The page handed to __inode_attach_wb(): only its memcg is read, and the
- * zero page never has one. It must not live in module memory: the probed
- * function may still be reading it after unload has removed the probe.
- */
-#define WRITEBACK_ROOT_PAGE ZERO_PAGE(0)
-
 static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct inode *inode = rootcache_arg(regs, 0);
@@ -116,7 +109,7 @@ static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;	/* attached by a page: follows its memcg */
 	if (rootcache_classify(inode->i_mapping) != RC_REDIRECT)
 		return 0;
-	rootcache_set_arg1(regs, WRITEBACK_ROOT_PAGE);
+	rootcache_set_arg1(regs, rootcache_wb_root_arg());
 	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);
 	return 0;
 }
@@ -125,15 +118,12 @@ static struct kprobe writeback_probe = {
 	.symbol_name = "__inode_attach_wb",
 	.pre_handler = writeback_pre,
 };
-#endif /* ROOTCACHE_INODE_WB_PROBE */
 
 static struct kprobe *charge_probes[] = {
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 	&charge_probe,
 #endif
-#ifdef ROOTCACHE_INODE_WB_PROBE
 	&writeback_probe,
-#endif
 };
 
 int rootcache_charge_hook_start(void)
@@ -161,8 +151,7 @@ int rootcache_charge_hook_start(void)
 
 void rootcache_charge_hook_stop(void)
 {
-	if (ARRAY_SIZE(charge_probes))
-		unregister_kprobes(charge_probes, ARRAY_SIZE(charge_probes));
+	unregister_kprobes(charge_probes, ARRAY_SIZE(charge_probes));
 }
 
 unsigned long rootcache_charge_hook_misses(void)

@@ -8,11 +8,7 @@
  *                    within 10 s.
  * unloaded/disabled: the group keeps the charge (64 MiB +-10%) and, on
  *                    kernels before 7.1, the dying count rises.
- *
- * Known limitation: on 5.10 with cgroup v2 the job's atime update pins the
- * removed group through the inode's writeback context, which 5.10 never
- * switches away (see test_second_pin and Documentation/rootcache.rst); the
- * dying-count check is reported as SKIP there with the measured numbers.
+
  */
 #include <stdio.h>
 
@@ -50,11 +46,6 @@ static int seed_enabled(void)
 			s.dying0, s.release_ms);
 		return KSFT_PASS;
 	}
-	/* modules without the 5.10 writeback fix lack this counter */
-	if (!rc.v1 && rc_kernel_before(5, 14) &&
-	    rc_mod_stat("redirected_inode_writeback") < 0)
-		return rc_skip("known limitation on %s v2 (inode writeback pin, no switching before 5.14): dying %lld -> %lld after 10 s",
-			       rc.kernel, s.dying0, s.dying);
 	rc_diag("dying memcgs: actual %lld, expected <= %lld within 10 s of rmdir",
 		s.dying, s.dying0);
 	return KSFT_FAIL;
