@@ -30,9 +30,11 @@ class FixtureTree {
     roots_.cgroup = base_ + "/sys/fs/cgroup";
     roots_.proc = base_ + "/proc";
     roots_.etc = base_ + "/etc";
+    roots_.run = base_ + "/run";
     std::filesystem::create_directories(roots_.cgroup);
     std::filesystem::create_directories(roots_.proc + "/sys/kernel");
     std::filesystem::create_directories(roots_.etc);
+    std::filesystem::create_directories(roots_.run);
     put(roots_.proc + "/sys/kernel/osrelease", "6.1.0-test-amd64\n");
   }
   FixtureTree(const FixtureTree&) = delete;

@@ -1,9 +1,38 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "rootcache/Commands.h"
 
 namespace rootcache {
+
+namespace {
+
+// probe_misses as the last status saw it (<run>/rootcache/status.state,
+// "probe_misses N"); nullopt when there is none.
+std::optional<std::uint64_t> lastProbeMisses(const Roots& roots) {
+  auto text = readFile(joinPath(roots.run, files::kStatusState));
+  if (!text) {
+    return std::nullopt;
+  }
+  auto kv = parseKeyValues(*text);
+  if (auto it = kv.find("probe_misses"); it != kv.end()) {
+    return it->second;
+  }
+  return std::nullopt;
+}
+
+// Best effort: without root (or /run) the next status judges the total.
+void saveProbeMisses(const Roots& roots, std::uint64_t misses) {
+  std::string path = joinPath(roots.run, files::kStatusState);
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (!isDirectory(dir) && ::mkdir(dir.c_str(), 0755) != 0) {
+    return;
+  }
+  (void)writeFileAtomic(path, fmt::format("probe_misses {}\n", misses));
+}
+
+}  // namespace
 
 Output runStatus(const Roots& roots) {
   Output out;
@@ -44,6 +73,7 @@ Output runStatus(const Roots& roots) {
   auto& jm = j["module"];
   jm["loaded"] = mod.loaded();
   std::optional<ModuleState> st;
+  std::string probeNote;  // old probe misses: said, but healthy
   if (!mod.loaded()) {
     problems.emplace_back("module not loaded");
     worsen(Exit::kEnvironment);
@@ -75,10 +105,27 @@ Output runStatus(const Roots& roots) {
                       it->second));
       worsen(Exit::kCheckFailed);
     }
-    if (auto it = st->stats.find("probe_misses"); it != st->stats.end() && it->second > 0) {
-      problems.push_back(fmt::format(
-          "{} probe misses: some page cache was charged normally (raise the maxactive module parameter)", it->second));
-      worsen(Exit::kCheckFailed);
+    if (auto it = st->stats.find("probe_misses"); it != st->stats.end()) {
+      // Judge the misses since the last status, not the total since load:
+      // one old burst must not keep the node degraded for good. A smaller
+      // value than last time means the module was reloaded.
+      const std::uint64_t total = it->second;
+      const auto last = lastProbeMisses(roots);
+      const bool sinceLast = last && *last <= total;
+      const std::uint64_t fresh = sinceLast ? total - *last : total;
+      const char* since = sinceLast ? "the last status" : "the module was loaded";
+      jm["probe_misses_new"] = {{"count", fresh}, {"since", since}};
+      saveProbeMisses(roots, total);
+      if (fresh > 0) {
+        problems.push_back(
+            fmt::format("{} probe misses since {}: some page cache was charged normally (raise the maxactive module "
+                        "parameter: rmmod rootcache; modprobe rootcache maxactive=N; the counter restarts at 0 "
+                        "when the module is reloaded)",
+                        fresh, since));
+        worsen(Exit::kCheckFailed);
+      } else if (total > 0) {
+        probeNote = fmt::format("{} probe misses in total, none since the last status", total);
+      }
     }
   }
 
@@ -124,6 +171,9 @@ Output runStatus(const Roots& roots) {
   t += fmt::format("{:<16}{}\n",
                    "dying memcgs:", j["dying_memcgs"].is_null() ? std::string("unknown") : j["dying_memcgs"].dump());
   t += fmt::format("{:<16}{}\n", "health:", verdict);
+  if (!probeNote.empty()) {
+    t += fmt::format("{:<16}{}\n", "note:", probeNote);
+  }
   out.exit = exit;
   return out;
 }

@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
   app.add_option("--cgroup-root", roots.cgroup, "Where the cgroup filesystems are (testing)")->capture_default_str();
   app.add_option("--proc-root", roots.proc, "Where procfs is (testing)")->capture_default_str();
   app.add_option("--etc-root", roots.etc, "Where /etc is, for --persist (testing)")->capture_default_str();
+  app.add_option("--run-root", roots.run, "Where /run is, for status's state (testing)")->capture_default_str();
   app.set_version_flag("--version", std::string(ROOTCACHE_TOOL_VERSION));
 
   Output result;

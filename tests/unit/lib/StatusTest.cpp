@@ -46,6 +46,31 @@ TEST(Status, ProbeMissesDegrade) {
   EXPECT_EQ(o.json["module"]["scope"].size(), 1U);
 }
 
+// Probe misses are judged since the last status: an old burst does not keep
+// the node degraded, new misses do, and the message says how to reset.
+TEST(Status, ProbeMissesSinceTheLastStatus) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"probe_misses", "3\n"}});
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_NE(o.text.find("3 probe misses since the module was loaded"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("the counter restarts at 0 when the module is reloaded"), std::string::npos) << o.text;
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["module"]["probe_misses_new"]["count"], 0);
+  EXPECT_NE(o.text.find("3 probe misses in total, none since the last status"), std::string::npos) << o.text;
+  test::FixtureTree::put(t.moduleDir() + "/stats/probe_misses", "5\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_NE(o.text.find("2 probe misses since the last status"), std::string::npos) << o.text;
+  // Reloaded: the counter went back; judged since the load.
+  test::FixtureTree::put(t.moduleDir() + "/stats/probe_misses", "1\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_NE(o.text.find("1 probe misses since the module was loaded"), std::string::npos) << o.text;
+}
+
 TEST(Status, NoMemoryController) {
   test::FixtureTree t;
   t.module(false);

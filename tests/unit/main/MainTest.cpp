@@ -33,7 +33,7 @@ class MainTest : public ::testing::Test {
     const Roots& r = t.roots();
     std::string exe = argv0.empty() ? ctl : argv0;
     std::string cmd = exe + " --sysfs-root " + r.sysfs + " --cgroup-root " + r.cgroup + " --proc-root " + r.proc +
-                      " --etc-root " + r.etc + " " + args + " 2>&1";
+                      " --etc-root " + r.etc + " --run-root " + r.run + " " + args + " 2>&1";
     if (!argv0.empty()) {
       cmd = exe + " " + args + " 2>&1";
     }

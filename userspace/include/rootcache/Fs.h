@@ -21,6 +21,7 @@ struct Roots {
   std::string cgroup = "/sys/fs/cgroup";
   std::string proc = "/proc";
   std::string etc = "/etc";
+  std::string run = "/run";  // where status keeps what it last saw
 };
 
 // Joins path parts with exactly one '/' between them.
@@ -51,6 +52,8 @@ inline constexpr std::string_view kTasksV1 = "tasks";
 // procfs (relative to <proc>).
 inline constexpr std::string_view kProcCgroups = "cgroups";
 inline constexpr std::string_view kOsRelease = "sys/kernel/osrelease";
+// run (relative to <run>): the probe_misses value the last status saw.
+inline constexpr std::string_view kStatusState = "rootcache/status.state";
 // etc (relative to <etc>).
 // The files --persist owns. Not the package's conffiles (modprobe.d/ and
 // modules-load.d/rootcache.conf), which it never touches; sorted after
