@@ -64,6 +64,25 @@ fi
 [ -n "$kept_cg" ] && rmdir "$kept_cg" 2>/dev/null
 [ -n "$kept_file" ] && rm -f "$kept_file"
 
+# A hook that does not redirect: the test build with test_skip_redirect=1
+# accepts insertions without redirecting them. verify must fail naming
+# redirect_failed (the module switches itself off during the job), and then
+# fail at once naming hook_state "failed".
+TKO=$(dirname "$KO")/testmods/rootcache-testing.ko
+if [ -r "$TKO" ]; then
+	rmmod rootcache 2>/dev/null
+	insmod "$TKO" enabled=1 test_skip_redirect=1 || echo "# insmod $TKO failed"
+	expect "verify_broken_hook_fails" 1 $CTL verify --dir "$DIR" --size "$SIZE"
+	diag "$T/out"
+	has "verify_broken_hook_names_redirect_failed" "^FAIL: stats/redirect_failed grew"
+	expect "verify_failed_hook_fails" 1 $CTL verify --dir "$DIR" --size "$SIZE"
+	has "verify_failed_hook_names_state" '^FAIL: hook_state is "failed"'
+	rmmod rootcache
+	insmod "$KO" enabled=1 || echo "# insmod $KO failed"
+else
+	not_ok "verify_broken_hook # no test build of the module at $TKO"
+fi
+
 expect "verify_bad_dir_usage" 2 $CTL verify --dir /nonexistent
 ls "$DIR" | grep -q rootcache-verify && not_ok "verify_cleans_up" || ok "verify_cleans_up"
 
