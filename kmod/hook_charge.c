@@ -3,7 +3,7 @@
  * Kprobes besides the insertion kretprobe: the mm rewrite some series need
  * (see compat.h), and the inode writeback attachment.
  *
- * The mm rewrite (5.10, 5.11): __add_to_page_cache_locked() charges with
+ * The mm rewrite (5.10 to 5.13): __add_to_page_cache_locked() charges with
  * current->mm, and get_mem_cgroup_from_mm() of a non-NULL mm ignores
  * active_memcg. A kprobe on mem_cgroup_charge(page, mm, gfp) clears the mm
  * argument for a file page while the task's active_memcg is root's, which

@@ -5,7 +5,7 @@
  *
  * Entry: for insertions the policy accepts, save current->active_memcg, set
  * it to root and take a module reference. The charge inside then goes to
- * root (5.12+ by itself; 5.10/5.11 with the mm rewrite of hook_charge.c).
+ * root (5.14+ by itself; 5.10 to 5.13 with the mm rewrite of hook_charge.c).
  *
  * Return: restore active_memcg, and check the result: a folio inserted while
  * redirected must be charged to root. A kernel whose charge path moved (a
