@@ -29,7 +29,8 @@ void rootcache_policy_stop(void)
 static bool memory_backed_fs(const struct super_block *sb)
 {
 	switch (sb->s_magic) {
-	case RAMFS_MAGIC:	/* also TMPFS_MAGIC */
+	case RAMFS_MAGIC:
+	case TMPFS_MAGIC:	/* shmem charges itself; this is belt and braces */
 	case SECRETMEM_MAGIC:
 	case HUGETLBFS_MAGIC:
 		return true;
