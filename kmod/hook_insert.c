@@ -112,11 +112,12 @@ static void insert_failed(void *folio)
 		pr_err("a redirected folio is charged to memory cgroup %llu, not root: %s does not redirect on this kernel\n",
 		       id, rootcache_hook_symbol);
 	}
-	if (n == ROOTCACHE_FAIL_LIMIT) {
+	/* Every time past the limit: a racing write to "enabled" may undo it. */
+	if (n >= ROOTCACHE_FAIL_LIMIT)
 		WRITE_ONCE(rootcache_enabled, false);
+	if (n == ROOTCACHE_FAIL_LIMIT)
 		pr_err("switched off after %d folios were not charged to root (hook_state: failed)\n",
 		       n);
-	}
 }
 
 static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)

@@ -91,7 +91,7 @@ unsigned long rootcache_hook_misses(void);
 enum rootcache_hook_state rootcache_hook_state(void);
 bool rootcache_hook_failed(void);
 
-/* hook_charge.c: the probes some series need besides (see compat.h). */
+/* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
 int rootcache_charge_hook_start(void);
 void rootcache_charge_hook_stop(void);
 unsigned long rootcache_charge_hook_misses(void);
