@@ -66,7 +66,7 @@ static int find_testing_ko(void)
 
 static int load_testing(const char *params)
 {
-	int fd, ret, st;
+	int ret, st;
 
 	st = rc_mod_set(RC_UNLOADED);
 	if (st != KSFT_PASS)
@@ -74,25 +74,15 @@ static int load_testing(const char *params)
 	st = find_testing_ko();
 	if (st != KSFT_PASS)
 		return st;
-	fd = open(testing_ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return KSFT_FAIL;
-	ret = syscall(SYS_finit_module, fd, params, 0);
+	ret = rc_mod_load_file(testing_ko, params);
 	if (ret)
-		rc_diag("insmod %s %s: %s", testing_ko, params, strerror(errno));
-	close(fd);
+		rc_diag("insmod %s %s: %s", testing_ko, params, strerror(-ret));
 	return ret ? KSFT_FAIL : KSFT_PASS;
 }
 
 static int job_read(void *file)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return KSFT_FAIL;
-	ret = rc_read_fd(fd, SIZE);
-	close(fd);
-	return ret ? KSFT_FAIL : KSFT_PASS;
+	return rc_read_file(file, SIZE) ? KSFT_FAIL : KSFT_PASS;
 }
 
 static bool hook_state_is(const char *want)

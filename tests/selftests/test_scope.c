@@ -138,13 +138,7 @@ static char *child_create(const char *parent, const char *name)
 
 static int job_read(void *file)
 {
-	int fd = open(file, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return KSFT_FAIL;
-	ret = rc_read_fd(fd, SIZE);
-	close(fd);
-	return ret ? KSFT_FAIL : KSFT_PASS;
+	return rc_read_file(file, SIZE) ? KSFT_FAIL : KSFT_PASS;
 }
 
 /* A job in cg reads the whole (uncached) file; returns cg's file charge. */

@@ -76,6 +76,17 @@ int rc_read_fd(int fd, long long size)
 	return ret;
 }
 
+int rc_read_file(const char *path, long long size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = rc_read_fd(fd, size);
+	close(fd);
+	return ret;
+}
+
 int rc_make_file(const char *path, long long size)
 {
 	struct stat st;

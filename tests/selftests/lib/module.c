@@ -93,9 +93,14 @@ bool rc_mod_available(void)
 
 int rc_mod_load(const char *params)
 {
+	return rc_mod_load_file(rc.ko, params);
+}
+
+int rc_mod_load_file(const char *ko, const char *params)
+{
 	int fd, ret;
 
-	fd = open(rc.ko, O_RDONLY | O_CLOEXEC);
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = syscall(SYS_finit_module, fd, params ? params : "", 0);

@@ -133,6 +133,7 @@ const char *rc_mode_name(int mode);
 int rc_mod_mode(void);			/* current state */
 bool rc_mod_available(void);		/* loaded, or the .ko exists */
 int rc_mod_load(const char *params);	/* finit_module(); -errno */
+int rc_mod_load_file(const char *ko, const char *params);	/* another .ko */
 int rc_mod_unload(void);		/* delete_module() with retries */
 int rc_mod_enable(bool on);		/* write the sysfs file */
 /*
@@ -151,6 +152,7 @@ int rc_write_str(const char *path, const char *val);		/* -errno */
 int rc_make_file(const char *path, long long size);
 int rc_drop_caches(void);		/* sync, then drop_caches=3 */
 int rc_read_fd(int fd, long long size);	/* read(2) it all, -errno */
+int rc_read_file(const char *path, long long size);	/* open + rc_read_fd */
 int rc_write_fd(int fd, long long size);
 /*
  * Expected OOM kills print a stack dump ("Call Trace") at the default
