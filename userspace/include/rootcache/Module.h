@@ -29,7 +29,7 @@ inline constexpr std::array<StatInfo, 9> kKnownStats = {{
     {"skipped_unevictable", "Folios left with their normal charge: unevictable or memory-backed mapping."},
     {"skipped_not_regular", "Folios left with their normal charge: not a regular file's mapping."},
     {"skipped_out_of_scope", "Folios left with their normal charge: the task's cgroup is outside the scope."},
-    {"redirected_inode_writeback", "Inodes whose cgroup writeback was attached to root (5.10 to 5.15)."},
+    {"redirected_inode_writeback", "Inodes whose cgroup writeback was attached to root."},
     {"redirect_failed", "Redirected folios found charged to a cgroup other than root after their insertion."},
     {"probe_misses", "Times the probe could not run; such insertions were charged normally."},
     {"in_flight", "Insertions running with their charge redirected."},
