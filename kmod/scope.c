@@ -208,6 +208,9 @@ int rootcache_scope_write(const char *buf, size_t count)
 
 /**
  * rootcache_scope_read - the scope as text, one ID per line, from @off
+ * @buf: where the slice goes
+ * @off: offset of the slice in the whole text
+ * @count: room in @buf
  *
  * Up to 1024 IDs do not fit one page, so this backs a binary attribute and
  * serves the text in slices.
