@@ -14,6 +14,8 @@
  * file is deleted, caches dropped and the dying count let settle):
  *   none       module not loaded
  *   rootcache  module loaded and enabled (global scope)
+ *   rootcache-nometa  the same with /sys/kernel/rootcache/metadata 0: the
+ *              filesystems' metadata cache keeps its normal charge
  *   reclaim    module not loaded; memory.reclaim (v1: memory.force_empty)
  *              before every rmdir
  *
@@ -147,15 +149,27 @@ static void clean_files(void)
 static int phase(const char *cfg)
 {
 	int reclaim = !strcmp(cfg, "reclaim");
-	int want = !strcmp(cfg, "rootcache") ? RC_ENABLED : RC_UNLOADED;
+	int nometa = !strcmp(cfg, "rootcache-nometa");
+	int want = !strcmp(cfg, "rootcache") || nometa ? RC_ENABLED :
+							  RC_UNLOADED;
 	long long t0, t1, rec_us, base;
 	char name[64], val[32];
 	struct job j;
 	int i, fd, rec_ret;
 	char *cg;
 
+	if (!reclaim && !nometa && strcmp(cfg, "none") &&
+	    strcmp(cfg, "rootcache")) {
+		rc_diag("unknown configuration %s", cfg);
+		return -1;
+	}
 	if (rc_mod_set(want) != KSFT_PASS) {
 		rc_diag("cannot set module state for %s", cfg);
+		return -1;
+	}
+	if (want == RC_ENABLED &&
+	    rc_write_str(RC_SYSFS "/metadata", nometa ? "0" : "1")) {
+		rc_diag("cannot set metadata for %s", cfg);
 		return -1;
 	}
 	clean_files();

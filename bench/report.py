@@ -18,6 +18,8 @@ T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
+CYCLE_CONFIGS = ["none", "rootcache-nometa", "rootcache", "reclaim"]
+
 TCG_NOTE = ("> Guests run under QEMU TCG emulation (no KVM), one vCPU thread "
             "per guest on a shared 2-core host: absolute numbers are those of "
             "an emulated machine and drift with host load. Only ratios "
@@ -201,7 +203,7 @@ def plots(outdir, cyc_rows, fill):
                         f'{int(r["slab_kb"]) - int(base["slab_kb"])}\n')
     if keys:
         color = {"none": "#d62728", "rootcache": "#1f77b4",
-                 "reclaim": "#2ca02c"}
+                 "reclaim": "#2ca02c", "rootcache-nometa": "#9467bd"}
         series = sorted({k[0] for k in keys},
                         key=series_key)
         for col, name, ylab in [(2, "dying", "dying memory cgroups"),
@@ -341,8 +343,7 @@ def md_cycles(cyc, meta):
     def order(k):
         s, c = k.split("/")
         return (series_key(s),
-                ["none", "rootcache", "reclaim"].index(c)
-                if c in ("none", "rootcache", "reclaim") else 9)
+                CYCLE_CONFIGS.index(c) if c in CYCLE_CONFIGS else 9)
     for k in sorted(cyc, key=order):
         d = cyc[k]
         s, c = k.split("/")
@@ -364,7 +365,9 @@ def md_cycles(cyc, meta):
     L.append("memcgs n/a: `/proc/cgroups` has no memory count on this "
              "kernel (7.x). "
              "none = module not loaded; rootcache = loaded and enabled "
-             "(global scope); reclaim = module not loaded, "
+             "(global scope), metadata cache too (the default); "
+             "rootcache-nometa = the same with `metadata` 0; "
+             "reclaim = module not loaded, "
              "`memory.reclaim` of the group's `memory.current` before every "
              "rmdir, and on cgroup v1 (series `-v1`) `0` written to "
              "`memory.force_empty` (\"partial\": the write returned an "

@@ -107,7 +107,7 @@ static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 
 	if (rootcache_arg(regs, 1))
 		return 0;	/* attached by a page: follows its memcg */
-	if (rootcache_classify(inode->i_mapping) != RC_REDIRECT)
+	if (!rootcache_verdict_redirects(rootcache_classify_writeback(inode)))
 		return 0;
 	rootcache_set_arg1(regs, rootcache_wb_root_arg());
 	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);

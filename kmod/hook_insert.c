@@ -76,19 +76,23 @@ MODULE_PARM_DESC(test_give_back, "TEST BUILD: release the references test_lose_r
 struct insert_frame {
 	struct mem_cgroup *saved_memcg;
 	void *folio;
+	bool metadata;
 };
 
 static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct insert_frame *frame = (struct insert_frame *)ri->data;
+	enum rootcache_verdict verdict;
 
-	if (!rootcache_should_redirect(rootcache_arg(regs, ROOTCACHE_INSERT_ARG_MAPPING)))
+	verdict = rootcache_should_redirect(rootcache_arg(regs, ROOTCACHE_INSERT_ARG_MAPPING));
+	if (!rootcache_verdict_redirects(verdict))
 		return 1;	/* no return handler for this call */
 	if (!try_module_get(THIS_MODULE))
 		return 1;	/* unloading */
 
 	frame->saved_memcg = current->active_memcg;
 	frame->folio = rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO);
+	frame->metadata = verdict == RC_REDIRECT_METADATA;
 	if (!test_skip_redirect())
 		current->active_memcg = rootcache_root_memcg;
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
@@ -136,6 +140,8 @@ static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 			rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
 			rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
 					   rootcache_folio_bytes(frame->folio));
+			if (frame->metadata)
+				rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
 		} else {
 			insert_failed(frame->folio);
 		}

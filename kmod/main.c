@@ -83,6 +83,27 @@ static const struct kernel_param_ops enabled_param_ops = {
 module_param_cb(enabled, &enabled_param_ops, &rootcache_enabled, 0444);
 MODULE_PARM_DESC(enabled, "Charge new regular-file page cache to root (default 0)");
 
+static int metadata_param_set(const char *val, const struct kernel_param *kp)
+{
+	bool value;
+	int err;
+
+	err = rootcache_parse_bool(val, strlen(val), &value);
+	if (err)
+		return err;
+	WRITE_ONCE(rootcache_metadata, value);
+	return 0;
+}
+
+static const struct kernel_param_ops metadata_param_ops = {
+	.set = metadata_param_set,
+	.get = param_get_bool,
+};
+
+/* The initial value; /sys/kernel/rootcache/metadata changes it later. */
+module_param_cb(metadata, &metadata_param_ops, &rootcache_metadata, 0444);
+MODULE_PARM_DESC(metadata, "Also charge filesystem metadata cache to root (default 1)");
+
 int rootcache_maxactive;
 module_param_named(maxactive, rootcache_maxactive, int, 0444);
 MODULE_PARM_DESC(maxactive,

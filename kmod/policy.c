@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Which page-cache insertions are moved to root. Only reclaimable cache of
- * regular files moves: memory a job could use to escape its own limit
+ * regular files moves, and with "metadata" on the filesystems' own
+ * reclaimable caches: memory a job could use to escape its own limit
  * (ramfs, secretmem, guest_memfd, shmem, anything unevictable) keeps its
  * normal charge.
  */
@@ -16,6 +17,10 @@
 #ifndef SECRETMEM_MAGIC
 #define SECRETMEM_MAGIC 0x5345434d
 #endif
+/* fs/ext4/ext4.h: the buddy cache's private inode takes this number. */
+#define ROOTCACHE_EXT4_BAD_INO 1
+
+bool rootcache_metadata = true;
 
 /* Cleared once at unload, before the probe goes away. */
 static bool policy_live = true;
@@ -39,6 +44,43 @@ static bool memory_backed_fs(const struct super_block *sb)
 	}
 }
 
+/*
+ * Page cache that filesystems fill for their own metadata, reclaimable like
+ * file data: the block device's cache (bitmaps, inode tables, directory
+ * blocks, the journal's buffers) and, by an allowlist, private inodes of
+ * mode 0. Other inodes without a file type (the aio ring, anonymous inodes)
+ * hold memory a job pins and stay with the job.
+ */
+static bool metadata_mapping(const struct inode *host)
+{
+	const struct super_block *sb = host->i_sb;
+
+	if (S_ISBLK(host->i_mode))
+		return sb->s_magic == BDEVFS_MAGIC;
+	/* ext4's buddy cache (fs/ext4/mballoc.c, ext4_mb_init_backend()). */
+	return !(host->i_mode & S_IFMT) && sb->s_magic == EXT4_SUPER_MAGIC &&
+	       host->i_ino == ROOTCACHE_EXT4_BAD_INO;
+}
+
+static bool redirecting(void)
+{
+	if (!READ_ONCE(rootcache_enabled) || !READ_ONCE(policy_live))
+		return false;
+	/* The charge follows the task; interrupts have no task to follow. */
+	return in_task();
+}
+
+/* @verdict if the current task's memory cgroup is in the scope. */
+static enum rootcache_verdict scoped(enum rootcache_verdict verdict)
+{
+	bool admitted;
+
+	rcu_read_lock();
+	admitted = rootcache_scope_admits(rootcache_charge_css());
+	rcu_read_unlock();
+	return admitted ? verdict : RC_SKIP_OUT_OF_SCOPE;
+}
+
 /**
  * rootcache_classify - decide whether an insertion is charged to root
  * @mapping: the page cache the folio joins
@@ -47,25 +89,45 @@ static bool memory_backed_fs(const struct super_block *sb)
  */
 enum rootcache_verdict rootcache_classify(struct address_space *mapping)
 {
+	enum rootcache_verdict verdict = RC_REDIRECT;
 	struct inode *host;
-	bool admitted;
 
-	if (!READ_ONCE(rootcache_enabled) || !READ_ONCE(policy_live))
-		return RC_OFF;
-	/* The charge follows the task; interrupts have no task to follow. */
-	if (!in_task())
+	if (!redirecting())
 		return RC_OFF;
 
 	host = mapping ? mapping->host : NULL;
-	if (!host || !S_ISREG(host->i_mode))
+	if (!host)
 		return RC_SKIP_NOT_REGULAR;
+	if (!S_ISREG(host->i_mode)) {
+		if (!READ_ONCE(rootcache_metadata) || !metadata_mapping(host))
+			return RC_SKIP_NOT_REGULAR;
+		verdict = RC_REDIRECT_METADATA;
+	}
 	if (mapping_unevictable(mapping) || memory_backed_fs(host->i_sb))
 		return RC_SKIP_UNEVICTABLE;
+	return scoped(verdict);
+}
 
-	rcu_read_lock();
-	admitted = rootcache_scope_admits(rootcache_charge_css());
-	rcu_read_unlock();
-	return admitted ? RC_REDIRECT : RC_SKIP_OUT_OF_SCOPE;
+/**
+ * rootcache_classify_writeback - whether an inode dirtied without a page
+ * attaches to root's writeback
+ * @inode: the inode __inode_attach_wb() attaches
+ *
+ * Inodes whose cache moves, and with "metadata" on, directories and
+ * symlinks: dirtying them is filesystem metadata, whose cache moves too.
+ * Left on the job's writeback context they would keep its removed cgroup
+ * dying (for good on 5.10, which never switches an inode's context).
+ */
+enum rootcache_verdict rootcache_classify_writeback(struct inode *inode)
+{
+	if (S_ISDIR(inode->i_mode) || S_ISLNK(inode->i_mode)) {
+		if (!redirecting())
+			return RC_OFF;
+		if (!READ_ONCE(rootcache_metadata))
+			return RC_SKIP_NOT_REGULAR;
+		return scoped(RC_REDIRECT_METADATA);
+	}
+	return rootcache_classify(inode->i_mapping);
 }
 
 /**
@@ -74,21 +136,22 @@ enum rootcache_verdict rootcache_classify(struct address_space *mapping)
  *
  * Counts every folio it declines while enabled, by reason.
  */
-bool rootcache_should_redirect(struct address_space *mapping)
+enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping)
 {
-	switch (rootcache_classify(mapping)) {
-	case RC_REDIRECT:
-		return true;
+	enum rootcache_verdict verdict = rootcache_classify(mapping);
+
+	switch (verdict) {
 	case RC_SKIP_NOT_REGULAR:
 		rootcache_stat_add(RC_STAT_SKIPPED_NOT_REGULAR, 1);
-		return false;
+		break;
 	case RC_SKIP_UNEVICTABLE:
 		rootcache_stat_add(RC_STAT_SKIPPED_UNEVICTABLE, 1);
-		return false;
+		break;
 	case RC_SKIP_OUT_OF_SCOPE:
 		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
-		return false;
+		break;
 	default:
-		return false;
+		break;
 	}
+	return verdict;
 }

@@ -23,11 +23,13 @@
 #define ROOTCACHE_MAXACTIVE_DEFAULT 512
 
 struct address_space;
+struct inode;
 struct cgroup_subsys_state;
 struct mem_cgroup;
 
 /* main.c */
 extern bool rootcache_enabled;
+extern bool rootcache_metadata;
 extern struct mem_cgroup *rootcache_root_memcg;
 extern int rootcache_maxactive;
 int rootcache_parse_bool(const char *buf, size_t count, bool *res);
@@ -42,6 +44,7 @@ enum rootcache_stat {
 	RC_STAT_IN_FLIGHT,
 	RC_STAT_REDIRECTED_INODE_WB,
 	RC_STAT_REDIRECT_FAILED,
+	RC_STAT_REDIRECTED_METADATA,
 	NR_RC_STATS
 };
 
@@ -62,13 +65,20 @@ long rootcache_stat_sum(enum rootcache_stat item);
 enum rootcache_verdict {
 	RC_OFF,
 	RC_REDIRECT,
+	RC_REDIRECT_METADATA,	/* filesystem metadata, with "metadata" on */
 	RC_SKIP_NOT_REGULAR,
 	RC_SKIP_UNEVICTABLE,
 	RC_SKIP_OUT_OF_SCOPE,
 };
 
+static inline bool rootcache_verdict_redirects(enum rootcache_verdict v)
+{
+	return v == RC_REDIRECT || v == RC_REDIRECT_METADATA;
+}
+
 enum rootcache_verdict rootcache_classify(struct address_space *mapping);
-bool rootcache_should_redirect(struct address_space *mapping);
+enum rootcache_verdict rootcache_classify_writeback(struct inode *inode);
+enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping);
 void rootcache_policy_stop(void);
 
 /* scope.c: optional set of cgroup subtrees the redirection applies to. */

@@ -35,6 +35,25 @@ static ssize_t enabled_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return count;
 }
 
+static ssize_t metadata_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(rootcache_metadata));
+}
+
+static ssize_t metadata_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	bool value;
+	int err;
+
+	err = rootcache_parse_bool(buf, count, &value);
+	if (err)
+		return err;
+	WRITE_ONCE(rootcache_metadata, value);
+	return count;
+}
+
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
 {
@@ -60,12 +79,14 @@ static ssize_t hook_state_show(struct kobject *kobj,
 }
 
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+static struct kobj_attribute metadata_attr = __ATTR_RW(metadata);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 static struct kobj_attribute hook_attr = __ATTR_RO(hook);
 static struct kobj_attribute hook_state_attr = __ATTR_RO(hook_state);
 
 static struct attribute *rootcache_attrs[] = {
 	&enabled_attr.attr,
+	&metadata_attr.attr,
 	&version_attr.attr,
 	&hook_attr.attr,
 	&hook_state_attr.attr,
@@ -107,6 +128,7 @@ STAT_ATTR(skipped_out_of_scope, RC_STAT_SKIPPED_OUT_OF_SCOPE);
 STAT_ATTR(in_flight, RC_STAT_IN_FLIGHT);
 STAT_ATTR(redirected_inode_writeback, RC_STAT_REDIRECTED_INODE_WB);
 STAT_ATTR(redirect_failed, RC_STAT_REDIRECT_FAILED);
+STAT_ATTR(redirected_metadata_folios, RC_STAT_REDIRECTED_METADATA);
 STAT_ATTR(probe_misses, -1);
 
 static struct attribute *stats_attrs[] = {
@@ -118,6 +140,7 @@ static struct attribute *stats_attrs[] = {
 	&stat_in_flight.attr.attr,
 	&stat_redirected_inode_writeback.attr.attr,
 	&stat_redirect_failed.attr.attr,
+	&stat_redirected_metadata_folios.attr.attr,
 	&stat_probe_misses.attr.attr,
 	NULL,
 };

@@ -7,9 +7,13 @@
  *              leaves the value unchanged (from 0 and from 1).
  * valid_forms: 0 1 y n yes no on off true false, any case, with or without
  *              one trailing newline, set the value they name.
- * readonly:    every other file (and the module parameters) has no write bit
- *              and refuses writes; "enabled" is writable by root only.
+ * readonly:    every other file (and the module parameters, "enabled" and
+ *              "metadata" among them) has no write bit and refuses writes;
+ *              "enabled" and "metadata" are writable by root only.
  * layout:      the documented files exist and read sane values.
+ * metadata:    the same parser: valid forms set it, malformed writes leave
+ *              it; insmod metadata=0 sets the initial value, metadata=2
+ *              makes the load fail.
  * load_param:  insmod enabled=1 / enabled=0 set the initial value, a bad
  *              value makes the load fail.
  */
@@ -25,6 +29,9 @@
 #include "lib/rc.h"
 
 #define ENABLED		RC_SYSFS "/enabled"
+#define METADATA	RC_SYSFS "/metadata"
+/* Read-only files the ABI documents: 3 at the top, 10 in stats/, 3 parameters. */
+#define NR_READONLY	16
 #define PARAMS		"/sys/module/rootcache/parameters"
 
 struct input {
@@ -237,6 +244,14 @@ static int check_ro(const char *path, int *bad, int *n)
 	return 0;
 }
 
+/* The writable files of the top directory; their parameters are read-only. */
+static bool writable(const char *dir, const char *name)
+{
+	return !strcmp(dir, RC_SYSFS) &&
+	       (!strcmp(name, "enabled") || !strcmp(name, "metadata") ||
+		!strcmp(name, "scope"));
+}
+
 static void walk_ro(const char *dir, int *bad, int *n)
 {
 	char path[512];
@@ -246,8 +261,7 @@ static void walk_ro(const char *dir, int *bad, int *n)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, "enabled") ||
-		    !strcmp(de->d_name, "scope"))
+		if (de->d_name[0] == '.' || writable(dir, de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (de->d_type == DT_DIR)
@@ -273,12 +287,19 @@ static int sysfs_readonly(void)
 			sb.st_mode & 0777);
 		bad++;
 	}
+	if (stat(METADATA, &sb) || (sb.st_mode & 0777) != 0644) {
+		rc_diag("%s: mode %o, expected 644 (root-only write)", METADATA,
+			sb.st_mode & 0777);
+		bad++;
+	}
 	if (rc_mod_mode() != RC_ENABLED) {
 		rc_diag("a read-only write changed enabled");
 		bad++;
 	}
 	rc_diag("%d read-only files checked, %d problems", n, bad);
-	return bad || n < 9 ? KSFT_FAIL : KSFT_PASS;
+	if (!rc_equal("read-only files", n, NR_READONLY))
+		bad++;
+	return bad ? KSFT_FAIL : KSFT_PASS;
 }
 
 static int sysfs_layout(void)
@@ -286,7 +307,8 @@ static int sysfs_layout(void)
 	static const char *const stats[] = {
 		"redirected_folios", "redirected_bytes", "skipped_unevictable",
 		"skipped_not_regular", "skipped_out_of_scope", "probe_misses",
-		"in_flight", "redirect_failed",
+		"in_flight", "redirect_failed", "redirected_inode_writeback",
+		"redirected_metadata_folios",
 	};
 	char buf[128];
 	int bad = 0, st;
@@ -327,9 +349,11 @@ static int sysfs_layout(void)
 			bad++;
 		}
 	}
-	v = rc_mod_stat("redirected_inode_writeback");	/* optional */
-	rc_diag("stats/redirected_inode_writeback %lld%s", v,
-		v < 0 ? " (not present)" : "");
+	v = rc_read_ll(METADATA);
+	if (v != 0 && v != 1) {
+		rc_diag("metadata reads %lld, expected 0 or 1", v);
+		bad++;
+	}
 	if (rc_read_ll(PARAMS "/maxactive") <= 0) {
 		rc_diag("parameter maxactive missing or not positive");
 		bad++;
@@ -397,11 +421,78 @@ cleanup:
 	return ret;
 }
 
+/* Write buf to "metadata" set to from: expect ret (bytes or -errno) and then. */
+static bool metadata_write(const char *buf, size_t len, int from, int ret,
+			   int then)
+{
+	char shown[96];
+	long long now;
+	int got;
+
+	if (rc_write_str(METADATA, from ? "1" : "0")) {
+		rc_diag("cannot set metadata=%d", from);
+		return false;
+	}
+	got = write_raw(METADATA, buf, len);
+	now = rc_read_ll(METADATA);
+	if (got == ret && now == then)
+		return true;
+	show(shown, sizeof(shown), buf, len);
+	rc_diag("metadata: write \"%s\" from %d: returned %d, value now %lld; expected %d and %d",
+		shown, from, got, now, ret, then);
+	return false;
+}
+
+static int sysfs_metadata(void)
+{
+	size_t i, len, bad = 0, n = 0;
+	int from, st;
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	if (access(rc.ko, R_OK))
+		return rc_skip("no module at %s", rc.ko);
+	st = rc_mod_load("");
+	if (st || !rc_equal("metadata after a plain insmod", rc_read_ll(METADATA), 1))
+		goto out;
+	for (from = 0; from <= 1; from++) {
+		for (i = 0; i < ARRAY_SIZE(valid); i++, n++) {
+			len = strlen(valid[i].s);
+			bad += !metadata_write(valid[i].s, len, from, (int)len,
+					       valid[i].val);
+		}
+		for (i = 0; i < ARRAY_SIZE(hostile); i++, n++) {
+			len = hostile[i].len ? hostile[i].len :
+					       strlen(hostile[i].buf);
+			bad += !metadata_write(hostile[i].buf, len, from,
+					       -EINVAL, from);
+		}
+	}
+	rc_diag("%zu writes to metadata, %zu wrong", n, bad);
+	if (bad || rc_mod_unload())
+		goto out;
+	st = rc_mod_load("metadata=0");
+	if (st || !rc_equal("metadata after insmod metadata=0",
+			    rc_read_ll(METADATA), 0) ||
+	    rc_mod_unload())
+		goto out;
+	st = rc_mod_load("metadata=2");
+	if (!rc_equal("insmod metadata=2 refused", !st && rc_mod_mode() != RC_UNLOADED, 0))
+		goto out;
+	rc_mod_unload();
+	return KSFT_PASS;
+out:
+	rc_mod_unload();
+	return KSFT_FAIL;
+}
+
 static const struct rc_test tests[] = {
 	T(sysfs_layout, 0),
 	T(sysfs_hostile, 0),
 	T(sysfs_valid_forms, 0),
 	T(sysfs_readonly, 0),
+	T(sysfs_metadata, 0),
 	T(sysfs_load_param, 0),
 };
 

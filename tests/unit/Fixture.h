@@ -69,6 +69,7 @@ class FixtureTree {
     put(moduleDir() + "/version", "0.1.0\n");
     put(moduleDir() + "/hook", "filemap_add_folio\n");
     put(moduleDir() + "/hook_state", "ok\n");
+    put(moduleDir() + "/metadata", "1\n");
     put(moduleDir() + "/scope", scope);
     std::map<std::string, std::string> all = {
         {"redirected_folios", "8192\n"},
@@ -78,6 +79,7 @@ class FixtureTree {
         {"skipped_out_of_scope", "0\n"},
         {"redirected_inode_writeback", "0\n"},
         {"redirect_failed", "0\n"},
+        {"redirected_metadata_folios", "0\n"},
         {"probe_misses", "0\n"},
         {"in_flight", "0\n"},
     };
@@ -89,6 +91,7 @@ class FixtureTree {
     }
     put(roots_.sysfs + "/module/rootcache/parameters/enabled", enabled ? "Y\n" : "N\n");
     put(roots_.sysfs + "/module/rootcache/parameters/maxactive", "512\n");
+    put(roots_.sysfs + "/module/rootcache/parameters/metadata", "Y\n");
   }
 
   // cgroup v2 at the root with the memory controller; `dying` dying

@@ -48,8 +48,9 @@ struct StatMetric {
   std::string_view metric;
   std::string_view type;
 };
-constexpr std::array<StatMetric, 6> kStatMetrics = {{
+constexpr std::array<StatMetric, 7> kStatMetrics = {{
     {"redirected_folios", "rootcache_redirected_folios_total", "counter"},
+    {"redirected_metadata_folios", "rootcache_redirected_metadata_folios_total", "counter"},
     {"redirected_bytes", "rootcache_redirected_bytes_total", "counter"},
     {"redirected_inode_writeback", "rootcache_redirected_inode_writeback_total", "counter"},
     {"redirect_failed", "rootcache_redirect_failed_total", "counter"},
@@ -111,6 +112,11 @@ std::string renderPrometheus(const nlohmann::json& m) {
                        escapeLabel(m.value("hook", "")));
     family(out, {"rootcache_enabled", "gauge", "Whether new page cache is charged to the root memory cgroup."});
     out += fmt::format("rootcache_enabled {}\n", m.value("enabled", false) ? 1 : 0);
+    if (m.contains("metadata") && m["metadata"].is_boolean()) {
+      family(out, {"rootcache_metadata", "gauge",
+                   "Whether filesystem metadata cache is charged to the root memory cgroup too."});
+      out += fmt::format("rootcache_metadata {}\n", m["metadata"].get<bool>() ? 1 : 0);
+    }
     if (m.contains("hook_state") && m["hook_state"].is_string()) {
       // A state set: 1 for the current state, 0 for the others.
       family(out, {"rootcache_hook_state", "gauge",
@@ -328,6 +334,7 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
     m["version"] = st->version;
     m["hook"] = st->hook;
     m["enabled"] = st->enabled;
+    m["metadata"] = st->metadata ? nlohmann::json(*st->metadata) : nlohmann::json(nullptr);
     m["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     m["stats"] = st->stats;
     m["scope_entries"] = st->scope ? nlohmann::json(st->scope->size()) : nlohmann::json(nullptr);

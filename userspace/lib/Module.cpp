@@ -162,6 +162,17 @@ Result<ModuleState> ModuleClient::read() const {
     return en.error();
   }
   st.enabled = *en;
+  if (std::string path = joinPath(dir_, files::kMetadata); exists(path)) {
+    auto text = readFile(path);
+    if (!text) {
+      return text.error();
+    }
+    auto v = parseBool01(*text);
+    if (!v) {
+      return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+    }
+    st.metadata = *v;
+  }
   auto hs = hookState();
   if (!hs) {
     return hs.error();

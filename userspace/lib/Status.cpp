@@ -84,6 +84,7 @@ Output runStatus(const Roots& roots) {
     st = *r;
     jm["version"] = st->version;
     jm["enabled"] = st->enabled;
+    jm["metadata"] = st->metadata ? nlohmann::json(*st->metadata) : nlohmann::json(nullptr);
     jm["hook"] = st->hook;
     if (st->scope) {
       jm["scope"] = *st->scope;
@@ -149,6 +150,9 @@ Output runStatus(const Roots& roots) {
   if (st) {
     t += fmt::format("{:<16}{}\n", "version:", st->version);
     t += fmt::format("{:<16}{}\n", "enabled:", st->enabled ? "yes" : "no");
+    if (st->metadata) {
+      t += fmt::format("{:<16}{}\n", "metadata:", *st->metadata ? "yes (filesystem metadata cache too)" : "no");
+    }
     t += fmt::format("{:<16}{}\n", "hook:", st->hook);
     t += fmt::format("{:<16}{}\n",
                      "hook state:", st->hookState ? toString(*st->hookState) : "unknown (module without hook_state)");

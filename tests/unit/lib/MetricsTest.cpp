@@ -28,6 +28,24 @@ TEST(Metrics, LoadedV2) {
   EXPECT_EQ(o.json["scope_entries"], 2);
 }
 
+TEST(Metrics, Metadata) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"redirected_metadata_folios", "77\n"}});
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_NE(o.text.find("rootcache_metadata 1\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_redirected_metadata_folios_total 77\n"), std::string::npos) << o.text;
+  test::FixtureTree::put(t.moduleDir() + "/metadata", "0\n");
+  o = runMetrics(t.roots(), std::nullopt);
+  EXPECT_NE(o.text.find("rootcache_metadata 0\n"), std::string::npos) << o.text;
+  std::filesystem::remove(t.moduleDir() + "/metadata");
+  o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.text.find("rootcache_metadata "), std::string::npos) << o.text;
+}
+
 TEST(Metrics, HookStateAndRedirectFailed) {
   test::FixtureTree t;
   t.cgroupV2();

@@ -120,6 +120,31 @@ TEST(Status, HookStateOk) {
   EXPECT_NE(o.text.find("redirect_failed:"), std::string::npos) << o.text;
 }
 
+TEST(Status, Metadata) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["module"]["metadata"], true);
+  EXPECT_NE(o.text.find("metadata:       yes"), std::string::npos) << o.text;
+  test::FixtureTree::put(t.moduleDir() + "/metadata", "0\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.json["module"]["metadata"], false);
+  EXPECT_NE(o.text.find("metadata:       no\n"), std::string::npos) << o.text;
+  // An older module without the file: not claimed either way.
+  std::filesystem::remove(t.moduleDir() + "/metadata");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(o.json["module"]["metadata"].is_null());
+  EXPECT_EQ(o.text.find("metadata:"), std::string::npos) << o.text;
+  // Garbage is named, not read as a value.
+  test::FixtureTree::put(t.moduleDir() + "/metadata", "maybe\n");
+  o = runStatus(t.roots());
+  EXPECT_NE(o.exit, Exit::kOk);
+  EXPECT_NE(o.text.find("metadata"), std::string::npos) << o.text;
+}
+
 // An older module has no hook_state: unknown, not a failure.
 TEST(Status, HookStateMissingIsUnknown) {
   test::FixtureTree t;

@@ -31,6 +31,7 @@ namespace files {
 // Module (relative to <sysfs>/kernel/rootcache).
 inline constexpr std::string_view kModuleDir = "kernel/rootcache";
 inline constexpr std::string_view kEnabled = "enabled";
+inline constexpr std::string_view kMetadata = "metadata";
 inline constexpr std::string_view kVersion = "version";
 inline constexpr std::string_view kHook = "hook";
 inline constexpr std::string_view kHookState = "hook_state";

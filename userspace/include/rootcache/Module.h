@@ -23,7 +23,7 @@ struct StatInfo {
   std::string_view name;
   std::string_view help;
 };
-inline constexpr std::array<StatInfo, 9> kKnownStats = {{
+inline constexpr std::array<StatInfo, 10> kKnownStats = {{
     {"redirected_folios", "Folios whose charge went to the root memory cgroup since the module was loaded."},
     {"redirected_bytes", "Bytes of page cache charged to the root memory cgroup since the module was loaded."},
     {"skipped_unevictable", "Folios left with their normal charge: unevictable or memory-backed mapping."},
@@ -31,6 +31,7 @@ inline constexpr std::array<StatInfo, 9> kKnownStats = {{
     {"skipped_out_of_scope", "Folios left with their normal charge: the task's cgroup is outside the scope."},
     {"redirected_inode_writeback", "Inodes whose cgroup writeback was attached to root."},
     {"redirect_failed", "Redirected folios found charged to a cgroup other than root after their insertion."},
+    {"redirected_metadata_folios", "Of the redirected folios, those of filesystem metadata (block device, ext4 buddy cache)."},
     {"probe_misses", "Times the probe could not run; such insertions were charged normally."},
     {"in_flight", "Insertions running with their charge redirected."},
 }};
@@ -49,6 +50,7 @@ enum class HookState { kOk, kDisarmed, kFailed };
 struct ModuleState {
   std::string version;
   bool enabled = false;
+  std::optional<bool> metadata;  // nullopt: no metadata file (older module)
   std::string hook;
   std::optional<HookState> hookState;               // nullopt: no hook_state file (older module)
   std::optional<std::vector<std::uint64_t>> scope;  // nullopt: no scope file
