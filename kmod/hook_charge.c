@@ -19,8 +19,10 @@
  * writeback context holds a reference on the cgroup: 5.10 never switches the
  * inode away when the cgroup goes offline, and later kernels skip a context
  * with dirty IO until the next cgroup goes offline. For inodes the policy
- * redirects, a kprobe hands over the zero page instead of NULL (compat.h), so
- * the inode's writeback is attached to root, like its page cache.
+ * redirects (rootcache_classify_writeback(): files whose cache moves, and
+ * directories and symlinks with "metadata" on), a kprobe hands over the zero
+ * page instead of NULL (compat.h), so the inode's writeback is attached to
+ * root, like its page cache.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
