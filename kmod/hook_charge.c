@@ -30,6 +30,7 @@
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 #include <linux/fs.h>
+#include <linux/backing-dev.h>
 #include <linux/pgtable.h>
 #include "compat.h"
 #include "rootcache.h"
@@ -109,6 +110,9 @@ static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 
 	if (rootcache_arg(regs, 1))
 		return 0;	/* attached by a page: follows its memcg */
+	/* No cgroup writeback here (cgroup v1, or the bdi has none). */
+	if (!inode_cgwb_enabled(inode))
+		return 0;
 	if (!rootcache_verdict_redirects(rootcache_classify_writeback(inode)))
 		return 0;
 	rootcache_set_arg1(regs, rootcache_wb_root_arg());

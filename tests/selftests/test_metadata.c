@@ -16,7 +16,10 @@
  * job_release: a job that makes a directory, creates and writes 256 files
  *            and exits leaves its group with < 1 MiB of file charge, and
  *            the group is released at its own rmdir + sync (dying count back
- *            within 10 s), not only when another cgroup goes.
+ *            within 10 s), not only when another cgroup goes. On v2 every
+ *            new inode (the files and the directory) was attached to root's
+ *            writeback: stats/redirected_inode_writeback grows by at least
+ *            257.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -335,7 +338,7 @@ static int remove_tree(const char *dir)
 
 static int metadata_job_release(void)
 {
-	long long dying0, dying, file, t0;
+	long long dying0, dying, file, t0, wb0, wb = 0;
 	char *dir = NULL, *cg = NULL;
 	int ret = setup("1"), st;
 
@@ -349,7 +352,9 @@ static int metadata_job_release(void)
 	/* The new directory's blocks are read and written by the job only. */
 	sync();
 	dying0 = rc_dying_settle(1000, 5000);
+	wb0 = rc_mod_stat("redirected_inode_writeback");
 	st = rc_cg_run(cg, create_files, dir);
+	wb = rc_mod_stat("redirected_inode_writeback") - wb0;
 	if (st) {
 		rc_diag("job creating %d files in %s: status %d", JOB_FILES,
 			dir, st);
@@ -364,10 +369,12 @@ static int metadata_job_release(void)
 	sync();
 	t0 = rc_now_ms();
 	dying = rc_dying_wait(dying0, 10000);
-	rc_diag("job made %d files: file charge %s; dying %lld -> %lld %lld ms after rmdir + sync",
-		JOB_FILES, rc_size(file), dying0, dying, rc_now_ms() - t0);
+	rc_diag("job made %d files: file charge %s; redirected_inode_writeback +%lld; dying %lld -> %lld %lld ms after rmdir + sync",
+		JOB_FILES, rc_size(file), wb, dying0, dying, rc_now_ms() - t0);
 	if (rc_below("empty group's file charge", file, MiB(1)) &&
-	    rc_below("dying memcgs 10 s after rmdir + sync", dying, dying0 + 1))
+	    rc_below("dying memcgs 10 s after rmdir + sync", dying, dying0 + 1) &&
+	    (rc.v1 || rc_at_least("stats/redirected_inode_writeback growth",
+				  wb, JOB_FILES + 1)))
 		ret = KSFT_PASS;
 out:
 	if (cg)
