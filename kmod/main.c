@@ -56,26 +56,28 @@ int rootcache_parse_bool(const char *buf, size_t count, bool *res)
 	return -EINVAL;
 }
 
-static int enabled_param_set(const char *val, const struct kernel_param *kp)
+/*
+ * A switch parameter (kp->arg is the bool), through the strict parser.
+ * Without a value ("modprobe rootcache enabled") it means on; only ops with
+ * KERNEL_PARAM_OPS_FL_NOARG are called without one.
+ */
+static int switch_param_set(const char *val, const struct kernel_param *kp)
 {
-	bool value;
+	bool value = true;
 	int err;
 
-	/* "modprobe rootcache enabled" without a value means enabled. */
-	if (!val) {
-		WRITE_ONCE(rootcache_enabled, true);
-		return 0;
+	if (val) {
+		err = rootcache_parse_bool(val, strlen(val), &value);
+		if (err)
+			return err;
 	}
-	err = rootcache_parse_bool(val, strlen(val), &value);
-	if (err)
-		return err;
-	WRITE_ONCE(rootcache_enabled, value);
+	WRITE_ONCE(*(bool *)kp->arg, value);
 	return 0;
 }
 
 static const struct kernel_param_ops enabled_param_ops = {
 	.flags = KERNEL_PARAM_OPS_FL_NOARG,
-	.set = enabled_param_set,
+	.set = switch_param_set,
 	.get = param_get_bool,
 };
 
@@ -83,20 +85,8 @@ static const struct kernel_param_ops enabled_param_ops = {
 module_param_cb(enabled, &enabled_param_ops, &rootcache_enabled, 0444);
 MODULE_PARM_DESC(enabled, "Charge new regular-file page cache to root (default 0)");
 
-static int metadata_param_set(const char *val, const struct kernel_param *kp)
-{
-	bool value;
-	int err;
-
-	err = rootcache_parse_bool(val, strlen(val), &value);
-	if (err)
-		return err;
-	WRITE_ONCE(rootcache_metadata, value);
-	return 0;
-}
-
 static const struct kernel_param_ops metadata_param_ops = {
-	.set = metadata_param_set,
+	.set = switch_param_set,
 	.get = param_get_bool,
 };
 

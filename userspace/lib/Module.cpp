@@ -5,6 +5,23 @@
 
 namespace rootcache {
 
+namespace {
+
+// A 0/1 switch file of the module ("enabled", "metadata").
+Result<bool> readSwitch(const std::string& path) {
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto v = parseBool01(*text);
+  if (!v) {
+    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+  }
+  return *v;
+}
+
+}  // namespace
+
 ModuleClient::ModuleClient(const Roots& roots) : dir_(joinPath(roots.sysfs, files::kModuleDir)) {}
 
 bool ModuleClient::loaded() const {
@@ -22,16 +39,7 @@ Result<bool> ModuleClient::enabled() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
-  std::string path = joinPath(dir_, files::kEnabled);
-  auto text = readFile(path);
-  if (!text) {
-    return text.error();
-  }
-  auto v = parseBool01(*text);
-  if (!v) {
-    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
-  }
-  return *v;
+  return readSwitch(joinPath(dir_, files::kEnabled));
 }
 
 std::string_view toString(HookState s) {
@@ -163,15 +171,11 @@ Result<ModuleState> ModuleClient::read() const {
   }
   st.enabled = *en;
   if (std::string path = joinPath(dir_, files::kMetadata); exists(path)) {
-    auto text = readFile(path);
-    if (!text) {
-      return text.error();
+    auto md = readSwitch(path);
+    if (!md) {
+      return md.error();
     }
-    auto v = parseBool01(*text);
-    if (!v) {
-      return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
-    }
-    st.metadata = *v;
+    st.metadata = *md;
   }
   auto hs = hookState();
   if (!hs) {
