@@ -147,6 +147,44 @@ Result<std::uint64_t> fileBytes(const CgroupPath& cg) {
   return it->second;
 }
 
+Result<Occupancy> occupancy(const CgroupPath& cg) {
+  Occupancy o;
+  auto dirs = listDirsRecursive(cg.absolute());
+  if (!dirs) {
+    return dirs.error();
+  }
+  dirs->insert(dirs->begin(), "");
+  for (const auto& rel : *dirs) {
+    std::string path = joinPath(joinPath(cg.absolute(), rel), files::kCgroupProcs);
+    auto text = readFile(path);
+    if (!text) {
+      // A descendant removed while we look holds no task.
+      if (text.error().errnum == ENOENT && !rel.empty()) {
+        continue;
+      }
+      return text.error();
+    }
+    for (std::string_view rest(*text); !rest.empty();) {
+      size_t nl = rest.find('\n');
+      if (!trim(rest.substr(0, nl)).empty()) {
+        ++o.processes;
+      }
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    }
+  }
+  o.populated = o.processes > 0;
+  // v2: threads-only members and a race with the scan show in "populated".
+  if (cg.hierarchy().v2) {
+    if (auto events = readFile(cg.file(files::kCgroupEvents))) {
+      auto kv = parseKeyValues(*events);
+      if (auto it = kv.find("populated"); it != kv.end() && it->second != 0) {
+        o.populated = true;
+      }
+    }
+  }
+  return o;
+}
+
 Result<std::uint64_t> cgroupId(const CgroupPath& cg) {
   return inodeOf(cg.absolute());
 }

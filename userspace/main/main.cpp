@@ -115,8 +115,10 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> drainPaths;
   auto* drain = app.add_subcommand("drain", "Release page cache already charged to cgroups");
+  rootcache::DrainOptions dopts;
   drain->add_option("CGROUP", drainPaths, "Cgroup paths")->required();
-  drain->callback([&] { done(rootcache::runDrain(roots, drainPaths)); });
+  drain->add_flag("--force", dopts.force, "Drain a group even when it has tasks (evicts their working set)");
+  drain->callback([&] { done(rootcache::runDrain(roots, drainPaths, dopts)); });
 
   std::string agentPath;
   auto* agent = app.add_subcommand("release-agent", "cgroup v1 release_agent: drain, then remove the cgroup");

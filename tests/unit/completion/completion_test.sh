@@ -43,6 +43,8 @@ check "rootcachectl enable --p" "--persist"
 check "rootcachectl verify --s" "--size --settle"
 check "rootcachectl verify --dir " "DIR"
 check "rootcachectl metrics --t" "--textfile"
+check "rootcachectl drain --f" "--force"
+check "rootcachectl release-agent --f" ""
 check "rootcachectl --cgroup-root /x st" "status"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -59,6 +59,14 @@ class CgroupPath {
 // File cache charged to a cgroup, in bytes: v2 memory.stat "file", v1
 // memory.stat "cache" (this cgroup only, without descendants on v1).
 [[nodiscard]] Result<std::uint64_t> fileBytes(const CgroupPath& cg);
+// Whether a cgroup or one of its descendants has tasks: v2 cgroup.events
+// "populated" (when the file is there), else any pid in the cgroup.procs of
+// the cgroup or a descendant. `processes` counts the pids found that way.
+struct Occupancy {
+  bool populated = false;
+  std::uint64_t processes = 0;
+};
+[[nodiscard]] Result<Occupancy> occupancy(const CgroupPath& cg);
 // Cgroup ID (inode of the directory).
 [[nodiscard]] Result<std::uint64_t> cgroupId(const CgroupPath& cg);
 // ID -> path map of every live cgroup in the hierarchy, root included.

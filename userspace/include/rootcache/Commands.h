@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rootcache/Cgroup.h"
+#include "rootcache/Drain.h"
 #include "rootcache/Expected.h"
 #include "rootcache/Fs.h"
 #include "rootcache/Module.h"
@@ -60,7 +61,8 @@ enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
 [[nodiscard]] Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::string>& paths);
 
 // ---- drain
-[[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups);
+[[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups,
+                              const DrainOptions& opts = {});
 
 // ---- release-agent (v1 release_agent entry point)
 [[nodiscard]] Output runReleaseAgent(const Roots& roots, const std::string& cgroup);
