@@ -132,6 +132,17 @@ CgroupPath CgroupPath::child(std::string_view name) const {
   return {h_, rel_.empty() ? std::string(name) : rel_ + "/" + std::string(name)};
 }
 
+std::vector<CgroupPath> CgroupPath::lineage() const {
+  std::vector<CgroupPath> out{*this};
+  std::string rel = rel_;
+  while (!rel.empty()) {
+    size_t slash = rel.rfind('/');
+    rel.resize(slash == std::string::npos ? 0 : slash);
+    out.emplace_back(h_, rel);
+  }
+  return out;
+}
+
 Result<std::uint64_t> fileBytes(const CgroupPath& cg) {
   std::string path = cg.file(files::kMemoryStat);
   auto text = readFile(path);
@@ -243,6 +254,21 @@ Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h) 
     return dirs.error();
   }
   return dyingFromProcCgroups(*text, dirs->size() + 1);
+}
+
+Result<std::uint64_t> dyingMemcgsUnder(const CgroupPath& cg) {
+  std::string path = cg.file(files::kCgroupStat);
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto kv = parseKeyValues(*text);
+  for (const char* key : {"nr_dying_subsys_memory", "nr_dying_descendants"}) {
+    if (auto it = kv.find(key); it != kv.end()) {
+      return it->second;
+    }
+  }
+  return checkError("no nr_dying_descendants in " + path);
 }
 
 Status enableMemoryForChildren(const CgroupPath& parent) {

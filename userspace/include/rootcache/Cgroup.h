@@ -50,6 +50,8 @@ class CgroupPath {
   [[nodiscard]] bool isRoot() const { return rel_.empty(); }
   [[nodiscard]] const MemoryHierarchy& hierarchy() const { return h_; }
   [[nodiscard]] CgroupPath child(std::string_view name) const;
+  // The cgroup and its ancestors up to the root, nearest first.
+  [[nodiscard]] std::vector<CgroupPath> lineage() const;
 
  private:
   MemoryHierarchy h_;
@@ -76,6 +78,9 @@ struct Occupancy {
 // /proc/cgroups memory num_cgroups minus the directories of the memory
 // hierarchy (root included).
 [[nodiscard]] Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h);
+// v2 only: dying memory cgroups at and below `cg`: its cgroup.stat
+// nr_dying_subsys_memory (Linux 6.11 and later), else nr_dying_descendants.
+[[nodiscard]] Result<std::uint64_t> dyingMemcgsUnder(const CgroupPath& cg);
 // Pure part of the v1 count, for tests: num_cgroups minus visible.
 [[nodiscard]] Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups, std::uint64_t visibleDirs);
 
