@@ -2,14 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest test of `rootcachectl drain` and `release-agent`: cache charged to a
 # cgroup (module disabled) is released (v1 memory.force_empty, v2
-# memory.reclaim); v2 without memory.reclaim (5.10) exits 3 and says why; the
-# v1 release agent drains and removes a cgroup, by hand and when the kernel
-# calls it. TAP on stdout; busybox sh.
+# memory.reclaim); v2 without memory.reclaim (5.10) exits 3 and says why; a
+# group with a live task is refused (exit 2, nothing reclaimed) unless
+# --force, and v2 asks for file pages only exactly when the kernel takes
+# memory.reclaim's swappiness=; the v1 release agent drains and removes a
+# cgroup, by hand and when the kernel calls it. TAP on stdout; busybox sh.
 
 . "$(dirname "$0")/lib_tool.sh"
 T=$(mktemp -d /tmp/tool_drain.XXXXXX)
 J=tool_drain.$$
 old_agent=
+live=
 
 # fill CGROUP FILE MiB: a task in CGROUP reads a new file, then leaves.
 fill() {
@@ -21,6 +24,7 @@ fill() {
 
 restore() {
 	[ -n "$old_agent" ] && echo "$old_agent" >"$ROOT/release_agent"
+	[ -n "$live" ] && kill "$live" 2>/dev/null && wait "$live" 2>/dev/null
 	for d in "$ROOT/$J".*; do [ -d "$d" ] && rmdir "$d"; done
 	rm -f "$DIR"/tool_drain.*
 	restore_module
@@ -55,6 +59,55 @@ else
 	expect "drain_json" 0 $CTL drain --json "$ROOT/$J.d"
 	diag "$T/out"
 fi
+
+# --- a group with a live task: refused unless --force
+mkdir "$ROOT/$J.live"
+dd if=/dev/zero of="$DIR/tool_drain.live" bs=1M count=8 2>/dev/null
+sync
+echo 1 >/proc/sys/vm/drop_caches
+sh -c "echo \$\$ > $ROOT/$J.live/cgroup.procs; cat $DIR/tool_drain.live > /dev/null; exec sleep 600" &
+live=$!
+i=0
+while [ "$(file_bytes "$ROOT/$J.live")" -lt 4194304 ] && [ $i -lt 50 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+before=$(file_bytes "$ROOT/$J.live")
+if [ "$ROOTCACHE_CGROUP" = v2 ] && [ ! -e "$ROOT/$J.live/memory.reclaim" ]; then
+	for t in drain_live_refused drain_live_says_tasks drain_live_untouched drain_live_force \
+		drain_live_force_counts_tasks drain_live_force_released drain_file_only_matches_kernel; do
+		ok "$t # SKIP no memory.reclaim on $(uname -r)"
+	done
+else
+	expect "drain_live_refused" 2 $CTL drain "/$J.live"
+	has "drain_live_says_tasks" "refusing to drain /$J.live: it has tasks \(1 process "
+	after=$(file_bytes "$ROOT/$J.live")
+	if [ "$before" -ge 4194304 ] && [ "$after" -ge $((before - 1048576)) ]; then ok "drain_live_untouched"; else
+		not_ok "drain_live_untouched"
+		echo "# file charge before $before, after the refused drain $after"
+	fi
+	expect "drain_live_force" 0 $CTL drain --force --json "/$J.live"
+	diag "$T/out"
+	has "drain_live_force_counts_tasks" '"tasks": 1'
+	after=$(file_bytes "$ROOT/$J.live")
+	if [ "$after" -lt 1048576 ]; then ok "drain_live_force_released"; else
+		not_ok "drain_live_force_released"
+		echo "# file charge before $before, after drain --force $after"
+	fi
+	# Does this kernel take swappiness= (6.12 does, 6.1 not)? Asking for 0 bytes changes nothing.
+	if [ "$ROOTCACHE_CGROUP" = v2 ]; then
+		if echo "0 swappiness=0" >"$ROOT/$J.live/memory.reclaim" 2>/dev/null; then file_only=true; else file_only=false; fi
+		echo "# $(uname -r): memory.reclaim takes swappiness=0: $file_only"
+		has "drain_file_only_matches_kernel" "\"file_only\": $file_only"
+	else
+		has "drain_file_only_matches_kernel" '"method": "memory.force_empty"'
+	fi
+fi
+kill "$live"
+wait "$live" 2>/dev/null
+live=
+rmdir "$ROOT/$J.live"
+
 expect "drain_missing_exit1" 1 $CTL drain "/$J.nope"
 expect "drain_root_refused" 2 $CTL drain /
 expect "drain_usage" 2 $CTL drain

@@ -132,6 +132,17 @@ CgroupPath CgroupPath::child(std::string_view name) const {
   return {h_, rel_.empty() ? std::string(name) : rel_ + "/" + std::string(name)};
 }
 
+std::vector<CgroupPath> CgroupPath::lineage() const {
+  std::vector<CgroupPath> out{*this};
+  std::string rel = rel_;
+  while (!rel.empty()) {
+    size_t slash = rel.rfind('/');
+    rel.resize(slash == std::string::npos ? 0 : slash);
+    out.emplace_back(h_, rel);
+  }
+  return out;
+}
+
 Result<std::uint64_t> fileBytes(const CgroupPath& cg) {
   std::string path = cg.file(files::kMemoryStat);
   auto text = readFile(path);
@@ -145,6 +156,44 @@ Result<std::uint64_t> fileBytes(const CgroupPath& cg) {
     return checkError(fmt::format("no '{}' in {}", key, path));
   }
   return it->second;
+}
+
+Result<Occupancy> occupancy(const CgroupPath& cg) {
+  Occupancy o;
+  auto dirs = listDirsRecursive(cg.absolute());
+  if (!dirs) {
+    return dirs.error();
+  }
+  dirs->insert(dirs->begin(), "");
+  for (const auto& rel : *dirs) {
+    std::string path = joinPath(joinPath(cg.absolute(), rel), files::kCgroupProcs);
+    auto text = readFile(path);
+    if (!text) {
+      // A descendant removed while we look holds no task.
+      if (text.error().errnum == ENOENT && !rel.empty()) {
+        continue;
+      }
+      return text.error();
+    }
+    for (std::string_view rest(*text); !rest.empty();) {
+      size_t nl = rest.find('\n');
+      if (!trim(rest.substr(0, nl)).empty()) {
+        ++o.processes;
+      }
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    }
+  }
+  o.populated = o.processes > 0;
+  // v2: threads-only members and a race with the scan show in "populated".
+  if (cg.hierarchy().v2) {
+    if (auto events = readFile(cg.file(files::kCgroupEvents))) {
+      auto kv = parseKeyValues(*events);
+      if (auto it = kv.find("populated"); it != kv.end() && it->second != 0) {
+        o.populated = true;
+      }
+    }
+  }
+  return o;
 }
 
 Result<std::uint64_t> cgroupId(const CgroupPath& cg) {
@@ -205,6 +254,21 @@ Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h) 
     return dirs.error();
   }
   return dyingFromProcCgroups(*text, dirs->size() + 1);
+}
+
+Result<std::uint64_t> dyingMemcgsUnder(const CgroupPath& cg) {
+  std::string path = cg.file(files::kCgroupStat);
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto kv = parseKeyValues(*text);
+  for (const char* key : {"nr_dying_subsys_memory", "nr_dying_descendants"}) {
+    if (auto it = kv.find(key); it != kv.end()) {
+      return it->second;
+    }
+  }
+  return checkError("no nr_dying_descendants in " + path);
 }
 
 Status enableMemoryForChildren(const CgroupPath& parent) {

@@ -4,13 +4,22 @@
 // the write and the read path insert page cache); then we compare the
 // charges the kernel reports and count dying memcgs after removing the
 // cgroup. The decision is a pure function of the numbers (decideVerify).
+// The scratch cgroup ("job") lives in a private parent of verify's own, so
+// that on v2 the dying count is of verify's cgroups alone. Every exit,
+// SIGINT, SIGTERM and SIGHUP included, removes both and the file.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <csignal>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -104,7 +113,8 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
       // (atime updates), which the module does not move (see the docs).
       v = m.v2 ? Verdict::kWarn : Verdict::kFail;
     }
-    d.checks.push_back({"dying memcgs after rmdir", "no new one", dyingText, v});
+    d.checks.push_back({"dying memcgs after rmdir",
+                        m.dyingNodeWide ? "no new one (node-wide)" : "no new one (own parent)", dyingText, v});
   } else {
     d.checks.push_back({"dying memcgs after rmdir", m.drainedBeforeRemoval ? "any (cache drained before rmdir)" : "any",
                         dyingText, Verdict::kInfo});
@@ -164,6 +174,10 @@ namespace {
 // metadata cache is not a regular file's (never redirected, by design) and
 // alone can keep the removed cgroup dying, which is not what verify checks.
 [[noreturn]] void childIo(int goFd, const std::string& file, std::uint64_t size) {
+  // The parent's handlers only set a flag: a signal kills the child.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    (void)::signal(sig, SIG_DFL);
+  }
   char go = 0;
   if (::read(goFd, &go, 1) != 1 || go != 'g') {
     ::_exit(125);
@@ -203,28 +217,132 @@ namespace {
   ::_exit(0);
 }
 
-// Creates the file and allocates its blocks from the tool's own cgroup
-// (see childIo). Filesystems without fallocate leave the allocation to the
-// child's writes.
-Status preallocate(const std::string& file, std::uint64_t size) {
-  int fd =
-      ::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // NOLINT(cppcoreguidelines-pro-type-vararg)
-  if (fd < 0) {
-    return systemError(errno, "cannot create " + file);
-  }
-  int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
-  if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
-    ::close(fd);
-    return systemError(rc, "cannot allocate " + humanBytes(size) + " for " + file);
-  }
-  if (::fsync(fd) != 0) {
-    int err = errno;
-    ::close(fd);
-    return systemError(err, "cannot fsync " + file);
-  }
-  ::close(fd);
-  return {};
+// The signal that interrupted verify, 0 if none. Set by onSignal only.
+volatile std::sig_atomic_t gSignal = 0;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+
+extern "C" void onSignal(int sig) {
+  gSignal = sig;
 }
+
+constexpr std::array<int, 3> kCleanupSignals = {SIGINT, SIGTERM, SIGHUP};
+
+// While verify has something to clean up, SIGINT, SIGTERM and SIGHUP only
+// set gSignal (no SA_RESTART: a blocking waitpid returns EINTR); the
+// previous actions come back when the guard goes.
+class SignalGuard {
+ public:
+  SignalGuard() {
+    gSignal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = onSignal;  // NOLINT(cppcoreguidelines-pro-type-union-access)
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < kCleanupSignals.size(); ++i) {
+      ::sigaction(kCleanupSignals.at(i), &sa, &old_.at(i));
+    }
+  }
+  SignalGuard(const SignalGuard&) = delete;
+  SignalGuard& operator=(const SignalGuard&) = delete;
+  SignalGuard(SignalGuard&&) = delete;
+  SignalGuard& operator=(SignalGuard&&) = delete;
+  ~SignalGuard() {
+    for (size_t i = 0; i < kCleanupSignals.size(); ++i) {
+      ::sigaction(kCleanupSignals.at(i), &old_.at(i), nullptr);
+    }
+  }
+  [[nodiscard]] static int caught() { return gSignal; }
+
+ private:
+  std::array<struct sigaction, kCleanupSignals.size()> old_{};
+};
+
+// What verify made: the private parent cgroup, the job cgroup in it and the
+// file. The destructor removes whatever exists, unless --keep, on every
+// return: success, error or signal.
+class Scratch {
+ public:
+  Scratch(CgroupOps& ops, CgroupPath parent, std::string file, bool keep)
+      : ops_(ops), parent_(std::move(parent)), job_(parent_.child("job")), file_(std::move(file)), keep_(keep) {}
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  Scratch(Scratch&&) = delete;
+  Scratch& operator=(Scratch&&) = delete;
+  ~Scratch() {
+    if (!keep_) {
+      (void)removeJob();
+      (void)removeParent();
+      removeFile();
+    }
+  }
+
+  [[nodiscard]] const CgroupPath& parent() const { return parent_; }
+  [[nodiscard]] const CgroupPath& job() const { return job_; }
+  [[nodiscard]] const std::string& file() const { return file_; }
+
+  Status createParent() {
+    Status s = ops_.create(parent_);
+    parentExists_ = s.ok();
+    return s;
+  }
+  Status createJob() {
+    Status s = ops_.create(job_);
+    jobExists_ = s.ok();
+    return s;
+  }
+  // Creates the file (never an existing one) and allocates its blocks from
+  // the tool's own cgroup (see childIo). Filesystems without fallocate leave
+  // the allocation to the child's writes.
+  Status createFile(std::uint64_t size) {
+    int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+                    0600);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+    if (fd < 0) {
+      return systemError(errno, "cannot create " + file_);
+    }
+    fileExists_ = true;
+    int rc = ::posix_fallocate(fd, 0, static_cast<off_t>(size));
+    if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) {
+      ::close(fd);
+      return systemError(rc, "cannot allocate " + humanBytes(size) + " for " + file_);
+    }
+    if (::fsync(fd) != 0) {
+      int err = errno;
+      ::close(fd);
+      return systemError(err, "cannot fsync " + file_);
+    }
+    ::close(fd);
+    return {};
+  }
+  // A cgroup already gone (a v1 release agent took it) is removed.
+  Status removeJob() { return remove(job_, jobExists_); }
+  Status removeParent() { return remove(parent_, parentExists_); }
+  void removeFile() {
+    if (fileExists_) {
+      ::unlink(file_.c_str());
+      fileExists_ = false;
+    }
+  }
+
+ private:
+  Status remove(const CgroupPath& cg, bool& exists) {
+    if (!exists) {
+      return {};
+    }
+    Status s = ops_.remove(cg);
+    if (s || !isDirectory(cg.absolute())) {
+      exists = false;
+      return {};
+    }
+    return s;
+  }
+
+  CgroupOps& ops_;
+  CgroupPath parent_;
+  CgroupPath job_;
+  std::string file_;
+  bool keep_;
+  bool parentExists_ = false;
+  bool jobExists_ = false;
+  bool fileExists_ = false;
+};
 
 // verify's answer when the module says its hook does not work.
 Output hookStateFailure(HookState hs) {
@@ -240,7 +358,87 @@ Output hookStateFailure(HookState hs) {
   return out;
 }
 
+// verify's answer when what was asked cannot be shown (redirection that
+// will not happen, or normal charging that will not).
+Output expectationFailure(const std::string& why, const VerifyMeasurement& m, const CgroupPath& parent) {
+  Output out;
+  std::string summary = "FAIL: " + why;
+  out.json["pass"] = false;
+  out.json["summary"] = summary;
+  out.json["enabled"] = m.enabled;
+  out.json["in_scope"] = m.inScope;
+  out.json["parent"] = parent.display();
+  bool redirect = m.enabled && m.inScope;
+  out.json["checks"] = nlohmann::json::array({{{"name", "redirection exercised"},
+                                               {"expected", redirect ? "no (--expect-disabled)" : "yes"},
+                                               {"actual", redirect ? "yes" : "no"},
+                                               {"result", "FAIL"}}});
+  out.text = "rootcache verify: not run\n\n" + summary + "\n";
+  out.exit = Exit::kCheckFailed;
+  return out;
+}
+
+// verify's answer to a signal, after the child is dead; Scratch's
+// destructor removes the rest on the way out.
+Output interruptedOutput(int sig, bool keep) {
+  Output out = errorOutput(Error{0,
+                                 fmt::format("verify interrupted by SIG{}: {}", sigabbrev_np(sig),
+                                             keep ? "the scratch cgroups and file were kept (--keep)"
+                                                  : "the scratch cgroups and file were removed"),
+                                 Exit::kCheckFailed});
+  out.json["interrupted_by"] = sig;
+  return out;
+}
+
 }  // namespace
+
+bool scopeCovers(const std::vector<std::uint64_t>& scope, const std::vector<std::uint64_t>& lineage) {
+  if (scope.empty()) {
+    return true;
+  }
+  return std::any_of(lineage.begin(), lineage.end(),
+                     [&](std::uint64_t id) { return std::find(scope.begin(), scope.end(), id) != scope.end(); });
+}
+
+std::optional<std::string> verifyExpectationFailure(bool enabled, bool inScope, bool expectDisabled) {
+  if (!expectDisabled) {
+    if (!enabled) {
+      return std::string(
+          "rootcache is disabled: verify cannot show that page cache is redirected (enable it with "
+          "\"rootcachectl enable\", or pass --expect-disabled to check that page cache is charged normally)");
+    }
+    if (!inScope) {
+      return std::string(
+          "the scratch cgroup would be outside the scope: its page cache would not be redirected (pass --parent "
+          "with a cgroup in the scope, or --expect-disabled to check that page cache is charged normally)");
+    }
+    return std::nullopt;
+  }
+  if (enabled && inScope) {
+    return std::string(
+        "--expect-disabled, but rootcache is enabled and the scratch cgroup is in the scope: its page cache "
+        "would be redirected");
+  }
+  return std::nullopt;
+}
+
+Status checkVerifyDir(const std::string& dir) {
+  if (!isDirectory(dir)) {
+    return usageError("--dir " + dir + " is not a directory");
+  }
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) {
+    return systemError(errno, "cannot statfs " + dir);
+  }
+  // Neither is ever redirected: tmpfs pages are shmem, ramfs's unevictable.
+  if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+    return usageError(
+        fmt::format("--dir {} is on {}, whose page cache is never redirected: use a directory on a disk filesystem "
+                    "(e.g. /var/tmp)",
+                    dir, fs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs"));
+  }
+  return {};
+}
 
 Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   ModuleClient mod(roots);
@@ -255,60 +453,92 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   if (state->hookState && *state->hookState != HookState::kOk) {
     return hookStateFailure(*state->hookState);
   }
-  if (::geteuid() != 0) {
-    return errorOutput(environmentError("verify needs root (it creates a cgroup)"));
-  }
   auto hier = findMemoryHierarchy(roots);
   if (!hier) {
     return errorOutput(hier.error());
   }
-  if (!isDirectory(opts.dir)) {
-    return errorOutput(usageError("--dir " + opts.dir + " is not a directory"));
+  CgroupPath root(*hier, "");
+  CgroupPath parent = root;
+  if (opts.parent) {
+    auto p = CgroupPath::resolve(*hier, *opts.parent);
+    if (!p) {
+      return errorOutput(usageError("--parent: " + p.error().message));
+    }
+    parent = *p;
+  }
+  if (Status s = checkVerifyDir(opts.dir); !s) {
+    return errorOutput(s.error());
   }
 
   VerifyMeasurement m;
   m.enabled = state->enabled;
   m.v2 = hier->v2;
+  m.dyingNodeWide = !hier->v2;
   m.sizeBytes = opts.sizeMiB * kMiB;
-  CgroupPath root(*hier, "");
-  auto rootId = cgroupId(root);
-  if (!rootId) {
-    return errorOutput(rootId.error());
-  }
   if (state->scope && !state->scope->empty()) {
-    // The scratch cgroup is a child of root: in scope only if root is.
-    m.inScope = std::find(state->scope->begin(), state->scope->end(), *rootId) != state->scope->end();
+    // The scratch cgroups are new: in scope only through the parent's line.
+    std::vector<std::uint64_t> lineage;
+    for (const auto& cg : parent.lineage()) {
+      auto id = cgroupId(cg);
+      if (!id) {
+        return errorOutput(id.error());
+      }
+      lineage.push_back(*id);
+    }
+    m.inScope = scopeCovers(*state->scope, lineage);
+  }
+  if (auto why = verifyExpectationFailure(m.enabled, m.inScope, opts.expectDisabled)) {
+    return expectationFailure(*why, m, parent);
+  }
+  if (::geteuid() != 0) {
+    return errorOutput(environmentError("verify needs root (it creates a cgroup)"));
+  }
+  if (parent.isRoot()) {
+    if (Status s = enableMemoryForChildren(root); !s) {
+      return errorOutput(s.error());
+    }
+  } else if (hier->v2) {
+    // Another's cgroup: say what is missing rather than change it.
+    auto words = readFile(parent.file(files::kCgroupSubtreeControl));
+    if (!words) {
+      return errorOutput(words.error());
+    }
+    auto list = splitWords(*words);
+    if (std::find(list.begin(), list.end(), "memory") == list.end()) {
+      return errorOutput(usageError(
+          fmt::format("--parent {}: the memory controller is not enabled for its children (\"+memory\" in {})",
+                      parent.display(), parent.file(files::kCgroupSubtreeControl))));
+    }
   }
 
-  if (Status s = enableMemoryForChildren(root); !s) {
+  auto ops = makeCgroupOps(*hier);
+  SignalGuard signals;
+  Scratch scratch(*ops, parent.child(fmt::format("rootcache-verify-{}", ::getpid())),
+                  joinPath(opts.dir, fmt::format("rootcache-verify.{}", ::getpid())), opts.keep);
+  const CgroupPath& job = scratch.job();
+  if (Status s = scratch.createParent(); !s) {
     return errorOutput(s.error());
   }
-  auto dyingBefore = dyingMemcgs(roots, *hier);
+  if (Status s = enableMemoryForChildren(scratch.parent()); !s) {
+    return errorOutput(s.error());
+  }
+  // v2: dying memcgs under verify's own parent (0 now); v1: the node's.
+  auto countDying = [&]() { return hier->v2 ? dyingMemcgsUnder(scratch.parent()) : dyingMemcgs(roots, *hier); };
+  auto dyingBefore = countDying();
   if (!dyingBefore) {
     return errorOutput(dyingBefore.error());
   }
   m.dyingBefore = *dyingBefore;
 
-  CgroupPath scratch = root.child(fmt::format("rootcache-verify-{}", ::getpid()));
-  std::string file = joinPath(opts.dir, fmt::format("rootcache-verify.{}", ::getpid()));
-  if (Status s = preallocate(file, m.sizeBytes); !s) {
-    ::unlink(file.c_str());
+  if (Status s = scratch.createFile(m.sizeBytes); !s) {
     return errorOutput(s.error());
   }
-  auto ops = makeCgroupOps(*hier);
-  if (Status s = ops->create(scratch); !s) {
-    ::unlink(file.c_str());
+  if (Status s = scratch.createJob(); !s) {
     return errorOutput(s.error());
   }
-  bool cgroupExists = true;
-  auto cleanup = [&] {
-    if (!opts.keep) {
-      if (cgroupExists) {
-        (void)ops->remove(scratch);
-      }
-      ::unlink(file.c_str());
-    }
-  };
+  if (int sig = SignalGuard::caught()) {
+    return interruptedOutput(sig, opts.keep);
+  }
 
   m.rootFileBefore = fileBytes(root).valueOr(0);
   m.redirectedBefore = state->stats.contains("redirected_bytes") ? state->stats["redirected_bytes"] : 0;
@@ -318,43 +548,47 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
 
   std::array<int, 2> go{};
   if (::pipe2(go.data(), O_CLOEXEC) != 0) {
-    Error e = systemError(errno, "pipe");
-    cleanup();
-    return errorOutput(e);
+    return errorOutput(systemError(errno, "pipe"));
   }
   pid_t pid = ::fork();
   if (pid < 0) {
     Error e = systemError(errno, "fork");
     ::close(go[0]);
     ::close(go[1]);
-    cleanup();
     return errorOutput(e);
   }
   if (pid == 0) {
     ::close(go[1]);
-    childIo(go[0], file, m.sizeBytes);
+    childIo(go[0], scratch.file(), m.sizeBytes);
   }
   ::close(go[0]);
-  Status attached = ops->attach(scratch, pid);
+  Status attached = ops->attach(job, pid);
   char goByte = attached ? 'g' : 'x';
   (void)::write(go[1], &goByte, 1);
   ::close(go[1]);
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    if (int sig = SignalGuard::caught()) {
+      // The child must be gone before its cgroup can be removed.
+      ::kill(pid, SIGKILL);
+      while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+      }
+      return interruptedOutput(sig, opts.keep);
+    }
   }
   if (!attached) {
-    cleanup();
     return errorOutput(attached.error());
+  }
+  if (int sig = SignalGuard::caught()) {
+    return interruptedOutput(sig, opts.keep);
   }
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
     int code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : EIO;
-    cleanup();
-    return errorOutput(systemError(code, "the verify child could not write and read " + file));
+    return errorOutput(systemError(code, "the verify child could not write and read " + scratch.file()));
   }
 
-  auto childFile = fileBytes(scratch);
+  auto childFile = fileBytes(job);
   if (!childFile) {
-    cleanup();
     return errorOutput(childFile.error());
   }
   m.childFileBytes = *childFile;
@@ -369,31 +603,36 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   if (opts.keep) {
     m.dyingAfter = m.dyingBefore;
     m.dyingChecked = false;
-    out.json["kept"] = {{"cgroup", scratch.absolute()}, {"file", file}};
+    out.json["kept"] = {{"cgroup", job.absolute()}, {"parent", scratch.parent().absolute()}, {"file", scratch.file()}};
   } else {
     // Flush writeback first: on v2 a dirty inode's writeback context can
     // hold the cgroup (see the documentation).
     ::sync();
     if (!(m.enabled && m.inScope)) {
       // Normal charging pins the cgroup: do not leave a dying memcg behind.
-      m.drainedBeforeRemoval = drainCgroup(scratch).ok();
+      m.drainedBeforeRemoval = drainCgroup(job).ok();
     }
-    if (Status s = ops->remove(scratch); !s) {
-      ::unlink(file.c_str());
+    if (Status s = scratch.removeJob(); !s) {
       return errorOutput(s.error());
     }
-    cgroupExists = false;
     // Wait for the removed cgroup to be freed (RCU, offline work).
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(opts.settleSeconds);
     for (;;) {
-      auto d = dyingMemcgs(roots, *hier);
+      if (int sig = SignalGuard::caught()) {
+        return interruptedOutput(sig, opts.keep);
+      }
+      auto d = countDying();
       m.dyingAfter = d ? *d : m.dyingBefore;
       if (m.dyingAfter <= m.dyingBefore || std::chrono::steady_clock::now() >= deadline) {
         break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    ::unlink(file.c_str());
+    // A parent whose child is still dying can go: only online children hold it.
+    if (Status s = scratch.removeParent(); !s) {
+      return errorOutput(s.error());
+    }
+    scratch.removeFile();
   }
 
   VerifyDecision d = decideVerify(m);
@@ -402,9 +641,12 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   j["summary"] = d.summary;
   j["enabled"] = m.enabled;
   j["in_scope"] = m.inScope;
+  j["expect_disabled"] = opts.expectDisabled;
+  j["parent"] = parent.display();
   j["cgroup_mode"] = std::string(toString(hier->mode));
   j["cgroup_ops"] = std::string(ops->name());
   j["size_bytes"] = m.sizeBytes;
+  j["dying_count"] = m.dyingNodeWide ? "node" : "own parent";
   j["measurements"] = {
       {"job_file_bytes", m.childFileBytes},          {"root_file_bytes_before", m.rootFileBefore},
       {"root_file_bytes_after", m.rootFileAfter},    {"redirected_bytes_before", m.redirectedBefore},
@@ -412,7 +654,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
       {"dying_memcgs_after", m.dyingAfter},          {"drained_before_removal", m.drainedBeforeRemoval}};
   auto& jc = j["checks"] = nlohmann::json::array();
   out.text = fmt::format("rootcache verify: {} MiB file in {}, cgroup {} ({}), module {}{}\n\n", opts.sizeMiB, opts.dir,
-                         scratch.display(), toString(hier->mode), m.enabled ? "enabled" : "disabled",
+                         job.display(), toString(hier->mode), m.enabled ? "enabled" : "disabled",
                          m.enabled && !m.inScope ? ", scratch cgroup out of scope" : "");
   out.text += fmt::format("{:<28} {:<34} {:<20} {}\n", "CHECK", "EXPECTED", "ACTUAL", "RESULT");
   for (const auto& c : d.checks) {

@@ -2,6 +2,7 @@
 // rootcachectl: the thin front end. Parses arguments with CLI11, calls the
 // library, prints text or JSON, and exits with the documented code.
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -86,7 +87,10 @@ int run(int argc, char** argv) {
   auto* verify = app.add_subcommand("verify", "Prove end to end that page cache is redirected");
   verify->add_option("--size", vopts.sizeMiB, "File size in MiB")->capture_default_str()->check(CLI::Range(1, 65536));
   verify->add_option("--dir", vopts.dir, "Directory on a real filesystem for the test file")->capture_default_str();
-  verify->add_flag("--keep", vopts.keep, "Keep the scratch cgroup and file");
+  verify->add_flag("--keep", vopts.keep, "Keep the scratch cgroups and file");
+  verify->add_flag("--expect-disabled", vopts.expectDisabled,
+                   "Expect normal charging (module disabled or cgroup out of scope), not redirection");
+  verify->add_option("--parent", vopts.parent, "Make the scratch cgroups under CGROUP (default: the root)");
   verify->add_option("--settle", vopts.settleSeconds, "Seconds to wait for the removed cgroup to go")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 600.0));
@@ -115,8 +119,10 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> drainPaths;
   auto* drain = app.add_subcommand("drain", "Release page cache already charged to cgroups");
+  rootcache::DrainOptions dopts;
   drain->add_option("CGROUP", drainPaths, "Cgroup paths")->required();
-  drain->callback([&] { done(rootcache::runDrain(roots, drainPaths)); });
+  drain->add_flag("--force", dopts.force, "Drain a group even when it has tasks (evicts their working set)");
+  drain->callback([&] { done(rootcache::runDrain(roots, drainPaths, dopts)); });
 
   std::string agentPath;
   auto* agent = app.add_subcommand("release-agent", "cgroup v1 release_agent: drain, then remove the cgroup");
@@ -134,7 +140,15 @@ int run(int argc, char** argv) {
     std::cerr << app.help();
     return static_cast<int>(Exit::kUsage);
   }
-  return emit(result, json);
+  int rc = emit(result, json);
+  // verify cleaned up after SIGINT, SIGTERM or SIGHUP: now die of it, so
+  // that the caller (a shell loop, a supervisor) sees the signal.
+  if (result.json.contains("interrupted_by")) {
+    int sig = result.json["interrupted_by"].get<int>();
+    (void)std::signal(sig, SIG_DFL);
+    (void)std::raise(sig);
+  }
+  return rc;
 }
 
 }  // namespace

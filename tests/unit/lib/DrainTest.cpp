@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "Fixture.h"
 #include "rootcache/Commands.h"
@@ -25,15 +28,105 @@ TEST(Drain, V1ForceEmpty) {
   EXPECT_EQ(o.json["results"][0]["file_bytes_before"], 1 << 20);
 }
 
-TEST(Drain, V2Reclaim) {
+// v2 asks for file pages only: anonymous memory is never swapped out.
+TEST(Drain, V2ReclaimAsksForFilePagesOnly) {
   test::FixtureTree t;
   t.cgroupV2();
   std::string d = t.cgV2("job", 8192);
   test::FixtureTree::put(d + "/memory.reclaim", "");
   Output o = runDrain(t.roots(), {"job"});
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_EQ(test::FixtureTree::get(d + "/memory.reclaim"), "8192");
-  EXPECT_EQ(o.json["results"][0]["method"], "memory.reclaim");
+  EXPECT_EQ(test::FixtureTree::get(d + "/memory.reclaim"), "8192 swappiness=0");
+  EXPECT_EQ(o.json["results"][0]["method"], "memory.reclaim swappiness=0");
+  EXPECT_EQ(o.json["results"][0]["file_only"], true);
+}
+
+// What the kernel was asked, in order; `reply` decides each answer.
+struct FakeReclaim {
+  std::vector<std::string> requests;
+  std::function<int(const std::string&)> reply;  // errno, 0 for success
+  Status operator()(std::string_view request) {
+    requests.emplace_back(request);
+    int err = reply(requests.back());
+    if (err != 0) {
+      return systemError(err, "cannot write to memory.reclaim");
+    }
+    return {};
+  }
+};
+
+// Before 6.13 the kernel rejects the key with EINVAL: plain reclaim then.
+TEST(Drain, ReclaimFallsBackWhenTheKernelRejectsSwappiness) {
+  FakeReclaim fake{{}, [](const std::string& r) { return r.find("swappiness") != std::string::npos ? EINVAL : 0; }};
+  auto out = reclaimFileFirst(std::ref(fake), 8192);
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  EXPECT_FALSE(out->fileOnly);
+  EXPECT_FALSE(out->partial);
+  EXPECT_EQ(fake.requests, (std::vector<std::string>{"8192 swappiness=0", "8192"}));
+}
+
+TEST(Drain, ReclaimWithSwappinessTakenOnce) {
+  FakeReclaim fake{{}, [](const std::string&) { return 0; }};
+  auto out = reclaimFileFirst(std::ref(fake), 4096);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->fileOnly);
+  EXPECT_EQ(fake.requests, (std::vector<std::string>{"4096 swappiness=0"}));
+}
+
+// EAGAIN (less reclaimed than asked) is partial, not a reason to retry
+// without the key; other errors are errors, and plain reclaim is not tried.
+TEST(Drain, ReclaimPartialAndErrors) {
+  FakeReclaim again{{}, [](const std::string&) { return EAGAIN; }};
+  auto out = reclaimFileFirst(std::ref(again), 4096);
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->fileOnly);
+  EXPECT_TRUE(out->partial);
+  EXPECT_EQ(again.requests.size(), 1U);
+  FakeReclaim denied{{}, [](const std::string&) { return EACCES; }};
+  out = reclaimFileFirst(std::ref(denied), 4096);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().errnum, EACCES);
+  EXPECT_EQ(denied.requests.size(), 1U);
+}
+
+// A group with tasks is refused, nothing written; --force drains it and
+// says how many processes it had.
+TEST(Drain, RefusesGroupWithTasksUnlessForced) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  std::string d = t.cgV1("job", 1 << 20);
+  test::FixtureTree::put(d + "/cgroup.procs", "4242\n4243\n");
+  Output o = runDrain(t.roots(), {"/job"});
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.text;
+  std::string err = o.json["results"][0]["error"];
+  EXPECT_NE(err.find("has tasks (2 processes"), std::string::npos) << err;
+  EXPECT_NE(err.find("--force"), std::string::npos) << err;
+  EXPECT_EQ(test::FixtureTree::get(d + "/memory.force_empty"), "");
+  o = runDrain(t.roots(), {"/job"}, DrainOptions{true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(d + "/memory.force_empty"), "0");
+  EXPECT_EQ(o.json["results"][0]["tasks"], 2);
+  EXPECT_NE(o.text.find("warning: drained with --force while it has 2 processes"), std::string::npos) << o.text;
+}
+
+// v2: a task in a descendant counts (cgroup.events "populated" covers the
+// subtree; the scan of cgroup.procs finds it too).
+TEST(Drain, V2RefusesPopulatedSubtree) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  std::string d = t.cgV2("job", 8192);
+  test::FixtureTree::put(d + "/memory.reclaim", "");
+  test::FixtureTree::put(d + "/cgroup.events", "populated 1\nfrozen 0\n");
+  test::FixtureTree::put(d + "/step/cgroup.procs", "77\n");
+  Output o = runDrain(t.roots(), {"job"});
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.text;
+  EXPECT_EQ(test::FixtureTree::get(d + "/memory.reclaim"), "");
+  // populated alone (threads only, or a task that joined after the scan).
+  std::filesystem::remove_all(d + "/step");
+  EXPECT_EQ(runDrain(t.roots(), {"job"}).exit, Exit::kUsage);
+  test::FixtureTree::put(d + "/cgroup.events", "populated 0\nfrozen 0\n");
+  EXPECT_EQ(runDrain(t.roots(), {"job"}).exit, Exit::kOk);
+  EXPECT_EQ(test::FixtureTree::get(d + "/memory.reclaim"), "8192 swappiness=0");
 }
 
 TEST(Drain, V2WithoutReclaimSaysWhy) {

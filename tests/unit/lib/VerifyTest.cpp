@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "Fixture.h"
 #include "rootcache/Commands.h"
@@ -171,6 +174,135 @@ TEST(Verify, HookStateNotOkFailsBeforeTheJob) {
       EXPECT_EQ(e.path().filename().string().rfind("rootcache-verify", 0), std::string::npos) << e.path();
     }
   }
+}
+
+// By default verify proves redirection: when it would not happen it fails.
+// --expect-disabled asks for normal charging, and fails when redirection
+// would happen.
+TEST(VerifyExpectation, RedirectionMustBeExercised) {
+  auto disabled = verifyExpectationFailure(false, true, false);
+  ASSERT_TRUE(disabled.has_value());
+  EXPECT_NE(disabled->find("rootcache is disabled"), std::string::npos) << *disabled;
+  EXPECT_NE(disabled->find("--expect-disabled"), std::string::npos) << *disabled;
+  auto outOfScope = verifyExpectationFailure(true, false, false);
+  ASSERT_TRUE(outOfScope.has_value());
+  EXPECT_NE(outOfScope->find("outside the scope"), std::string::npos) << *outOfScope;
+  EXPECT_NE(outOfScope->find("--parent"), std::string::npos) << *outOfScope;
+  EXPECT_FALSE(verifyExpectationFailure(true, true, false).has_value());
+  EXPECT_FALSE(verifyExpectationFailure(false, true, true).has_value());
+  EXPECT_FALSE(verifyExpectationFailure(true, false, true).has_value());
+  auto redirected = verifyExpectationFailure(true, true, true);
+  ASSERT_TRUE(redirected.has_value());
+  EXPECT_NE(redirected->find("--expect-disabled, but"), std::string::npos) << *redirected;
+}
+
+TEST(VerifyScope, CoversTheParentAndItsAncestors) {
+  // lineage: parent 30, its parent 20, root 1.
+  std::vector<std::uint64_t> lineage{30, 20, 1};
+  EXPECT_TRUE(scopeCovers({}, lineage));
+  EXPECT_TRUE(scopeCovers({20}, lineage));
+  EXPECT_TRUE(scopeCovers({99, 30}, lineage));
+  EXPECT_TRUE(scopeCovers({1}, lineage));
+  EXPECT_FALSE(scopeCovers({31, 40}, lineage));
+}
+
+TEST(VerifyDecision, SaysWhereDyingMemcgsWereCounted) {
+  auto m = redirectedV1();
+  m.dyingNodeWide = true;
+  EXPECT_EQ(check(decideVerify(m), "dying memcgs after rmdir").expected, "no new one (node-wide)");
+  m.dyingNodeWide = false;
+  m.v2 = true;
+  EXPECT_EQ(check(decideVerify(m), "dying memcgs after rmdir").expected, "no new one (own parent)");
+}
+
+// Nothing named rootcache-verify* in `dir` (recursively).
+void expectNoScratch(const std::string& dir) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().rfind("rootcache-verify", 0), std::string::npos) << e.path();
+  }
+}
+
+// A directory for verify's file that is not on tmpfs (the fixture's may be).
+std::string diskDir(const test::FixtureTree& t) {
+  struct statfs fs {};
+  if (::statfs(t.base().c_str(), &fs) == 0 && fs.f_type != TMPFS_MAGIC) {
+    return t.base();
+  }
+  return "/var/tmp";
+}
+
+// The module disabled: verify fails by default, before making anything.
+TEST(Verify, DisabledFailsUnlessExpected) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(false);
+  VerifyOptions opts;
+  opts.dir = diskDir(t);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["pass"], false);
+  EXPECT_NE(o.text.find("FAIL: rootcache is disabled"), std::string::npos) << o.text;
+  expectNoScratch(t.roots().cgroup);
+  // Enabled, but the scope holds only another cgroup.
+  std::string other = t.cgV2("other");
+  t.module(true, std::to_string(*inodeOf(other)) + "\n");
+  o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("outside the scope"), std::string::npos) << o.text;
+  expectNoScratch(t.roots().cgroup);
+}
+
+// --parent: in scope through an ancestor; --expect-disabled then fails
+// before the job; an unknown parent is a usage error.
+TEST(Verify, ParentInScope) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  std::string a = t.cgV2("a");
+  t.cgV2("a/b");
+  t.cgV2("c");
+  t.module(true, std::to_string(*inodeOf(a)) + "\n");
+  VerifyOptions opts;
+  opts.dir = diskDir(t);
+  opts.expectDisabled = true;
+  opts.parent = "/a/b";
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("--expect-disabled, but rootcache is enabled"), std::string::npos) << o.text;
+  EXPECT_EQ(o.json["parent"], "/a/b");
+  // Out of scope is what --expect-disabled expects: past that check (the
+  // fixture then lacks c's cgroup.subtree_control).
+  opts.parent = "c";
+  o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.text.find("FAIL:"), std::string::npos) << o.text;
+  opts.expectDisabled = false;
+  o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("outside the scope"), std::string::npos) << o.text;
+  opts.parent = "/nope";
+  o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.text;
+  EXPECT_NE(o.text.find("--parent"), std::string::npos) << o.text;
+  expectNoScratch(t.roots().cgroup);
+}
+
+// tmpfs is never redirected: refused as a usage error, nothing made.
+TEST(Verify, RefusesTmpfsDir) {
+  struct statfs fs {};
+  if (::statfs("/dev/shm", &fs) != 0 || fs.f_type != TMPFS_MAGIC) {
+    GTEST_SKIP() << "/dev/shm is not a tmpfs here";
+  }
+  EXPECT_FALSE(checkVerifyDir("/dev/shm").ok());
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  VerifyOptions opts;
+  opts.dir = "/dev/shm";
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.text;
+  EXPECT_NE(o.text.find("is on tmpfs"), std::string::npos) << o.text;
+  expectNoScratch(t.roots().cgroup);
+  expectNoScratch("/dev/shm");
+  EXPECT_TRUE(checkVerifyDir(diskDir(t)).ok());
 }
 
 TEST(Verify, EnvironmentErrors) {

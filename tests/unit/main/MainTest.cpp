@@ -100,6 +100,18 @@ TEST_F(MainTest, ErrorJsonIsJson) {
   EXPECT_TRUE(nlohmann::json::parse(r.out).contains("error"));
 }
 
+TEST_F(MainTest, DrainForce) {
+  t.cgroupV1();
+  std::string d = t.cgV1("job", 4096);
+  test::FixtureTree::put(d + "/cgroup.procs", "4242\n");
+  RunResult r = run("drain /job");
+  EXPECT_EQ(r.exit, 2) << r.out;
+  EXPECT_NE(r.out.find("has tasks"), std::string::npos) << r.out;
+  r = run("drain --force /job");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  EXPECT_EQ(test::FixtureTree::get(d + "/memory.force_empty"), "0");
+}
+
 TEST_F(MainTest, ReleaseAgentName) {
   std::string link = t.base() + "/rootcache-release-agent";
   ASSERT_EQ(::symlink(ctl.c_str(), link.c_str()), 0);

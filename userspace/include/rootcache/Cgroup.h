@@ -50,6 +50,8 @@ class CgroupPath {
   [[nodiscard]] bool isRoot() const { return rel_.empty(); }
   [[nodiscard]] const MemoryHierarchy& hierarchy() const { return h_; }
   [[nodiscard]] CgroupPath child(std::string_view name) const;
+  // The cgroup and its ancestors up to the root, nearest first.
+  [[nodiscard]] std::vector<CgroupPath> lineage() const;
 
  private:
   MemoryHierarchy h_;
@@ -59,6 +61,14 @@ class CgroupPath {
 // File cache charged to a cgroup, in bytes: v2 memory.stat "file", v1
 // memory.stat "cache" (this cgroup only, without descendants on v1).
 [[nodiscard]] Result<std::uint64_t> fileBytes(const CgroupPath& cg);
+// Whether a cgroup or one of its descendants has tasks: v2 cgroup.events
+// "populated" (when the file is there), else any pid in the cgroup.procs of
+// the cgroup or a descendant. `processes` counts the pids found that way.
+struct Occupancy {
+  bool populated = false;
+  std::uint64_t processes = 0;
+};
+[[nodiscard]] Result<Occupancy> occupancy(const CgroupPath& cg);
 // Cgroup ID (inode of the directory).
 [[nodiscard]] Result<std::uint64_t> cgroupId(const CgroupPath& cg);
 // ID -> path map of every live cgroup in the hierarchy, root included.
@@ -68,6 +78,9 @@ class CgroupPath {
 // /proc/cgroups memory num_cgroups minus the directories of the memory
 // hierarchy (root included).
 [[nodiscard]] Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h);
+// v2 only: dying memory cgroups at and below `cg`: its cgroup.stat
+// nr_dying_subsys_memory (Linux 6.11 and later), else nr_dying_descendants.
+[[nodiscard]] Result<std::uint64_t> dyingMemcgsUnder(const CgroupPath& cg);
 // Pure part of the v1 count, for tests: num_cgroups minus visible.
 [[nodiscard]] Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups, std::uint64_t visibleDirs);
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rootcache/Cgroup.h"
+#include "rootcache/Drain.h"
 #include "rootcache/Expected.h"
 #include "rootcache/Fs.h"
 #include "rootcache/Module.h"
@@ -60,7 +61,8 @@ enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
 [[nodiscard]] Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::string>& paths);
 
 // ---- drain
-[[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups);
+[[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups,
+                              const DrainOptions& opts = {});
 
 // ---- release-agent (v1 release_agent entry point)
 [[nodiscard]] Output runReleaseAgent(const Roots& roots, const std::string& cgroup);
@@ -71,7 +73,24 @@ struct VerifyOptions {
   std::string dir = "/var/tmp";
   bool keep = false;
   double settleSeconds = 10.0;  // how long to wait for the removed cgroup to go
+  // Expect normal charging (module disabled, or the scratch cgroup outside
+  // the scope) instead of redirection.
+  bool expectDisabled = false;
+  // Where the scratch cgroups go (a path as `scope add` takes it); the root
+  // cgroup when unset.
+  std::optional<std::string> parent;
 };
+
+// Whether a scratch cgroup under a parent is redirected: the scope is empty,
+// or it holds the ID of the parent or of one of its ancestors (the IDs of
+// the parent and its ancestors, root included, in `lineage`).
+[[nodiscard]] bool scopeCovers(const std::vector<std::uint64_t>& scope, const std::vector<std::uint64_t>& lineage);
+// Why verify cannot prove what was asked, before running the job: nullopt
+// when redirection is expected and will happen (or not expected and will not).
+[[nodiscard]] std::optional<std::string> verifyExpectationFailure(bool enabled, bool inScope, bool expectDisabled);
+// Whether `dir` can hold verify's file: a directory, not on tmpfs or ramfs
+// (their pages are shmem or unevictable, never redirected). Usage errors.
+[[nodiscard]] Status checkVerifyDir(const std::string& dir);
 
 // What verify measured; the decision is a pure function of it.
 struct VerifyMeasurement {
@@ -86,6 +105,9 @@ struct VerifyMeasurement {
   std::uint64_t redirectedAfter = 0;
   std::uint64_t dyingBefore = 0;
   std::uint64_t dyingAfter = 0;
+  // v2: the dying count is of verify's own private parent cgroup; v1 has
+  // only the node-wide count, which other jobs' removals change too.
+  bool dyingNodeWide = false;
   bool drainedBeforeRemoval = false;
   bool dyingChecked = true;  // false with --keep: the cgroup was not removed
   // stats/redirect_failed around the job; nullopt on a module without it.

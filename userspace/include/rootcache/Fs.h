@@ -42,6 +42,7 @@ inline constexpr std::string_view kCgroupControllers = "cgroup.controllers";
 inline constexpr std::string_view kCgroupSubtreeControl = "cgroup.subtree_control";
 inline constexpr std::string_view kCgroupStat = "cgroup.stat";
 inline constexpr std::string_view kCgroupProcs = "cgroup.procs";
+inline constexpr std::string_view kCgroupEvents = "cgroup.events";
 inline constexpr std::string_view kMemoryStat = "memory.stat";
 inline constexpr std::string_view kMemoryCurrent = "memory.current";
 inline constexpr std::string_view kMemoryReclaim = "memory.reclaim";
