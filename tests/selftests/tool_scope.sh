@@ -63,6 +63,7 @@ job "$ROOT/$A/child" "$DIR/tool_scope.a" 16
 job "$ROOT/$B" "$DIR/tool_scope.b" 16
 fa=$(file_bytes "$ROOT/$A/child")
 fb=$(file_bytes "$ROOT/$B")
+echo "# file charge: $A/child $fa, $B $fb (bytes)"
 if [ "$fa" -lt 2097152 ]; then ok "scoped_child_redirected"; else
 	not_ok "scoped_child_redirected"
 	echo "# $A/child file charge $fa, expected < 2 MiB"
