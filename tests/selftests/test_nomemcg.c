@@ -3,8 +3,10 @@
  * rootcache refuses to load when the memory controller is disabled
  * (admin-guide.rst: "The memory controller is disabled (-ENODEV)").
  *
- * refuses_without_memcg: with "memory" disabled in /proc/cgroups (boot with
- *                        cgroup_disable=memory), finit_module() of the module
+ * refuses_without_memcg: with "memory" disabled in /proc/cgroups, or (6.16+,
+ *                        where /proc/cgroups lists v1 controllers only)
+ *                        missing from the v2 root's cgroup.controllers (boot
+ *                        with cgroup_disable=memory), finit_module() of the module
  *                        fails with ENODEV and leaves no
  *                        /sys/kernel/rootcache behind.
  *
@@ -20,7 +22,7 @@
 
 #include "lib/rc.h"
 
-/* 1 enabled, 0 disabled, -1 no "memory" line (not built in) */
+/* 1 enabled, 0 disabled, -1 unknown (not built in, or no v2 root) */
 static int memcg_enabled(void)
 {
 	char line[256], name[64];
@@ -37,7 +39,16 @@ static int memcg_enabled(void)
 		}
 	}
 	fclose(f);
-	return ret;
+	if (ret >= 0)
+		return ret;
+	/*
+	 * From 6.16 /proc/cgroups lists v1 controllers only; the v2 root's
+	 * cgroup.controllers leaves out a disabled one.
+	 */
+	if (rc_read_str("/sys/fs/cgroup/cgroup.controllers", line,
+			sizeof(line)) >= 0)
+		return strstr(line, "memory") ? 1 : 0;
+	return -1;
 }
 
 int main(void)
@@ -47,11 +58,11 @@ int main(void)
 	rc_env_init();
 	printf("TAP version 13\n1..1\n");
 	state = memcg_enabled();
-	printf("# /proc/cgroups memory: %s\n", state < 0 ? "absent" :
+	printf("# memory controller: %s\n", state < 0 ? "unknown" :
 	       state ? "enabled" : "disabled");
 	if (state != 0) {
 		printf("ok 1 - refuses_without_memcg # SKIP the memory controller is %s (boot with cgroup_disable=memory)\n",
-		       state < 0 ? "not built in" : "enabled");
+		       state < 0 ? "not found" : "enabled");
 		return 0;
 	}
 	if (access(rc.ko, R_OK)) {
