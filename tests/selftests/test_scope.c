@@ -3,11 +3,16 @@
  * /sys/kernel/rootcache/scope: redirection limited to chosen cgroup subtrees.
  *
  * siblings:   scope = {A, C}; the cache of a job in A goes to root (< 1 MiB
- *             charged), B's stays with B (32 MiB +-10%), a grandchild of A
- *             is in scope, and removing A from the scope restores normal
- *             charging under A. (C keeps the scope non-empty: an empty
- *             scope is the global mode.) (On v2 jobs run in leaves below A: a cgroup
- *             that delegates memory to children cannot hold tasks.)
+ *             charged; root-local file and stats/redirected_bytes +32 MiB
+ *             +-10%), B's stays with B (32 MiB +-10%; root and
+ *             redirected_bytes grow < 1 MiB), a grandchild of A is in scope,
+ *             and removing A from the scope restores normal charging under
+ *             A. (C keeps the scope non-empty: an empty scope is the global
+ *             mode.) (On v2 jobs run in leaves below A: a cgroup that
+ *             delegates memory to children cannot hold tasks.)
+ * last_entry: scope = {A}; B (out of scope) is charged; removing A, the
+ *             last entry, returns to the global mode: B's next read goes to
+ *             root (< 1 MiB charged, redirected +32 MiB).
  * hostile:    malformed commands fail with EINVAL, well-formed ones naming
  *             an absent or non-memory cgroup with ENOENT; none changes the
  *             scope.
@@ -15,7 +20,9 @@
  *             whole list (more than a page of text) reads back exactly.
  * stale:      a removed cgroup's ID stays listed, cannot be added again,
  *             and can be removed.
- * concurrent: scope updates race with readers in and out of scope.
+ * concurrent: scope updates race with readers in and out of scope; every
+ *             reader is still running at the end (then killed by SIGKILL,
+ *             by the test, and by nothing else).
  *
  * A cgroup's ID is the inode number of its directory.
  */
@@ -141,19 +148,70 @@ static int job_read(void *file)
 	return rc_read_file(file, SIZE) ? KSFT_FAIL : KSFT_PASS;
 }
 
-/* A job in cg reads the whole (uncached) file; returns cg's file charge. */
-static long long charge_of_read(const char *cg, const char *file)
+static long long root_local(const char *unused)
 {
+	(void)unused;
+	return rc_root_file_local();
+}
+
+struct read_charge {
+	long long job;		/* the job cgroup's file charge */
+	long long root;		/* root-local file charge growth */
+	long long red;		/* stats/redirected_bytes growth */
+};
+
+/*
+ * A job in cg reads the whole (uncached) file; returns cg's file charge and
+ * fills rc (when not NULL) with the root side of the same read.
+ */
+static long long charge_of_read(const char *cg, const char *file,
+				struct read_charge *r)
+{
+	long long root0, red0, expect;
 	int st;
 
 	if (rc_drop_caches())
 		return -1;
+	root0 = rc_root_file_local();
+	red0 = rc_mod_stat("redirected_bytes");
 	st = rc_cg_run(cg, job_read, (void *)file);
 	if (st) {
 		rc_diag("job in %s exited with %d", cg, st);
 		return -1;
 	}
+	if (r) {
+		r->job = rc_cg_file(cg);
+		r->red = rc_mod_stat("redirected_bytes") - red0;
+		/* wait for root's stat only when the cache should be there */
+		expect = r->job < SIZE / 2 ? root0 + SIZE : root0;
+		r->root = rc_settle(root_local, NULL, expect, 1, 3000) - root0;
+		rc_diag("%s: file %s, root-local file %+.2f MiB, redirected %+.2f MiB",
+			cg, rc_size(r->job), r->root / 1048576.0,
+			r->red / 1048576.0);
+		return r->job;
+	}
 	return rc_cg_file(cg);
+}
+
+/* the root side of a read that went to root (true) or stayed (false) */
+static bool root_side(const struct read_charge *r, bool redirected,
+		      const char *who)
+{
+	char what[128];
+	bool ok = true;
+
+	if (redirected) {
+		snprintf(what, sizeof(what), "%s: root-local file growth", who);
+		ok &= rc_close(what, r->root, SIZE, 10);
+		snprintf(what, sizeof(what), "%s: redirected_bytes growth", who);
+		ok &= rc_close(what, r->red, SIZE, 10);
+	} else {
+		snprintf(what, sizeof(what), "%s: root-local file growth", who);
+		ok &= rc_below(what, r->root, MiB(1));
+		snprintf(what, sizeof(what), "%s: redirected_bytes growth", who);
+		ok &= rc_below(what, r->red, MiB(1));
+	}
+	return ok;
 }
 
 static int test_siblings(void)
@@ -161,6 +219,7 @@ static int test_siblings(void)
 	char *a = NULL, *b = NULL, *a_job = NULL, *sub = NULL, *leaf = NULL;
 	long long charge, skipped0, skipped1;
 	char *c = NULL, *file = NULL;
+	struct read_charge r;
 	unsigned long long id_a, id_c;
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
@@ -192,24 +251,30 @@ static int test_siblings(void)
 		goto cleanup;
 	}
 
-	charge = charge_of_read(a_job, file);
+	charge = charge_of_read(a_job, file, &r);
 	rc_diag("A in scope: A/job charged %s", rc_size(charge));
 	ok &= charge >= 0 && rc_below("A/job (in scope) file charge", charge,
 				      MiB(1));
+	ok &= charge >= 0 && root_side(&r, true, "A/job");
 
 	skipped0 = rc_mod_stat("skipped_out_of_scope");
-	charge = charge_of_read(b, file);
+	charge = charge_of_read(b, file, &r);
 	skipped1 = rc_mod_stat("skipped_out_of_scope");
 	rc_diag("B out of scope: B charged %s, skipped_out_of_scope %+lld",
 		rc_size(charge), skipped1 - skipped0);
 	ok &= rc_close("B (out of scope) file charge", charge, SIZE, 10);
+	ok &= charge >= 0 && root_side(&r, false, "B");
+	/* every page of B's read was declined (readahead: folios, <= pages) */
 	ok &= rc_at_least("skipped_out_of_scope growth", skipped1 - skipped0,
 			  1);
+	ok &= rc_below("skipped_out_of_scope growth (folios)",
+		       skipped1 - skipped0, SIZE / 4096 + 256);
 
-	charge = charge_of_read(leaf, file);
+	charge = charge_of_read(leaf, file, &r);
 	rc_diag("A/sub/leaf: charged %s", rc_size(charge));
 	ok &= charge >= 0 && rc_below("A/sub/leaf file charge", charge,
 				      MiB(1));
+	ok &= charge >= 0 && root_side(&r, true, "A/sub/leaf");
 
 	st = scope_op('-', id_a);
 	if (st) {
@@ -217,10 +282,11 @@ static int test_siblings(void)
 		goto cleanup;
 	}
 	ok &= scope_is(&id_c, 1, "after removing A");
-	charge = charge_of_read(a_job, file);
+	charge = charge_of_read(a_job, file, &r);
 	rc_diag("A removed from scope: A/job charged %s", rc_size(charge));
 	ok &= rc_close("A/job (A removed from scope) file charge", charge,
 		       SIZE, 10);
+	ok &= charge >= 0 && root_side(&r, false, "A/job after -A");
 	if (ok)
 		ret = KSFT_PASS;
 cleanup:
@@ -237,6 +303,58 @@ cleanup:
 	free(leaf);
 	free(sub);
 	free(a_job);
+	free(a);
+	free(b);
+	free(file);
+	return ret;
+}
+
+static int test_last_entry(void)
+{
+	char *a = NULL, *b = NULL, *file = NULL;
+	struct read_charge r;
+	long long charge;
+	unsigned long long id_a;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.scope.src");
+	a = rc_cg_create("lA");
+	b = rc_cg_create("lB");
+	if (!file || !a || !b || rc_make_file(file, SIZE))
+		goto cleanup;
+	id_a = cg_id(a);
+	st = id_a ? scope_op('+', id_a) : -EINVAL;
+	if (st) {
+		rc_diag("+A: %s", strerror(-st));
+		goto cleanup;
+	}
+	charge = charge_of_read(b, file, &r);
+	ok &= rc_close("B (out of scope) file charge", charge, SIZE, 10);
+	ok &= charge >= 0 && root_side(&r, false, "B, scope {A}");
+
+	st = scope_op('-', id_a);
+	if (st) {
+		rc_diag("-A: %s", strerror(-st));
+		goto cleanup;
+	}
+	ok &= scope_is(NULL, 0, "after removing the last entry");
+	charge = charge_of_read(b, file, &r);
+	rc_diag("scope emptied: B charged %s", rc_size(charge));
+	ok &= charge >= 0 && rc_below("B file charge in the global mode",
+				      charge, MiB(1));
+	ok &= charge >= 0 && root_side(&r, true, "B, empty scope");
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	scope_clear();
+	rc_cg_destroy(a);
+	rc_cg_destroy(b);
+	if (file)
+		unlink(file);
 	free(a);
 	free(b);
 	free(file);
@@ -519,6 +637,7 @@ static int test_concurrent(void)
 			}
 		}
 	}
+	rc_msleep(200);		/* the readers are reading */
 	for (i = 0; i < UPDATES; i++) {
 		unsigned long long id = i % 2 ? id_b : id_a;
 
@@ -531,11 +650,21 @@ static int test_concurrent(void)
 	for (i = 0; i < READERS; i++) {
 		int status;
 
-		kill(readers[i], SIGKILL);
-		waitpid(readers[i], &status, 0);
+		/* a reader that ended by itself (exit or signal) failed */
+		if (waitpid(readers[i], &status, WNOHANG) == 0) {
+			kill(readers[i], SIGKILL);
+			waitpid(readers[i], &status, 0);
+		} else {
+			rc_diag("reader %d ended before it was killed", i);
+			ok = false;
+		}
 		if (WIFEXITED(status)) {
 			rc_diag("reader %d exited with %d", i,
 				WEXITSTATUS(status));
+			ok = false;
+		} else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+			rc_diag("reader %d killed by signal %d", i,
+				WTERMSIG(status));
 			ok = false;
 		}
 		readers[i] = 0;
@@ -565,6 +694,7 @@ cleanup:
 
 static const struct rc_test tests[] = {
 	TN("siblings", test_siblings, 0),
+	TN("last_entry", test_last_entry, 0),
 	TN("hostile", test_hostile, 0),
 	TN("limit", test_limit, 300),
 	TN("stale", test_stale, 0),

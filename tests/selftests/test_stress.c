@@ -2,14 +2,25 @@
 /*
  * Concurrency and unload.
  *
+ * The workers count the bytes of new page cache they insert, per 64 KiB
+ * chunk (readers drop their file and read it again with readahead off, so a
+ * chunk read inserts exactly its own pages; writers write a new file). The
+ * bounds below are derived from those counts, not from typical run figures.
+ *
  * toggle:      "enabled" flipped as fast as possible for 5 s while 2 readers
- *              and 2 writers churn new page cache; afterwards in_flight is 0
- *              and, disabled, a new job's cache is charged to it again.
+ *              and 2 writers churn new page cache: every worker inserted
+ *              during the storm, stats/redirected_bytes grew by 5-95% of
+ *              what they inserted (both states were in effect); afterwards
+ *              in_flight is 0 and, disabled, a new job's cache is charged to
+ *              it again.
  * load_unload: 50 cycles of insmod enabled=1 / rmmod while 8 readers/writers
- *              (each in its own cgroup) churn new page cache and go through
- *              the probe while it is loaded (counted); then each of
- *              those same tasks writes 16 MiB to tmpfs and its own cgroup's
- *              shmem grows by 16 MiB: no task kept a stale active_memcg.
+ *              (each in its own cgroup) churn new page cache. Chunks that
+ *              started after insmod returned and ended before the counters
+ *              were read must all have been redirected: the redirected bytes
+ *              summed over the cycles are >= 90% of them, and every worker
+ *              inserted some while loaded. Then each of those same tasks
+ *              writes 16 MiB to tmpfs and its own cgroup's shmem grows by
+ *              16 MiB: no task kept a stale active_memcg.
  * readers64:   64 processes in one cgroup read 64 distinct new 1 MiB files at
  *              once with rootcache enabled: stats/probe_misses stays 0 and the
  *              job's file charge stays < 1 MiB.
@@ -30,12 +41,17 @@
 #define MAX_WORKERS	8
 #define WORK_FILE	MiB(4)
 #define TMPFS_SIZE	MiB(16)
+#define WORK_CHUNK	KiB(64)
 
 struct shared {
 	volatile int phase;		/* 0 churn, 1 quiet, 2 tmpfs, 3 exit */
 	volatile int quiet;		/* workers that stopped churning */
 	volatile int done;		/* workers that finished the tmpfs write */
+	volatile int window;		/* nonzero: a counting window is open */
 	volatile long iters[MAX_WORKERS];
+	volatile long long bytes[MAX_WORKERS];	/* inserted, all chunks */
+	/* chunks begun and finished inside one window (same token) */
+	volatile long long win_bytes[MAX_WORKERS];
 	volatile int err[MAX_WORKERS];
 };
 
@@ -48,32 +64,76 @@ struct worker {
 	char *tmpfile;		/* tmpfs file */
 };
 
+static char chunk_buf[WORK_CHUNK];
+
+/* Account one chunk of new page cache that began while window was @token. */
+static void account(int i, long long n, int token)
+{
+	sh->bytes[i] += n;
+	if (token && sh->window == token)
+		sh->win_bytes[i] += n;
+}
+
 static void churn_read(int i, const char *file)
 {
-	int fd = open(file, O_RDONLY);
+	int fd = open(file, O_RDONLY), token;
+	long long done = 0;
+	ssize_t n;
 
-	if (fd < 0 || rc_read_fd(fd, WORK_FILE)) {
-		sh->err[i] = errno ? errno : EIO;
-	} else {
-		/* drop it again so the next round inserts new folios */
-		posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (fd < 0) {
+		sh->err[i] = errno;
+		return;
 	}
-	if (fd >= 0)
-		close(fd);
+	/* drop it so this round inserts new folios; no readahead */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	while (done < WORK_FILE) {
+		token = sh->window;
+		n = read(fd, chunk_buf, WORK_CHUNK);
+		if (n <= 0) {
+			sh->err[i] = n ? errno : ENODATA;
+			break;
+		}
+		account(i, n, token);
+		done += n;
+	}
+	close(fd);
 }
 
 static void churn_write(int i, const char *file)
 {
-	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0644), token;
+	long long done = 0;
+	ssize_t n;
 
-	if (fd < 0 || rc_write_fd(fd, WORK_FILE))
-		sh->err[i] = errno ? errno : EIO;
-	/* truncation frees the (still unwritten) folios without disk I/O */
-	if (fd >= 0) {
-		if (ftruncate(fd, 0))
-			sh->err[i] = errno;
-		close(fd);
+	if (fd < 0) {
+		sh->err[i] = errno;
+		return;
 	}
+	while (done < WORK_FILE) {
+		token = sh->window;
+		n = write(fd, chunk_buf, WORK_CHUNK);
+		if (n <= 0) {
+			sh->err[i] = n ? errno : EIO;
+			break;
+		}
+		account(i, n, token);
+		done += n;
+	}
+	/* truncation frees the (still unwritten) folios without disk I/O */
+	if (ftruncate(fd, 0))
+		sh->err[i] = errno;
+	close(fd);
+}
+
+static long long sum_ll(volatile long long *v, int n)
+{
+	long long t = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		t += v[i];
+	return t;
 }
 
 static void worker_main(int i, struct worker *w, bool writer, bool tmpfs)
@@ -204,9 +264,12 @@ static int read_job(void *arg)
 
 static int stress_toggle(void)
 {
-	struct worker w[4] = { 0 };
+	long long t0, flips = 0, inflight, file, red0, red1, ins0, ins1;
 	struct read_job j = { .size = MiB(16) };
-	long long t0, flips = 0, inflight, file;
+	long long wb0[4], ins;
+	struct worker w[4] = { 0 };
+	bool ok = true;
+	int i;
 	int ret = KSFT_FAIL, st;
 	char *cg = NULL;
 
@@ -215,6 +278,11 @@ static int stress_toggle(void)
 		return st;
 	if (start_workers(w, 4, false))
 		goto cleanup;
+	rc_msleep(200);		/* the workers are churning */
+	for (i = 0; i < 4; i++)
+		wb0[i] = sh->bytes[i];
+	ins0 = sum_ll(sh->bytes, 4);
+	red0 = rc_mod_stat("redirected_bytes");
 	t0 = rc_now_ms();
 	while (rc_now_ms() - t0 < 5000) {
 		if (rc_mod_enable(flips & 1)) {
@@ -226,9 +294,32 @@ static int stress_toggle(void)
 	rc_mod_enable(false);
 	sh->phase = 3;
 	rc_msleep(200);
-	rc_diag("%lld toggles in 5 s, %ld worker rounds, probe_misses %lld",
-		flips, total_iters(4), rc_mod_stat("probe_misses"));
-	if (worker_errors(4) || !rc_at_least("worker rounds", total_iters(4), 4))
+	/* disabled since before the sleep: no later chunk was redirected */
+	red1 = rc_mod_stat("redirected_bytes");
+	ins1 = sum_ll(sh->bytes, 4);
+	ins = ins1 - ins0;
+	rc_diag("%lld toggles in 5 s, %ld worker rounds, inserted %s, redirected %s, probe_misses %lld",
+		flips, total_iters(4), rc_size(ins), rc_size(red1 - red0),
+		rc_mod_stat("probe_misses"));
+	if (worker_errors(4))
+		goto cleanup;
+	for (i = 0; i < 4; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "worker %d bytes during the storm",
+			 i);
+		ok &= rc_at_least(what, sh->bytes[i] - wb0[i], WORK_CHUNK);
+	}
+	/*
+	 * Enabled and disabled alternated: some of the inserted cache went to
+	 * root and some did not. (Redirected filesystem metadata adds a
+	 * little on top; at most 1 MiB here.)
+	 */
+	ok &= rc_at_least("redirected during the storm", red1 - red0,
+			  ins / 20);
+	ok &= rc_below("redirected during the storm", red1 - red0,
+		       ins * 19 / 20 + MiB(1));
+	if (!ok)
 		goto cleanup;
 	inflight = rc_mod_stat("in_flight");
 	if (!rc_equal("stats/in_flight after the storm", inflight, 0))
@@ -259,7 +350,7 @@ cleanup:
 static int stress_load_unload(void)
 {
 	long long base[MAX_WORKERS], t0, shm, use, ubase[MAX_WORKERS];
-	long long redirected, loaded_redirects = 0;
+	long long redirected, loaded_redirects = 0, win = 0, win0, ins0;
 	struct worker w[MAX_WORKERS] = { 0 };
 	int ret = KSFT_FAIL, st, i, cycles = 0, prio = 0;
 	bool ok = true;
@@ -281,14 +372,22 @@ static int stress_load_unload(void)
 	if (setpriority(PRIO_PROCESS, 0, -20))
 		rc_diag("setpriority: %s (cycles run at normal priority)", strerror(errno));
 	t0 = rc_now_ms();
+	ins0 = sum_ll(sh->bytes, MAX_WORKERS);
 	for (cycles = 0; cycles < 50; cycles++) {
 		st = rc_mod_load("enabled=1");
 		if (st) {
 			rc_diag("cycle %d: insmod: %s", cycles, strerror(-st));
 			goto cleanup;
 		}
+		/* chunks begun from here on insert into a loaded module */
+		win0 = sum_ll(sh->win_bytes, MAX_WORKERS);
+		sh->window = cycles + 1;
 		rc_msleep(20 + (cycles % 5) * 10);
-		redirected = rc_mod_stat("redirected_folios");
+		/* chunks finished from here on do not count */
+		sh->window = 0;
+		__sync_synchronize();
+		win += sum_ll(sh->win_bytes, MAX_WORKERS) - win0;
+		redirected = rc_mod_stat("redirected_bytes");
 		if (redirected > 0)
 			loaded_redirects += redirected;
 		st = rc_mod_unload();
@@ -298,13 +397,25 @@ static int stress_load_unload(void)
 		}
 	}
 	setpriority(PRIO_PROCESS, 0, prio);
-	rc_diag("50 load/unload cycles in %.1f s, %ld worker rounds, %lld folios redirected while loaded",
-		(rc_now_ms() - t0) / 1000.0, total_iters(MAX_WORKERS), loaded_redirects);
-	if (!rc_at_least("worker rounds", total_iters(MAX_WORKERS), 50))
-		ok = false;
+	rc_diag("50 load/unload cycles in %.1f s, %ld worker rounds, inserted %s in all, %s inside the windows, %s redirected while loaded",
+		(rc_now_ms() - t0) / 1000.0, total_iters(MAX_WORKERS),
+		rc_size(sum_ll(sh->bytes, MAX_WORKERS) - ins0), rc_size(win),
+		rc_size(loaded_redirects));
 	/* the workers really went through the probe between loads and unloads */
-	if (!rc_at_least("folios redirected while loaded", loaded_redirects, 50))
-		ok = false;
+	for (i = 0; i < MAX_WORKERS; i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "worker %d bytes inserted while loaded",
+			 i);
+		ok &= rc_at_least(what, sh->win_bytes[i], WORK_CHUNK);
+	}
+	/*
+	 * Every chunk counted in a window was inserted entirely while the
+	 * module was loaded and enabled, before its counters were read: all
+	 * of it must have been redirected (10% for probe misses and races).
+	 */
+	ok &= rc_at_least("bytes redirected while loaded", loaded_redirects,
+			  win - win / 10);
 
 	/* the same tasks now write to tmpfs: charged to their own groups? */
 	sh->phase = 1;

@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,18 +311,37 @@ static int sysfs_layout(void)
 		"in_flight", "redirect_failed", "redirected_inode_writeback",
 		"redirected_metadata_folios",
 	};
-	char buf[128];
+	char buf[128], modver[128];
 	int bad = 0, st;
+	regex_t re;
 	size_t i;
 	long long v;
 
 	st = rc_mod_set(RC_DISABLED);
 	if (st != KSFT_PASS)
 		return st;
-	if (rc_read_str(RC_SYSFS "/version", buf, sizeof(buf)) <= 0) {
-		rc_diag("no version");
+	/* the sysfs version is MODULE_VERSION's, and looks like one */
+	if (rc_read_str(RC_SYSFS "/version", buf, sizeof(buf)) <= 0 ||
+	    rc_read_str("/sys/module/rootcache/version", modver,
+			sizeof(modver)) <= 0) {
+		rc_diag("no version (rootcache/version or module version)");
+		bad++;
+	} else if (regcomp(&re, "^[0-9]+\\.[0-9]+\\.[0-9]+(\\+[0-9A-Za-z.]+)?\n$",
+			   REG_EXTENDED | REG_NOSUB)) {
+		rc_diag("regcomp failed");
 		bad++;
 	} else {
+		if (regexec(&re, buf, 0, NULL, 0)) {
+			rc_diag("version \"%s\" is not MAJOR.MINOR.PATCH[+tag]",
+				strtok(buf, "\n"));
+			bad++;
+		}
+		regfree(&re);
+		if (strcmp(buf, modver)) {
+			rc_diag("version \"%s\", module version \"%s\"",
+				strtok(buf, "\n"), strtok(modver, "\n"));
+			bad++;
+		}
 		rc_diag("version %s", strtok(buf, "\n"));
 	}
 	if (rc_read_str(RC_SYSFS "/hook", buf, sizeof(buf)) <= 0) {

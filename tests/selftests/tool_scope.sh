@@ -59,17 +59,37 @@ expect "add_dotdot_usage" 2 $CTL scope add "$A/../$B"
 
 # Charging: A (and its child) redirected, B not once B is out of scope.
 expect "del_b" 0 $CTL scope del "$B"
+# stats/redirected_bytes around each job: A's writes 16 MiB and reads it
+# back after drop_caches, 32 MiB of new cache, all redirected (+-10%, room
+# for the journal and bitmaps it also redirects); B's none (< 2 MiB).
+r0=$(cat $SYS/stats/redirected_bytes)
 job "$ROOT/$A/child" "$DIR/tool_scope.a" 16
+r1=$(cat $SYS/stats/redirected_bytes)
 job "$ROOT/$B" "$DIR/tool_scope.b" 16
+r2=$(cat $SYS/stats/redirected_bytes)
+ra=$((r1 - r0))
+rb=$((r2 - r1))
+echo "# redirected_bytes: $A/child job +$ra, $B job +$rb"
+if [ "$ra" -ge 30198989 ] && [ "$ra" -le 36909875 ]; then ok "scoped_child_redirected_bytes"; else
+	not_ok "scoped_child_redirected_bytes"
+	echo "# $A/child job redirected $ra bytes, expected 32 MiB +-10% (30198989..36909875)"
+fi
+if [ "$rb" -lt 2097152 ]; then ok "unscoped_sibling_not_redirected"; else
+	not_ok "unscoped_sibling_not_redirected"
+	echo "# $B job redirected $rb bytes, expected < 2 MiB"
+fi
 fa=$(file_bytes "$ROOT/$A/child")
 fb=$(file_bytes "$ROOT/$B")
+echo "# file charge: $A/child $fa, $B $fb (bytes)"
 if [ "$fa" -lt 2097152 ]; then ok "scoped_child_redirected"; else
 	not_ok "scoped_child_redirected"
 	echo "# $A/child file charge $fa, expected < 2 MiB"
 fi
-if [ "$fb" -ge 8388608 ]; then ok "unscoped_sibling_charged"; else
+# B read all 16 MiB back after drop_caches: charged to B, +-10% like the
+# C tests (15099494..18454937 bytes; 8 MiB would pass a half-redirected read).
+if [ "$fb" -ge 15099494 ] && [ "$fb" -le 18454937 ]; then ok "unscoped_sibling_charged"; else
 	not_ok "unscoped_sibling_charged"
-	echo "# $B file charge $fb, expected >= 8 MiB"
+	echo "# $B file charge $fb, expected 16 MiB +-10% (15099494..18454937)"
 fi
 rm -f "$DIR"/tool_scope.*
 
