@@ -11,9 +11,17 @@
 # results than its plan, prints none, or exits non-zero without reporting a
 # failure adds a "not ok" of its own.
 #
+# Before any program, the environment the tests are written for is checked:
+# root, the module file, the memory controller, a disk filesystem at /scratch
+# and a tmpfs at /tmp (and that there is a program to run at all). A failing
+# check prints "Bail out! environment: <reason>" and exits 1: an error of the
+# environment is never turned into skipped tests.
+#
 # Environment:
 #   RUN_ALL_TIMEOUT   seconds one program may run (default 1200); then its
 #                     whole session is killed and it counts as not ok.
+#   ROOTCACHE_KO, ROOTCACHE_CGROUP, ROOTCACHE_CGROUP_ROOT, RC_SCRATCH, RC_TMP
+#                     as for the programs (tests/selftests/README.md).
 
 dir=$(cd "$(dirname "$0")" && pwd)
 limit=${RUN_ALL_TIMEOUT:-1200}
@@ -59,15 +67,76 @@ if [ $# -gt 0 ]; then
 else
 	progs=
 	for f in "$dir"/test_* "$dir"/tool_*; do
-		[ -f "$f" ] && [ -x "$f" ] || continue
+		if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
 		progs="$progs ${f##*/}"
 	done
 fi
+
+# fs_type PATH: the type of the filesystem PATH is on (the longest mount
+# point of /proc/mounts that contains it).
+fs_type() {
+	real=$(cd "$1" 2>/dev/null && pwd -P) || return 1
+	awk -v p="$real" '
+		{ m = $2; gsub(/\\040/, " ", m) }
+		m == "/" || m == p || index(p, m "/") == 1 {
+			if (length(m) >= best) { best = length(m); t = $3 }
+		}
+		END { if (t == "") exit 1; print t }' /proc/mounts
+}
+
+# env_check: set why to the reason the environment is not the tests' one
+# (empty when it is), and cg, cgroot, scratch and tmpd.
+env_check() {
+	why=
+	ko=${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}
+	cg=${ROOTCACHE_CGROUP:-}
+	if [ -z "$cg" ]; then
+		cg=v1
+		[ "$(fs_type /sys/fs/cgroup)" != cgroup2 ] || cg=v2
+	fi
+	cgroot=${ROOTCACHE_CGROUP_ROOT:-/sys/fs/cgroup}
+	[ "$cg" = v2 ] || cgroot=${ROOTCACHE_CGROUP_ROOT:-/sys/fs/cgroup/memory}
+	scratch=${RC_SCRATCH:-/scratch}
+	tmpd=${RC_TMP:-/tmp}
+	if [ "$(id -u)" != 0 ]; then
+		why="not root"
+	elif [ -z "$progs" ]; then
+		why="no test programs (test_*, tool_*) in $dir"
+	elif [ ! -f "$ko" ] || [ ! -r "$ko" ]; then
+		why="no module file $ko (ROOTCACHE_KO)"
+	elif [ "$cg" = v1 ] && [ ! -r "$cgroot/memory.usage_in_bytes" ]; then
+		why="no cgroup v1 memory controller at $cgroot"
+	elif [ "$cg" = v2 ] && [ ! -r "$cgroot/cgroup.subtree_control" ]; then
+		why="no cgroup v2 at $cgroot"
+	elif [ "$cg" = v2 ] && ! grep -qw memory "$cgroot/cgroup.subtree_control" &&
+		! { echo +memory >"$cgroot/cgroup.subtree_control" &&
+			grep -qw memory "$cgroot/cgroup.subtree_control"; } 2>/dev/null; then
+		why="no memory controller in $cgroot/cgroup.subtree_control"
+	elif [ ! -d "$scratch" ] || [ ! -w "$scratch" ]; then
+		why="no writable scratch directory $scratch (RC_SCRATCH)"
+	else
+		t=$(fs_type "$scratch")
+		case "$t" in
+		"" | tmpfs | ramfs | rootfs)
+			why="scratch $scratch (RC_SCRATCH) is on ${t:-an unknown filesystem}, not a disk filesystem" ;;
+		esac
+		t=$(fs_type "$tmpd")
+		[ -n "$why" ] || [ "$t" = tmpfs ] || why="$tmpd (RC_TMP) is ${t:-missing}, not tmpfs"
+	fi
+}
 
 have_setsid=
 command -v setsid >/dev/null 2>&1 && have_setsid=1
 
 echo "TAP version 13"
+# The release the host normalises in SKIP reasons (tests/vm/expected/).
+echo "# uname -r: $(uname -r)"
+env_check
+if [ -n "$why" ]; then
+	echo "Bail out! environment: $why"
+	exit 1
+fi
+echo "# environment: module ${ROOTCACHE_KO:-/opt/rootcache/rootcache.ko}, cgroup $cg at $cgroot, scratch $scratch, tmp $tmpd"
 for p in $progs; do
 	fifo=$tmp/out
 	rm -f "$fifo" "$tmp/timeout"

@@ -23,6 +23,12 @@
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
 #endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef RAMFS_MAGIC
+#define RAMFS_MAGIC 0x858458f6
+#endif
 
 struct rc_env rc;
 
@@ -158,14 +164,48 @@ void rc_env_init(void)
 			 rc.kmin);
 }
 
-/* Returns NULL when the memory controller is usable, or a reason. */
+/*
+ * Returns NULL when the guest environment is the one the tests are written
+ * for, or a reason: root, the module file, a memory controller, a disk
+ * filesystem at RC_SCRATCH and a tmpfs at RC_TMP. Any reason is an error of
+ * the environment, not a result of rootcache: rc_main bails out.
+ */
 static const char *rc_env_check(void)
 {
-	static char why[300];
+	static char why[700];
 	char buf[512], path[300];
+	struct statfs sfs;
 
 	if (geteuid())
 		return "must run as root";
+	if (access(rc.ko, R_OK)) {
+		snprintf(why, sizeof(why), "no module file %s (ROOTCACHE_KO): %s",
+			 rc.ko, strerror(errno));
+		return why;
+	}
+	if (statfs(rc.scratch, &sfs) || access(rc.scratch, W_OK)) {
+		snprintf(why, sizeof(why),
+			 "no writable scratch directory %s (RC_SCRATCH): %s",
+			 rc.scratch, strerror(errno));
+		return why;
+	}
+	if (sfs.f_type == TMPFS_MAGIC || sfs.f_type == RAMFS_MAGIC) {
+		snprintf(why, sizeof(why),
+			 "scratch %s (RC_SCRATCH) is on tmpfs or ramfs, not a disk filesystem",
+			 rc.scratch);
+		return why;
+	}
+	if (statfs(rc.tmp, &sfs)) {
+		snprintf(why, sizeof(why), "no %s (RC_TMP): %s", rc.tmp,
+			 strerror(errno));
+		return why;
+	}
+	if (sfs.f_type != TMPFS_MAGIC) {
+		snprintf(why, sizeof(why),
+			 "%s (RC_TMP) is not tmpfs (f_type 0x%lx)", rc.tmp,
+			 (unsigned long)sfs.f_type);
+		return why;
+	}
 	if (rc.v1) {
 		snprintf(path, sizeof(path), "%s/memory.usage_in_bytes",
 			 rc.cgroot);
@@ -310,20 +350,21 @@ int rc_main(int argc, char **argv, const struct rc_test *tests, size_t n)
 	for (i = 0; i < n; i++)
 		planned += selected(argc, argv, tests[i].name);
 
-	printf("TAP version 13\n1..%zu\n", planned);
+	printf("TAP version 13\n");
 	rc_diag("kernel %s, cgroup %s at %s, module %s, scratch %s",
 		rc.kernel, rc.v1 ? "v1" : "v2", rc.cgroot, rc.ko, rc.scratch);
+	/* a broken environment fails the run; it never becomes N skips */
 	why = rc_env_check();
+	if (why) {
+		printf("Bail out! environment: %s\n", why);
+		return KSFT_FAIL;
+	}
+	printf("1..%zu\n", planned);
 	mode0 = rc_mod_mode();
 	for (i = 0; i < n; i++) {
 		if (!selected(argc, argv, tests[i].name))
 			continue;
 		num++;
-		if (why) {
-			printf("ok %d - %s # SKIP %s\n", num, tests[i].name,
-			       why);
-			continue;
-		}
 		switch (run_one(&tests[i], num, mode0)) {
 		case KSFT_PASS:
 			pass++;

@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034  # EXPECTED_DIR is used by the scripts that source this
+# TAP of the selftests guest runs, and their expected results (tests/vm/expected/).
+# Sourced by tests/vm/check and tests/vm/update-expected, after lib.sh.
+
+EXPECTED_DIR=${ROOTCACHE_EXPECTED_DIR:-$VM_DIR/expected}
+
+# tap_extract: the TAP lines of a console log (stdin).
+tap_extract() {
+	tr -d '\r' | grep -E '^([ \t]*(not )?ok([ \t]|$)|[ \t]*1\.\.[0-9]+|TAP version|Bail out!|[ \t]*#)' || true
+}
+
+# tap_counts TAPFILE: "pass fail skip bailout plan count" over leaf results.
+tap_counts() {
+	awk '
+		function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
+		/^[ \t]*(not )?ok([ \t]|$)/ {
+			d = indent($0)
+			if (d == 0) top++
+			if (seen && d < last) { last = d; next }   # a parent of subtests
+			seen = 1; last = d
+			if ($0 ~ /^[ \t]*not ok/) {
+				if ($0 ~ /#[ \t]*[Tt][Oo][Dd][Oo]/) skip++; else fail++
+			} else if ($0 ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) skip++
+			else pass++
+			next
+		}
+		/^Bail out!/ { bail = 1 }
+		/^1\.\.[0-9]+/ { sub(/^1\.\./, ""); plan = $0 + 0 }
+		END { printf "%d %d %d %d %d %d\n", pass, fail, skip, bail, (plan == "" ? -1 : plan), top }
+	' "$1"
+}
+
+# tap_bail_reason TAPFILE: the text of its first "Bail out!" line.
+tap_bail_reason() {
+	sed -n 's/^Bail out![[:space:]]*//p' "$1" | head -n1
+}
+
+# expected_key NAME: "6.12-v2" for the run selftests-6.12-v2 (or its .tap file).
+expected_key() {
+	local k=${1##*/}
+	k=${k%.tap}
+	echo "${k#selftests-}"
+}
+
+# tap_release TAPFILE SERIES BUILD: the guest's `uname -r`, as run_all prints it
+# ("# uname -r: ..."); for a TAP of an older run_all, BUILD/vm/SERIES/abi.
+tap_release() {
+	local r
+	r=$(sed -n 's/^# uname -r: //p' "$1" | head -n1)
+	[[ -n $r || ! -r $3/vm/$2/abi ]] || r=$(cat "$3/vm/$2/abi")
+	echo "$r"
+}
+
+# tap_summary TAPFILE RELEASE: the run's results in the format of the files in
+# tests/vm/expected/ (comments and blank lines aside):
+#   results N                   top-level results (ok, not ok, skipped)
+#   program PROGRAM N           results of each program (run_all's "# ---- PROGRAM")
+#   skip NAME # REASON          each ok ... # SKIP, RELEASE in REASON as <uname -r>
+#   todo NAME # REASON          each not ok ... # TODO, likewise
+tap_summary() {
+	awk -v rel="$2" '
+		function norm(s,   i, out) {
+			if (rel == "") return s
+			out = ""
+			while ((i = index(s, rel)) > 0) {
+				out = out substr(s, 1, i - 1) "<uname -r>"
+				s = substr(s, i + length(rel))
+			}
+			return out s
+		}
+		function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
+		/^# ---- [^ \t]+$/ { prog = substr($0, 8); if (!(prog in cnt)) cnt[prog] = 0; next }
+		/^(not )?ok([ \t]|$)/ {
+			total++
+			p = (prog == "" ? "(none)" : prog)
+			cnt[p]++
+			notok = ($0 ~ /^not ok/)
+			line = $0
+			sub(/^(not )?ok[ \t]*[0-9]*[ \t]*(-[ \t]*)?/, "", line)
+			name = line; dir = ""
+			if ((i = index(line, "#")) > 0) { name = substr(line, 1, i - 1); dir = substr(line, i + 1) }
+			name = trim(name); dir = trim(dir)
+			if (!notok && dir ~ /^[Ss][Kk][Ii][Pp]([ \t]|$)/) kind = "skip"
+			else if (notok && dir ~ /^[Tt][Oo][Dd][Oo]([ \t]|$)/) kind = "todo"
+			else next
+			reason = trim(substr(dir, 5))
+			# a sort key first: results, then programs, skips, todos by name
+			print (kind == "skip" ? 2 : 3) " " kind " " name " # " norm(reason)
+		}
+		END {
+			print "0 results " (total + 0)
+			for (p in cnt) print "1 program " p " " cnt[p]
+		}
+	' "$1" | LC_ALL=C sort | cut -d' ' -f2-
+}
+
+# expected_body FILE: an expected file without its comments and blank lines.
+expected_body() {
+	grep -Ev '^[[:space:]]*(#|$)' "$1" || true
+}
