@@ -62,7 +62,7 @@ TEST(VerifyDecision, ToleratesMetadataPages) {
   EXPECT_TRUE(decideVerify(m).pass);
 }
 
-TEST(VerifyDecision, NewDyingMemcgFailsOnV1WarnsOnV2) {
+TEST(VerifyDecision, NewDyingMemcgFailsOnV1AndV2) {
   auto m = redirectedV1();
   m.dyingAfter = 4;
   auto d = decideVerify(m);
@@ -70,10 +70,24 @@ TEST(VerifyDecision, NewDyingMemcgFailsOnV1WarnsOnV2) {
   EXPECT_EQ(check(d, "dying memcgs after rmdir").verdict, Verdict::kFail);
   EXPECT_NE(d.summary.find("still dying"), std::string::npos);
   m.v2 = true;
+  m.metadata = true;
   d = decideVerify(m);
+  EXPECT_FALSE(d.pass);
+  EXPECT_EQ(check(d, "dying memcgs after rmdir").verdict, Verdict::kFail);
+  EXPECT_EQ(check(d, "dying memcgs after rmdir").expected, "no new one (own parent)");
+  EXPECT_EQ(check(d, "root file charge").verdict, Verdict::kInfo);
+}
+
+TEST(VerifyDecision, NewDyingMemcgOnlyWarnsWithMetadataOff) {
+  auto m = redirectedV1();
+  m.dyingAfter = 4;
+  m.metadata = false;
+  auto d = decideVerify(m);
   EXPECT_TRUE(d.pass);
   EXPECT_EQ(check(d, "dying memcgs after rmdir").verdict, Verdict::kWarn);
-  EXPECT_EQ(check(d, "root file charge").verdict, Verdict::kInfo);
+  EXPECT_NE(check(d, "dying memcgs after rmdir").expected.find("metadata 0"), std::string::npos);
+  m.dyingAfter = m.dyingBefore;
+  EXPECT_EQ(check(decideVerify(m), "dying memcgs after rmdir").verdict, Verdict::kPass);
 }
 
 TEST(VerifyDecision, RootCacheShrinkingOnlyWarns) {

@@ -108,6 +108,10 @@ struct VerifyMeasurement {
   // v2: the dying count is of verify's own private parent cgroup; v1 has
   // only the node-wide count, which other jobs' removals change too.
   bool dyingNodeWide = false;
+  // The module's metadata switch; nullopt on a module without one. At 0 the
+  // block-device cache the job's reads brought in stays charged to it and
+  // can keep the removed cgroup dying: a new dying memcg only warns then.
+  std::optional<bool> metadata;
   bool drainedBeforeRemoval = false;
   bool dyingChecked = true;  // false with --keep: the cgroup was not removed
   // stats/redirect_failed around the job; nullopt on a module without it.
