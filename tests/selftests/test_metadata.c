@@ -16,7 +16,11 @@
  * job_release: a job that makes a directory, creates and writes 256 files
  *            and exits leaves its group with < 1 MiB of file charge, and
  *            the group is released at its own rmdir + sync (dying count back
- *            within 10 s), not only when another cgroup goes. The growth of
+ *            within 30 s: freeing a cgroup takes RCU grace periods and
+ *            workqueue runs, which an emulated guest on a loaded host can
+ *            delay by seconds; 10 s was once missed on 5.10 v1 in a full
+ *            run that passed alone), not only when another cgroup goes,
+ *            which this test never does while it waits. The growth of
  *            stats/redirected_inode_writeback is printed, not asserted: how
  *            many new inodes attach without a page differs by kernel (18 of
  *            257 on 5.15).
@@ -368,11 +372,11 @@ static int metadata_job_release(void)
 	cg = NULL;
 	sync();
 	t0 = rc_now_ms();
-	dying = rc_dying_wait(dying0, 10000);
+	dying = rc_dying_wait(dying0, 30000);
 	rc_diag("job made %d files: file charge %s; redirected_inode_writeback +%lld; dying %lld -> %lld %lld ms after rmdir + sync",
 		JOB_FILES, rc_size(file), wb, dying0, dying, rc_now_ms() - t0);
 	if (rc_below("empty group's file charge", file, MiB(1)) &&
-	    rc_below("dying memcgs 10 s after rmdir + sync", dying, dying0 + 1))
+	    rc_below("dying memcgs 30 s after rmdir + sync", dying, dying0 + 1))
 		ret = KSFT_PASS;
 out:
 	if (cg)
