@@ -47,6 +47,7 @@ if [ "$ROOTCACHE_CGROUP" = v2 ] && [ ! -e "$ROOT/$J.d/memory.reclaim" ]; then
 	has "drain_v2_without_reclaim_says_why" "memory.reclaim"
 	ok "drain_released # SKIP no memory.reclaim on $(uname -r)"
 	ok "drain_json # SKIP no memory.reclaim"
+	ok "drain_json_released # SKIP no memory.reclaim"
 else
 	expect "drain_ok" 0 $CTL drain "/$J.d"
 	diag "$T/out"
@@ -58,6 +59,18 @@ else
 	fill "$ROOT/$J.d" "$DIR/tool_drain.d2" 4
 	expect "drain_json" 0 $CTL drain --json "$ROOT/$J.d"
 	diag "$T/out"
+	# The JSON's numbers against the kernel's: 4 MiB charged before, and
+	# released, as memory.stat says afterwards.
+	jb=$(sed -n 's/.*"file_bytes_before": *\([0-9]*\).*/\1/p' "$T/out" | head -n 1)
+	ja=$(sed -n 's/.*"file_bytes_after": *\([0-9]*\).*/\1/p' "$T/out" | head -n 1)
+	after=$(file_bytes "$ROOT/$J.d")
+	if [ -n "$jb" ] && [ -n "$ja" ] && [ "$jb" -ge 3145728 ] && [ "$ja" -lt 1048576 ] &&
+		[ "$after" -lt 1048576 ]; then
+		ok "drain_json_released"
+	else
+		not_ok "drain_json_released"
+		echo "# JSON file_bytes_before '$jb', file_bytes_after '$ja'; memory.stat after $after"
+	fi
 fi
 
 # --- a group with a live task: refused unless --force
