@@ -113,7 +113,7 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
       // metadata 1, moves the block-device cache: nothing of the job's I/O
       // is left to pin it. With metadata switched off the job's metadata
       // reads stay charged to it and may pin it: documented, so a warning.
-      v = m.metadata == false ? Verdict::kWarn : Verdict::kFail;
+      v = (m.metadata.has_value() && !*m.metadata) ? Verdict::kWarn : Verdict::kFail;
     }
     std::string expected = m.dyingNodeWide ? "no new one (node-wide)" : "no new one (own parent)";
     if (v == Verdict::kWarn) {
