@@ -262,7 +262,17 @@ Result<CgroupPath> CgroupPath::resolve(const MemoryHierarchy& h, std::string_vie
   }
   CgroupPath cg(h, rel);
   if (!isDirectory(cg.absolute())) {
-    return Error{ENOENT, fmt::format("no such cgroup: {} (looked for {})", a, cg.absolute()), Exit::kCheckFailed};
+    // An absolute path elsewhere: another hierarchy (v1 cpu, the unified
+    // one of a hybrid node) or no cgroup at all. Not ENOENT: it exists.
+    if (rel == a && a.front() == '/' && isDirectory(a)) {
+      return Error{0,
+                   fmt::format("{} is outside the memory hierarchy (mounted at {}): name a cgroup under {}, or its "
+                               "path relative to it",
+                               a, h.root, h.root),
+                   Exit::kUsage};
+    }
+    // A mistake in the arguments, as '..' is: the same exit code everywhere.
+    return Error{ENOENT, fmt::format("no such cgroup: {} (looked for {})", a, cg.absolute()), Exit::kUsage};
   }
   return cg;
 }

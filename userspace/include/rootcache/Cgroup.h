@@ -76,7 +76,9 @@ class CgroupPath {
  public:
   CgroupPath(MemoryHierarchy h, std::string rel);
   // Accepts an absolute path under the hierarchy root, or a path relative
-  // to it (with or without a leading '/').
+  // to it (with or without a leading '/'). Usage errors (errno ENOENT only when
+  // nothing is there): '.' or '..', no such cgroup, or an absolute path of
+  // a directory outside the hierarchy ("outside the memory hierarchy").
   static Result<CgroupPath> resolve(const MemoryHierarchy& h, std::string_view arg);
 
   [[nodiscard]] std::string absolute() const;
