@@ -18,6 +18,7 @@ rmmod rootcache 2>/dev/null
 # --- module absent
 expect "status_unloaded_exit3" 3 $CTL status
 has "status_unloaded_says_so" "module: +not loaded"
+has "status_unloaded_says_how" "modprobe rootcache enabled=1"
 expect "status_unloaded_json" 3 $CTL status --json
 has "status_unloaded_json_loaded_false" '"loaded": false'
 expect "enable_unloaded_exit3" 3 $CTL enable
@@ -100,6 +101,7 @@ expect "usage_no_command" 2 $CTL
 expect "usage_unknown_command" 2 $CTL frobnicate
 expect "usage_bad_option" 2 $CTL status --bogus
 expect "usage_verify_size" 2 $CTL verify --size 0
+expect "usage_textfile_no_dir" 2 $CTL metrics --textfile "$T/nodir"
 expect "help_ok" 0 $CTL --help
 
 # --- not root: writes exit 3, reads work

@@ -121,7 +121,7 @@ wait "$live" 2>/dev/null
 live=
 rmdir "$ROOT/$J.live"
 
-expect "drain_missing_exit1" 1 $CTL drain "/$J.nope"
+expect "drain_missing_exit2" 2 $CTL drain "/$J.nope"
 expect "drain_root_refused" 2 $CTL drain /
 expect "drain_usage" 2 $CTL drain
 rmdir "$ROOT/$J.d"

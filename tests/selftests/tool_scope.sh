@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest test of `rootcachectl scope add|del|list|clear|prune` against the
 # real module: paths become cgroup IDs (directory inodes), stale IDs are
-# marked and pruned, kernel errors become exit 1 with a message, and a
+# marked and pruned, kernel errors become exit 1 with a message, a path
+# that names no cgroup of the memory hierarchy exit 2, and a
 # scoped cgroup's cache goes to root while its sibling's stays.
 # TAP on stdout; busybox sh.
 
@@ -51,8 +52,10 @@ has "list_shows_a" "^[0-9]+ +/$A$"
 has "list_shows_b" "^[0-9]+ +/$B$"
 expect "list_json" 0 $CTL scope list --json
 has "list_json_exists" '"exists": true'
-expect "add_missing_path" 1 $CTL scope add "/no_such_cgroup_$$"
+expect "add_missing_path" 2 $CTL scope add "/no_such_cgroup_$$"
 has "add_missing_message" "no such cgroup"
+expect "add_outside_hierarchy_usage" 2 $CTL scope add "$T"
+has "add_outside_hierarchy_message" "outside the memory hierarchy"
 expect "del_not_in_scope" 1 $CTL scope del "$A/child"
 has "del_not_in_scope_message" "not in the scope"
 expect "add_dotdot_usage" 2 $CTL scope add "$A/../$B"

@@ -133,6 +133,16 @@ class FixtureTree {
         "memory\t5\t" +
             std::to_string(numCgroups) + "\t1\n" + "pids\t3\t4\t1\n");
   }
+  // <proc>/self/mountinfo. Its mount points are under base() (the tool maps
+  // them there because --cgroup-root is <base>/sys/fs/cgroup).
+  void mountinfo(const std::string& text) { put(roots_.proc + "/self/mountinfo", text); }
+  // A v1 memory hierarchy's root files at `dir`.
+  static void v1MemoryFiles(const std::string& dir) {
+    put(dir + "/memory.usage_in_bytes", "123456\n");
+    put(dir + "/memory.stat", "cache 40000000\nrss 1000\ntotal_cache 90000000\n");
+    put(dir + "/cgroup.procs", "");
+    put(dir + "/tasks", "");
+  }
   std::string cgV1(const std::string& rel, std::uint64_t cache = 0) {
     std::string d = roots_.cgroup + "/memory/" + rel;
     put(d + "/memory.stat", "cache " + std::to_string(cache) + "\nrss 0\n");

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,54 +26,200 @@ std::string_view toString(CgroupMode m) {
 
 namespace {
 
+constexpr std::string_view kDefaultCgroupRoot = "/sys/fs/cgroup";
+constexpr std::string_view kDefaultProcRoot = "/proc";
+// statfs(2) f_type of the cgroup filesystems (linux/magic.h).
+constexpr long kCgroupSuperMagic = 0x27e0eb;
+constexpr long kCgroup2SuperMagic = 0x63677270;
+
 bool isV1Memory(const std::string& dir) {
   return exists(joinPath(dir, files::kMemoryUsageV1)) || exists(joinPath(dir, files::kMemoryStat));
 }
 
+bool contains(const std::vector<std::string>& words, std::string_view word) {
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
 bool v2HasMemory(const std::string& dir) {
   auto text = readFile(joinPath(dir, files::kCgroupControllers));
-  if (!text) {
-    return false;
+  return text && contains(splitWords(*text), "memory");
+}
+
+std::optional<long> fsMagic(const std::string& path) {
+  struct statfs st {};
+  if (::statfs(path.c_str(), &st) != 0) {
+    return std::nullopt;
   }
-  auto words = splitWords(*text);
-  return std::find(words.begin(), words.end(), "memory") != words.end();
+  return static_cast<long>(st.f_type);
+}
+
+// The running system, not a fixture tree: libcgroup and statfs apply.
+bool isLive(const Roots& roots) {
+  return roots.cgroup == kDefaultCgroupRoot && roots.proc == kDefaultProcRoot;
+}
+
+struct Discovery {
+  CgroupMode mode = CgroupMode::kNone;
+  std::optional<MemoryHierarchy> memory;
+};
+
+Discovery fromMounts(const CgroupMounts& m, bool live) {
+  Discovery d;
+  if (!m.v1Memory.empty()) {
+    std::string root = m.v1Memory.front();
+    if (live) {
+      if (auto lib = libcgroupMountPoint("memory"); lib && contains(m.v1Memory, *lib)) {
+        root = *lib;
+      }
+    }
+    d.mode = m.v2.empty() ? CgroupMode::kV1 : CgroupMode::kHybrid;
+    d.memory = MemoryHierarchy{d.mode, false, root};
+    return d;
+  }
+  if (m.v2.empty()) {
+    d.mode = m.v1Any ? CgroupMode::kV1 : CgroupMode::kNone;
+    return d;
+  }
+  d.mode = CgroupMode::kV2;
+  for (const auto& mp : m.v2) {
+    if (v2HasMemory(mp)) {
+      d.memory = MemoryHierarchy{d.mode, true, mp};
+      break;
+    }
+  }
+  return d;
+}
+
+// libcgroup's mount table, checked with statfs: a live system whose
+// mountinfo could not be read.
+std::optional<Discovery> fromLibcgroup(const Roots& roots) {
+  auto mp = libcgroupMountPoint("memory");
+  if (!mp) {
+    return std::nullopt;
+  }
+  auto magic = fsMagic(*mp);
+  Discovery d;
+  if (magic == kCgroupSuperMagic) {
+    bool unified = fsMagic(joinPath(roots.cgroup, files::kUnifiedDir)) == kCgroup2SuperMagic ||
+                   fsMagic(roots.cgroup) == kCgroup2SuperMagic;
+    d.mode = unified ? CgroupMode::kHybrid : CgroupMode::kV1;
+    d.memory = MemoryHierarchy{d.mode, false, *mp};
+    return d;
+  }
+  if (magic == kCgroup2SuperMagic && v2HasMemory(*mp)) {
+    d.mode = CgroupMode::kV2;
+    d.memory = MemoryHierarchy{d.mode, true, *mp};
+    return d;
+  }
+  return std::nullopt;
+}
+
+// The fixed layout under --cgroup-root.
+Discovery fromPaths(const Roots& roots) {
+  Discovery d;
+  if (exists(joinPath(roots.cgroup, files::kCgroupControllers))) {
+    d.mode = CgroupMode::kV2;
+    if (v2HasMemory(roots.cgroup)) {
+      d.memory = MemoryHierarchy{d.mode, true, roots.cgroup};
+    }
+    return d;
+  }
+  std::string memDir = joinPath(roots.cgroup, files::kV1MemoryDir);
+  if (isDirectory(memDir) && isV1Memory(memDir)) {
+    bool unified = exists(joinPath(joinPath(roots.cgroup, files::kUnifiedDir), files::kCgroupControllers));
+    d.mode = unified ? CgroupMode::kHybrid : CgroupMode::kV1;
+    d.memory = MemoryHierarchy{d.mode, false, memDir};
+  }
+  return d;
+}
+
+Discovery discover(const Roots& roots) {
+  if (auto prefix = mountPrefix(roots)) {
+    if (auto text = readFile(joinPath(roots.proc, files::kSelfMountinfo))) {
+      auto m = cgroupMounts(parseMountinfo(*text), *prefix);
+      if (!m.v1Memory.empty() || !m.v2.empty() || m.v1Any) {
+        return fromMounts(m, isLive(roots));
+      }
+    }
+  }
+  if (isLive(roots)) {
+    if (auto d = fromLibcgroup(roots)) {
+      return *d;
+    }
+  }
+  return fromPaths(roots);
 }
 
 }  // namespace
 
+std::optional<std::string> mountPrefix(const Roots& roots) {
+  std::string_view root(roots.cgroup);
+  while (root.size() > 1 && root.back() == '/') {
+    root.remove_suffix(1);
+  }
+  if (root.size() < kDefaultCgroupRoot.size() ||
+      root.substr(root.size() - kDefaultCgroupRoot.size()) != kDefaultCgroupRoot) {
+    return std::nullopt;
+  }
+  return std::string(root.substr(0, root.size() - kDefaultCgroupRoot.size()));
+}
+
+CgroupMounts cgroupMounts(const std::vector<MountEntry>& entries, std::string_view prefix) {
+  // A later mount at the same point hides the earlier one.
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    last[entries[i].mountPoint] = i;
+  }
+  const std::string standard = std::string(prefix) + std::string(kDefaultCgroupRoot);
+  const std::string standardMemory = joinPath(standard, files::kV1MemoryDir);
+  const std::string standardUnified = joinPath(standard, files::kUnifiedDir);
+  // Lower ranks first: whole hierarchies, then the standard places.
+  using Ranked = std::pair<int, std::string>;
+  std::vector<Ranked> v1;
+  std::vector<Ranked> v2;
+  CgroupMounts out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const MountEntry& e = entries[i];
+    if (last[e.mountPoint] != i || e.mountPoint.empty() || e.mountPoint.front() != '/') {
+      continue;
+    }
+    std::string mp = std::string(prefix) + e.mountPoint;
+    while (mp.size() > 1 && mp.back() == '/') {
+      mp.pop_back();
+    }
+    const int partial = e.root == "/" ? 0 : 4;
+    if (e.fsType == "cgroup") {
+      out.v1Any = true;
+      if (contains(e.superOptions, "memory")) {
+        v1.emplace_back(partial + (mp == standardMemory ? 0 : 1), mp);
+      }
+    } else if (e.fsType == "cgroup2") {
+      v2.emplace_back(partial + (mp == standard ? 0 : mp == standardUnified ? 1 : 2), mp);
+    }
+  }
+  auto byRank = [](const Ranked& a, const Ranked& b) { return a.first < b.first; };
+  std::stable_sort(v1.begin(), v1.end(), byRank);
+  std::stable_sort(v2.begin(), v2.end(), byRank);
+  for (auto& [rank, mp] : v1) {
+    out.v1Memory.push_back(std::move(mp));
+  }
+  for (auto& [rank, mp] : v2) {
+    out.v2.push_back(std::move(mp));
+  }
+  return out;
+}
+
 CgroupMode detectMode(const Roots& roots) {
-  if (exists(joinPath(roots.cgroup, files::kCgroupControllers))) {
-    return CgroupMode::kV2;
-  }
-  std::string memDir = joinPath(roots.cgroup, files::kV1MemoryDir);
-  bool v1 = isDirectory(memDir) && isV1Memory(memDir);
-  bool unified = exists(joinPath(joinPath(roots.cgroup, files::kUnifiedDir), files::kCgroupControllers));
-  if (v1) {
-    return unified ? CgroupMode::kHybrid : CgroupMode::kV1;
-  }
-  return CgroupMode::kNone;
+  return discover(roots).mode;
 }
 
 Result<MemoryHierarchy> findMemoryHierarchy(const Roots& roots) {
-  MemoryHierarchy h;
-  h.mode = detectMode(roots);
-  switch (h.mode) {
-    case CgroupMode::kV2:
-      if (v2HasMemory(roots.cgroup)) {
-        h.v2 = true;
-        h.root = roots.cgroup;
-        return h;
-      }
-      break;
-    case CgroupMode::kV1:
-    case CgroupMode::kHybrid:
-      h.root = joinPath(roots.cgroup, files::kV1MemoryDir);
-      return h;
-    case CgroupMode::kNone:
-      break;
+  Discovery d = discover(roots);
+  if (d.memory) {
+    return *d.memory;
   }
-  return environmentError(
-      fmt::format("no memory controller found under {} (cgroup mode: {})", roots.cgroup, toString(h.mode)));
+  return environmentError(fmt::format("no memory controller found (in {} or under {}; cgroup mode: {})",
+                                      joinPath(roots.proc, files::kSelfMountinfo), roots.cgroup, toString(d.mode)));
 }
 
 CgroupPath::CgroupPath(MemoryHierarchy h, std::string rel) : h_(std::move(h)), rel_(std::move(rel)) {
@@ -115,7 +262,17 @@ Result<CgroupPath> CgroupPath::resolve(const MemoryHierarchy& h, std::string_vie
   }
   CgroupPath cg(h, rel);
   if (!isDirectory(cg.absolute())) {
-    return Error{ENOENT, fmt::format("no such cgroup: {} (looked for {})", a, cg.absolute()), Exit::kCheckFailed};
+    // An absolute path elsewhere: another hierarchy (v1 cpu, the unified
+    // one of a hybrid node) or no cgroup at all. Not ENOENT: it exists.
+    if (rel == a && a.front() == '/' && isDirectory(a)) {
+      return Error{0,
+                   fmt::format("{} is outside the memory hierarchy (mounted at {}): name a cgroup under {}, or its "
+                               "path relative to it",
+                               a, h.root, h.root),
+                   Exit::kUsage};
+    }
+    // A mistake in the arguments, as '..' is: the same exit code everywhere.
+    return Error{ENOENT, fmt::format("no such cgroup: {} (looked for {})", a, cg.absolute()), Exit::kUsage};
   }
   return cg;
 }

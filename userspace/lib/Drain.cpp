@@ -144,25 +144,26 @@ Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups, con
   }
   Output out;
   auto& results = out.json["results"] = nlohmann::json::array();
-  out.text =
-      fmt::format("{:<32} {:>12} {:>12} {:>12}  {}\n", "CGROUP", "FILE BEFORE", "FILE AFTER", "RELEASED", "METHOD");
+  // The table on stdout has a row per drained cgroup; failures go to stderr.
+  std::string rows;
   for (const auto& arg : cgroups) {
     auto cg = CgroupPath::resolve(*hier, arg);
     Result<DrainResult> r = cg ? drainCgroup(*cg, opts) : Result<DrainResult>(cg.error());
     if (!r) {
       const Error& e = r.error();
       results.push_back({{"cgroup", arg}, {"error", e.describe()}});
-      out.text += fmt::format("{:<32} error: {}\n", arg, e.describe());
+      // Most messages name the cgroup already; say which argument failed.
+      out.errors += errorLine(Error{e.errnum, "drain " + arg + ": " + e.message, e.exit});
       if (static_cast<int>(e.exit) > static_cast<int>(out.exit)) {
         out.exit = e.exit;
       }
       continue;
     }
     results.push_back(toJson(*r));
-    out.text += fmt::format("{:<32} {:>12} {:>12} {:>12}  {}{}\n", r->cgroup, humanBytes(r->fileBefore),
-                            humanBytes(r->fileAfter),
-                            humanBytes(r->fileBefore > r->fileAfter ? r->fileBefore - r->fileAfter : 0), r->method,
-                            r->partial ? " (partial)" : "");
+    rows += fmt::format("{:<32} {:>12} {:>12} {:>12}  {}{}\n", escapeName(r->cgroup), humanBytes(r->fileBefore),
+                        humanBytes(r->fileAfter),
+                        humanBytes(r->fileBefore > r->fileAfter ? r->fileBefore - r->fileAfter : 0), r->method,
+                        r->partial ? " (partial)" : "");
     if (r->tasks > 0) {
       std::string risk;
       if (!cg->hierarchy().v2) {
@@ -170,9 +171,14 @@ Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups, con
       } else if (!r->fileOnly) {
         risk = " (this kernel has no swappiness=0: its anonymous memory may be swapped out)";
       }
-      out.text += fmt::format("{:<32} warning: drained with --force while it has {} process{}{}\n", "", r->tasks,
-                              r->tasks == 1 ? "" : "es", risk);
+      rows += fmt::format("{:<32} warning: drained with --force while it has {} process{}{}\n", "", r->tasks,
+                          r->tasks == 1 ? "" : "es", risk);
     }
+  }
+  if (!rows.empty()) {
+    out.text =
+        fmt::format("{:<32} {:>12} {:>12} {:>12}  {}\n", "CGROUP", "FILE BEFORE", "FILE AFTER", "RELEASED", "METHOD") +
+        rows;
   }
   return out;
 }

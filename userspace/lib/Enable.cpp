@@ -123,14 +123,14 @@ Output runEnable(const Roots& roots, const EnableOptions& opts) {
     }
     Output err = errorOutput(e);
     out.json.update(err.json);
-    out.text += err.text;
+    out.errors += err.errors;
     out.exit = err.exit;
     return out;
   }
   if (Status s = mod.setEnabled(opts.enable); !s) {
     Output err = errorOutput(s.error());
     out.json.update(err.json);
-    out.text += err.text;
+    out.errors += err.errors;
     out.exit = err.exit;
     return out;
   }

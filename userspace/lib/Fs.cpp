@@ -368,4 +368,48 @@ std::vector<ProcCgroupsEntry> parseProcCgroups(std::string_view text) {
   return out;
 }
 
+std::string unescapeMountField(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  auto isOctal = [](char c) { return c >= '0' && c <= '7'; };
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && isOctal(field[i + 1]) && isOctal(field[i + 2]) &&
+        isOctal(field[i + 3])) {
+      out.push_back(
+          static_cast<char>(((field[i + 1] - '0') << 6) | ((field[i + 2] - '0') << 3) | (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+std::vector<MountEntry> parseMountinfo(std::string_view text) {
+  std::vector<MountEntry> out;
+  forEachLine(text, [&](std::string_view line) {
+    // Fields are separated by single spaces; paths never hold a raw one.
+    auto words = splitWords(line);
+    auto dash = std::find(words.begin(), words.end(), "-");
+    // Six fields before the optional ones, three after the separator.
+    if (words.size() < 10 || dash == words.end() || dash - words.begin() < 6 || words.end() - dash < 4) {
+      return;
+    }
+    MountEntry e;
+    e.root = unescapeMountField(words[3]);
+    e.mountPoint = unescapeMountField(words[4]);
+    e.fsType = *(dash + 1);
+    std::string_view opts(*(dash + 3));
+    while (!opts.empty()) {
+      size_t comma = opts.find(',');
+      if (comma != 0) {
+        e.superOptions.emplace_back(opts.substr(0, comma));
+      }
+      opts.remove_prefix(comma == std::string_view::npos ? opts.size() : comma + 1);
+    }
+    out.push_back(std::move(e));
+  });
+  return out;
+}
+
 }  // namespace rootcache

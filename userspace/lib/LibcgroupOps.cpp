@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 // CgroupOps through libcgroup, used on a live system when libcgroup manages
-// the same memory hierarchy the tool was pointed at. libcgroup finds
-// hierarchies through /proc/mounts only, so it cannot serve fixture trees
-// given with --cgroup-root: those (and any hierarchy libcgroup does not see
-// at the same place) use cgroupfs directly.
+// the same memory hierarchy the tool found. libcgroup finds hierarchies
+// through /proc/mounts only, so it cannot serve fixture trees given with
+// --cgroup-root: those (and any hierarchy libcgroup does not see at the
+// same place) use cgroupfs directly. Its mount table also helps discovery
+// (findMemoryHierarchy()).
 #include <libcgroup.h>
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "rootcache/Cgroup.h"
 
@@ -113,19 +116,26 @@ class FallbackOps final : public CgroupOps {
 
 }  // namespace
 
-std::unique_ptr<CgroupOps> makeCgroupOps(const MemoryHierarchy& h) {
+std::optional<std::string> libcgroupMountPoint(const char* controller) {
   // libcgroup keeps global state; initialise once.
   static const int kInit = cgroup_init();
   if (kInit != 0) {
-    return makeFsOps();
+    return std::nullopt;
   }
   char* mount = nullptr;
-  if (cgroup_get_subsys_mount_point("memory", &mount) != 0 || mount == nullptr) {
-    return makeFsOps();
+  if (cgroup_get_subsys_mount_point(controller, &mount) != 0 || mount == nullptr) {
+    return std::nullopt;
   }
   std::string mp(mount);
   std::free(mount);  // NOLINT(cppcoreguidelines-no-malloc,cppcoreguidelines-owning-memory)
-  if (mp != h.root) {
+  return mp;
+}
+
+std::unique_ptr<CgroupOps> makeCgroupOps(const MemoryHierarchy& h) {
+  // Discovery prefers the mount libcgroup uses when the memory hierarchy
+  // is mounted in several places; elsewhere (fixture trees) cgroupfs.
+  auto mp = libcgroupMountPoint("memory");
+  if (!mp || *mp != h.root) {
     return makeFsOps();
   }
   return std::make_unique<FallbackOps>();

@@ -305,12 +305,12 @@ namespace {
 
 // A collection failure: in the textfile, replace the last numbers with a
 // scrape error, so the collector does not keep serving stale values.
-Output collectionFailed(const Error& e, const std::optional<std::string>& textfileDir) {
+Output collectionFailed(const Error& e, const std::optional<std::string>& textfile) {
   Output out = errorOutput(e);
-  if (textfileDir) {
-    std::string path = joinPath(*textfileDir, kTextfileName);
+  if (textfile) {
+    const std::string& path = *textfile;
     if (Status s = writeFileAtomic(path, renderScrapeError(true)); !s) {
-      out.text += "rootcachectl: " + s.error().describe() + "\n";
+      out.errors += errorLine(s.error());
     } else {
       out.json["textfile"] = path;
       out.text += "wrote " + path + " with rootcache_scrape_error 1\n";
@@ -321,7 +321,32 @@ Output collectionFailed(const Error& e, const std::optional<std::string>& textfi
 
 }  // namespace
 
+Result<std::string> textfilePath(const std::string& arg) {
+  if (isDirectory(arg)) {
+    return joinPath(arg, kTextfileName);
+  }
+  constexpr std::string_view kExt = ".prom";
+  const size_t slash = arg.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : arg.substr(0, slash);
+  const std::string base = slash == std::string::npos ? arg : arg.substr(slash + 1);
+  if (base.size() > kExt.size() && base.compare(base.size() - kExt.size(), kExt.size(), kExt) == 0 &&
+      isDirectory(dir)) {
+    return arg;
+  }
+  return usageError(fmt::format(
+      "--textfile {}: no such directory (give the textfile collector's directory, or a file in it ending in .prom)",
+      arg));
+}
+
 Output runMetrics(const Roots& roots, const std::optional<std::string>& textfileDir) {
+  std::optional<std::string> textfile;
+  if (textfileDir) {
+    auto path = textfilePath(*textfileDir);
+    if (!path) {
+      return errorOutput(path.error());
+    }
+    textfile = *path;
+  }
   Output out;
   nlohmann::json m;
   ModuleClient mod(roots);
@@ -329,7 +354,7 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
   if (mod.loaded()) {
     auto st = mod.read();
     if (!st) {
-      return collectionFailed(st.error(), textfileDir);
+      return collectionFailed(st.error(), textfile);
     }
     m["version"] = st->version;
     m["hook"] = st->hook;
@@ -347,11 +372,11 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
   }
   std::string text = renderPrometheus(m);
   if (auto problems = checkPrometheusText(text); !problems.empty()) {
-    return collectionFailed(checkError("internal error, bad exposition: " + problems.front()), textfileDir);
+    return collectionFailed(checkError("internal error, bad exposition: " + problems.front()), textfile);
   }
   out.json = m;
-  if (textfileDir) {
-    std::string path = joinPath(*textfileDir, kTextfileName);
+  if (textfile) {
+    const std::string& path = *textfile;
     if (Status s = writeFileAtomic(path, text); !s) {
       return errorOutput(s.error());
     }

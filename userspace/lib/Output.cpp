@@ -11,8 +11,42 @@ Output errorOutput(const Error& e) {
   if (e.errnum != 0) {
     out.json["errno"] = e.errnum;
   }
-  out.text = "rootcachectl: " + e.describe() + "\n";
+  out.errors = errorLine(e);
   out.exit = e.exit;
+  return out;
+}
+
+std::string errorLine(const Error& e) {
+  // Messages quote names as given: escape the whole line.
+  return "rootcachectl: " + escapeName(e.describe()) + "\n";
+}
+
+std::string escapeName(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          out += fmt::format("\\x{:02x}", u);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
   return out;
 }
 

@@ -40,7 +40,7 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
     if (cg.error().errnum == ENOENT) {
       Output out;
       out.json = {{"cgroup", cgroup}, {"removed", false}, {"note", "already gone"}};
-      out.text = cgroup + ": already gone\n";
+      out.text = escapeName(cgroup) + ": already gone\n";
       logLine(LOG_INFO, cgroup + ": already gone");
       return out;
     }
@@ -67,7 +67,7 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
       out.json["cgroup"] = cg->display();
       out.json["removed"] = false;
       out.json["note"] = "already gone";
-      out.text += cg->display() + ": already gone\n";
+      out.text += escapeName(cg->display()) + ": already gone\n";
       logLine(LOG_INFO, cg->display() + ": already gone");
       return out;
     }
@@ -75,7 +75,7 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
     Error e = systemError(err, "cannot remove " + cg->absolute());
     out.json["removed"] = false;
     out.json["error"] = e.describe();
-    out.text += "rootcachectl: " + e.describe() + "\n";
+    out.errors += errorLine(e);
     out.exit = err == EBUSY ? Exit::kCheckFailed : e.exit;
     logLine(LOG_ERR, e.describe());
     return out;
@@ -84,7 +84,7 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
   out.json["removed"] = true;
   logLine(LOG_INFO, cg->display() + ": removed");
   out.text += fmt::format(
-      "{}: {}removed\n", cg->display(),
+      "{}: {}removed\n", escapeName(cg->display()),
       drained ? fmt::format(
                     "drained {} of file cache, ",
                     humanBytes(drained->fileBefore > drained->fileAfter ? drained->fileBefore - drained->fileAfter : 0))

@@ -27,7 +27,7 @@ Output listScope(const std::vector<std::uint64_t>& ids, const std::map<std::uint
     e["path"] = it != live.end() ? nlohmann::json(it->second.display()) : nlohmann::json(nullptr);
     entries.push_back(e);
     if (it != live.end()) {
-      out.text += fmt::format("{:<12} {}\n", id, it->second.display());
+      out.text += fmt::format("{:<12} {}\n", id, escapeName(it->second.display()));
     } else {
       out.text += fmt::format("{:<12} (gone: no such cgroup; 'rootcachectl scope prune' drops it)\n", id);
       ++stale;
@@ -85,7 +85,7 @@ Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::s
         if (!s && s.error().errnum != ENOENT) {
           Output err = errorOutput(s.error());
           out.json["error"] = err.json["error"];
-          out.text += err.text;
+          out.errors += err.errors;
           worsen(out.exit, err.exit);
           continue;
         }
@@ -126,7 +126,7 @@ Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::s
       Error e = cg ? checkError("cannot read the ID of " + p) : cg.error();
       r["ok"] = false;
       r["error"] = e.describe();
-      out.text += "rootcachectl: " + e.describe() + "\n";
+      out.errors += errorLine(e);
       worsen(out.exit, e.exit);
       results.push_back(r);
       continue;
@@ -136,10 +136,11 @@ Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::s
     Status s = mod.writeScope(add ? ScopeOp::kAdd : ScopeOp::kDel, *id);
     r["ok"] = s.ok();
     if (s) {
-      out.text += fmt::format("{} {} ({})\n", add ? "added" : "removed", display, *id);
+      out.text += fmt::format("{} {} ({})\n", add ? "added" : "removed", escapeName(display), *id);
     } else {
       r["error"] = s.error().describe();
-      out.text += fmt::format("rootcachectl: {}: {}\n", display, s.error().describe());
+      const Error& e = s.error();
+      out.errors += errorLine(Error{e.errnum, display + ": " + e.message, e.exit});
       worsen(out.exit, s.error().exit);
     }
     results.push_back(r);

@@ -8,6 +8,10 @@ namespace rootcache {
 
 namespace {
 
+constexpr std::string_view kLoadHint =
+    "module not loaded; load it with: modprobe rootcache enabled=1 (with the packages: systemctl start rootcache, "
+    "which also applies /etc/rootcache/rootcache.conf)";
+
 // probe_misses as the last status saw it (<run>/rootcache/status.state,
 // "probe_misses N"); nullopt when there is none.
 std::optional<std::uint64_t> lastProbeMisses(const Roots& roots) {
@@ -75,7 +79,7 @@ Output runStatus(const Roots& roots) {
   std::optional<ModuleState> st;
   std::string probeNote;  // old probe misses: said, but healthy
   if (!mod.loaded()) {
-    problems.emplace_back("module not loaded");
+    problems.emplace_back(std::string(kLoadHint));
     worsen(Exit::kEnvironment);
   } else if (auto r = mod.read(); !r) {
     problems.push_back(r.error().describe());
@@ -170,7 +174,7 @@ Output runStatus(const Roots& roots) {
   t += fmt::format("{:<16}{}\n", "kernel:", j["kernel"].get<std::string>());
   t += fmt::format("{:<16}{}\n", "cgroup mode:", j["cgroup_mode"].get<std::string>());
   if (hier) {
-    t += fmt::format("{:<16}{}\n", "memory root:", hier->root);
+    t += fmt::format("{:<16}{}\n", "memory root:", escapeName(hier->root));
   }
   t += fmt::format("{:<16}{}\n",
                    "dying memcgs:", j["dying_memcgs"].is_null() ? std::string("unknown") : j["dying_memcgs"].dump());

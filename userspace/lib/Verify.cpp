@@ -659,9 +659,10 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
       {"redirected_bytes_after", m.redirectedAfter}, {"dying_memcgs_before", m.dyingBefore},
       {"dying_memcgs_after", m.dyingAfter},          {"drained_before_removal", m.drainedBeforeRemoval}};
   auto& jc = j["checks"] = nlohmann::json::array();
-  out.text = fmt::format("rootcache verify: {} MiB file in {}, cgroup {} ({}), module {}{}\n\n", opts.sizeMiB, opts.dir,
-                         job.display(), toString(hier->mode), m.enabled ? "enabled" : "disabled",
-                         m.enabled && !m.inScope ? ", scratch cgroup out of scope" : "");
+  out.text =
+      fmt::format("rootcache verify: {} MiB file in {}, cgroup {} ({}), module {}{}\n\n", opts.sizeMiB,
+                  escapeName(opts.dir), escapeName(job.display()), toString(hier->mode),
+                  m.enabled ? "enabled" : "disabled", m.enabled && !m.inScope ? ", scratch cgroup out of scope" : "");
   out.text += fmt::format("{:<28} {:<34} {:<20} {}\n", "CHECK", "EXPECTED", "ACTUAL", "RESULT");
   for (const auto& c : d.checks) {
     jc.push_back({{"name", c.name}, {"expected", c.expected}, {"actual", c.actual}, {"result", toString(c.verdict)}});

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "rootcache/Commands.h"
 
@@ -14,21 +15,26 @@ namespace {
 using rootcache::Exit;
 using rootcache::Output;
 
+// The report on stdout, what failed on stderr; with --json only the JSON
+// (which carries the errors), on stdout. Names that are not UTF-8 are
+// printed with U+FFFD rather than failing the dump.
 int emit(const Output& out, bool json) {
   if (json) {
-    std::cout << out.json.dump(2) << '\n';
-  } else if (out.exit == Exit::kOk) {
-    std::cout << out.text;
+    std::cout << out.json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   } else {
-    // Failures: the report on stdout, except pure errors which go to stderr.
-    if (out.json.contains("error") && out.json.size() <= 2) {
-      std::cerr << out.text;
-    } else {
-      std::cout << out.text;
-    }
+    std::cout << out.text;
   }
   std::cout.flush();
+  if (!json) {
+    std::cerr << out.errors;
+  }
   return static_cast<int>(out.exit);
+}
+
+// --json on every command, so that each one's --help shows it; the same
+// flag as the global one.
+void addJson(CLI::App* cmd, bool& json) {
+  cmd->add_flag("--json", json, "Print JSON instead of text");
 }
 
 std::string baseName(const char* argv0) {
@@ -58,11 +64,15 @@ int run(int argc, char** argv) {
   app.fallthrough();
   bool json = false;
   app.add_flag("--json", json, "Print JSON instead of text");
-  app.add_option("--sysfs-root", roots.sysfs, "Where sysfs is (testing)")->capture_default_str();
-  app.add_option("--cgroup-root", roots.cgroup, "Where the cgroup filesystems are (testing)")->capture_default_str();
-  app.add_option("--proc-root", roots.proc, "Where procfs is (testing)")->capture_default_str();
-  app.add_option("--etc-root", roots.etc, "Where /etc is, for --persist (testing)")->capture_default_str();
-  app.add_option("--run-root", roots.run, "Where /run is, for status's state (testing)")->capture_default_str();
+  // Testing only (fixture trees, see userspace/README.md): accepted, not in
+  // --help (an empty group hides an option).
+  for (auto [name, value] : {std::pair<const char*, std::string*>{"--sysfs-root", &roots.sysfs},
+                             {"--cgroup-root", &roots.cgroup},
+                             {"--proc-root", &roots.proc},
+                             {"--etc-root", &roots.etc},
+                             {"--run-root", &roots.run}}) {
+    app.add_option(name, *value)->group("");
+  }
   app.set_version_flag("--version", std::string(ROOTCACHE_TOOL_VERSION));
 
   Output result;
@@ -73,14 +83,17 @@ int run(int argc, char** argv) {
   };
 
   auto* status = app.add_subcommand("status", "Show module state, counters, cgroup mode and health");
+  addJson(status, json);
   status->callback([&] { done(rootcache::runStatus(roots)); });
 
   bool persist = false;
   auto* enable = app.add_subcommand("enable", "Charge new page cache to the root cgroup");
   enable->add_flag("--persist", persist, "Also write rootcachectl.conf in /etc/modprobe.d and /etc/modules-load.d");
+  addJson(enable, json);
   enable->callback([&] { done(rootcache::runEnable(roots, {true, persist})); });
   auto* disable = app.add_subcommand("disable", "Charge new page cache normally again");
   disable->add_flag("--persist", persist, "Also remove the files enable --persist wrote");
+  addJson(disable, json);
   disable->callback([&] { done(rootcache::runEnable(roots, {false, persist})); });
 
   rootcache::VerifyOptions vopts;
@@ -94,21 +107,28 @@ int run(int argc, char** argv) {
   verify->add_option("--settle", vopts.settleSeconds, "Seconds to wait for the removed cgroup to go")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 600.0));
+  addJson(verify, json);
   verify->callback([&] { done(rootcache::runVerify(roots, vopts)); });
 
   std::optional<std::string> textfile;
   auto* metrics = app.add_subcommand("metrics", "Prometheus metrics (node_exporter textfile collector)");
-  metrics->add_option("--textfile", textfile, "Write DIR/rootcache.prom atomically instead of stdout");
+  metrics
+      ->add_option("--textfile", textfile,
+                   "Write DIR/rootcache.prom (or FILE.prom) atomically instead of stdout, for node_exporter")
+      ->option_text("DIR");
+  addJson(metrics, json);
   metrics->callback([&] { done(rootcache::runMetrics(roots, textfile)); });
 
   auto* scope = app.add_subcommand("scope", "Choose the cgroup subtrees that are redirected");
   scope->require_subcommand(1);
+  addJson(scope, json);
   std::vector<std::string> scopePaths;
   auto addScope = [&](const char* name, const char* help, rootcache::ScopeAction action, bool takesPaths) {
     auto* sub = scope->add_subcommand(name, help);
     if (takesPaths) {
       sub->add_option("CGROUP", scopePaths, "Cgroup paths (absolute or relative to the memory hierarchy)")->required();
     }
+    addJson(sub, json);
     sub->callback([&, action] { done(rootcache::runScope(roots, action, scopePaths)); });
   };
   addScope("list", "List the scope as paths; mark IDs whose cgroup is gone", rootcache::ScopeAction::kList, false);
@@ -122,11 +142,13 @@ int run(int argc, char** argv) {
   rootcache::DrainOptions dopts;
   drain->add_option("CGROUP", drainPaths, "Cgroup paths")->required();
   drain->add_flag("--force", dopts.force, "Drain a group even when it has tasks (evicts their working set)");
+  addJson(drain, json);
   drain->callback([&] { done(rootcache::runDrain(roots, drainPaths, dopts)); });
 
   std::string agentPath;
   auto* agent = app.add_subcommand("release-agent", "cgroup v1 release_agent: drain, then remove the cgroup");
   agent->add_option("CGROUP", agentPath, "Cgroup path relative to the memory hierarchy")->required();
+  addJson(agent, json);
   agent->callback([&] { done(rootcache::runReleaseAgent(roots, agentPath)); });
 
   try {

@@ -48,5 +48,12 @@ check "rootcachectl metrics --t" "--textfile"
 check "rootcachectl drain --f" "--force"
 check "rootcachectl release-agent --f" ""
 check "rootcachectl --cgroup-root /x st" "status"
+# Testing options are not offered; --json is, after every command.
+check "rootcachectl --s" ""
+check "rootcachectl --" "--json --help --version"
+check "rootcachectl status --j" "--json"
+check "rootcachectl scope --j" "--json"
+check "rootcachectl scope list --j" "--json"
+check "rootcachectl release-agent --j" "--json"
 echo "$pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -50,6 +50,154 @@ TEST(Mode, V2WithoutMemoryController) {
   EXPECT_EQ(h.error().exit, Exit::kEnvironment);
 }
 
+// Mount table lines as the kernel writes them.
+std::string mountLine(const std::string& point, const std::string& type, const std::string& opts,
+                      const std::string& root = "/") {
+  static int id = 30;
+  ++id;
+  return std::to_string(id) + " 24 0:" + std::to_string(id) + " " + root + " " + point +
+         " rw,nosuid,nodev,noexec,relatime shared:" + std::to_string(id) + " - " + type + " " + type + " " + opts +
+         "\n";
+}
+const std::string kRootFs = "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw,errors=remount-ro\n";
+const std::string kSysfs = "23 22 0:21 / /sys rw,nosuid shared:2 - sysfs sysfs rw\n";
+const std::string kCgroupTmpfs = "24 23 0:23 / /sys/fs/cgroup ro shared:3 - tmpfs tmpfs ro,mode=755\n";
+
+TEST(Discovery, CoMountedV1) {
+  test::FixtureTree t;
+  const std::string mp = t.base() + "/sys/fs/cgroup/cpu,memory";
+  test::FixtureTree::v1MemoryFiles(mp);
+  t.mountinfo(kRootFs + kSysfs + kCgroupTmpfs + mountLine("/sys/fs/cgroup/cpu,memory", "cgroup", "rw,cpu,memory") +
+              mountLine("/sys/fs/cgroup/pids", "cgroup", "rw,pids"));
+  EXPECT_EQ(detectMode(t.roots()), CgroupMode::kV1);
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_TRUE(h.ok()) << h.error().describe();
+  EXPECT_FALSE(h->v2);
+  EXPECT_EQ(h->root, mp);
+}
+
+TEST(Discovery, NonStandardMountPoint) {
+  test::FixtureTree t;
+  const std::string mp = t.base() + "/cgroup/mem";
+  test::FixtureTree::v1MemoryFiles(mp);
+  t.mountinfo(kRootFs + mountLine("/cgroup/mem", "cgroup", "rw,memory"));
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_TRUE(h.ok()) << h.error().describe();
+  EXPECT_EQ(h->root, mp);
+  EXPECT_EQ(h->mode, CgroupMode::kV1);
+  // The cgroups are found there too.
+  test::FixtureTree::put(mp + "/yarn/memory.stat", "cache 8192\n");
+  auto cg = CgroupPath::resolve(*h, "/yarn");
+  ASSERT_TRUE(cg.ok());
+  EXPECT_EQ(cg->absolute(), mp + "/yarn");
+  EXPECT_EQ(*fileBytes(*cg), 8192U);
+}
+
+TEST(Discovery, V2Only) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.mountinfo(kRootFs + kSysfs + mountLine("/sys/fs/cgroup", "cgroup2", "rw,nsdelegate,memory_recursiveprot"));
+  EXPECT_EQ(detectMode(t.roots()), CgroupMode::kV2);
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->v2);
+  EXPECT_EQ(h->root, t.roots().cgroup);
+}
+
+TEST(Discovery, V2ElsewhereWithoutMemoryIsNoMemory) {
+  test::FixtureTree t;
+  test::FixtureTree::put(t.base() + "/cg2/cgroup.controllers", "cpu io pids\n");
+  t.mountinfo(kRootFs + mountLine("/cg2", "cgroup2", "rw"));
+  EXPECT_EQ(detectMode(t.roots()), CgroupMode::kV2);
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error().exit, Exit::kEnvironment);
+  test::FixtureTree::put(t.base() + "/cg2/cgroup.controllers", "cpu io memory pids\n");
+  EXPECT_EQ(findMemoryHierarchy(t.roots())->root, t.base() + "/cg2");
+}
+
+TEST(Discovery, HybridPrefersV1Memory) {
+  test::FixtureTree t;
+  t.cgroupV1(1, true);
+  t.mountinfo(kRootFs + kSysfs + kCgroupTmpfs + mountLine("/sys/fs/cgroup/unified", "cgroup2", "rw,nsdelegate") +
+              mountLine("/sys/fs/cgroup/systemd", "cgroup", "rw,xattr,name=systemd") +
+              mountLine("/sys/fs/cgroup/memory", "cgroup", "rw,memory"));
+  EXPECT_EQ(detectMode(t.roots()), CgroupMode::kHybrid);
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_TRUE(h.ok());
+  EXPECT_FALSE(h->v2);
+  EXPECT_EQ(h->root, t.roots().cgroup + "/memory");
+  EXPECT_EQ(h->mode, CgroupMode::kHybrid);
+}
+
+TEST(Discovery, EscapedMountPoint) {
+  test::FixtureTree t;
+  const std::string mp = t.base() + "/cgroup/my mem";
+  test::FixtureTree::v1MemoryFiles(mp);
+  t.mountinfo(kRootFs + mountLine("/cgroup/my\\040mem", "cgroup", "rw,memory"));
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_TRUE(h.ok()) << h.error().describe();
+  EXPECT_EQ(h->root, mp);
+}
+
+TEST(Discovery, NoCgroupMounts) {
+  test::FixtureTree t;
+  t.mountinfo(kRootFs + kSysfs);
+  EXPECT_EQ(detectMode(t.roots()), CgroupMode::kNone);
+  auto h = findMemoryHierarchy(t.roots());
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.error().exit, Exit::kEnvironment);
+  EXPECT_NE(h.error().message.find("no memory controller"), std::string::npos);
+}
+
+TEST(Discovery, V1WithoutMemory) {
+  test::FixtureTree t;
+  t.mountinfo(kRootFs + mountLine("/sys/fs/cgroup/cpu", "cgroup", "rw,cpu"));
+  EXPECT_EQ(detectMode(t.roots()), CgroupMode::kV1);
+  EXPECT_FALSE(findMemoryHierarchy(t.roots()).ok());
+}
+
+TEST(Discovery, MountTableOrder) {
+  // A subtree bind mount ranks after the whole hierarchy; the standard
+  // place first; a mount point mounted over is hidden.
+  std::vector<MountEntry> e = {
+      {"/docker/abc", "/containers/mem", "cgroup", {"rw", "memory"}},
+      {"/", "/cgroup/memory", "cgroup", {"rw", "memory"}},
+      {"/", "/sys/fs/cgroup/memory", "cgroup", {"rw", "memory"}},
+      {"/", "/hidden", "cgroup", {"rw", "memory"}},
+      {"/", "/hidden", "tmpfs", {"rw"}},
+      {"/", "/sys/fs/cgroup/unified", "cgroup2", {"rw"}},
+      {"/", "/sys/fs/cgroup/", "cgroup2", {"rw"}},
+  };
+  CgroupMounts m = cgroupMounts(e, "/fx");
+  EXPECT_EQ(m.v1Memory,
+            (std::vector<std::string>{"/fx/sys/fs/cgroup/memory", "/fx/cgroup/memory", "/fx/containers/mem"}));
+  EXPECT_EQ(m.v2, (std::vector<std::string>{"/fx/sys/fs/cgroup", "/fx/sys/fs/cgroup/unified"}));
+  EXPECT_TRUE(m.v1Any);
+}
+
+TEST(Discovery, MountPrefix) {
+  Roots r;
+  EXPECT_EQ(mountPrefix(r), "");
+  r.cgroup = "/tmp/x/sys/fs/cgroup/";
+  EXPECT_EQ(mountPrefix(r), "/tmp/x");
+  r.cgroup = "/tmp/tree";
+  EXPECT_EQ(mountPrefix(r), std::nullopt);
+}
+
+// --cgroup-root that is not .../sys/fs/cgroup: the tree given is probed at
+// fixed paths, whatever the mount table says.
+TEST(Discovery, OtherCgroupRootIgnoresMountinfo) {
+  test::FixtureTree t;
+  t.mountinfo(kRootFs + mountLine("/cgroup/mem", "cgroup", "rw,memory"));
+  Roots r = t.roots();
+  r.cgroup = t.base() + "/tree";
+  test::FixtureTree::v1MemoryFiles(r.cgroup + "/memory");
+  auto h = findMemoryHierarchy(r);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->root, r.cgroup + "/memory");
+}
+
 TEST(CgroupPath, Resolve) {
   test::FixtureTree t;
   t.cgroupV2();

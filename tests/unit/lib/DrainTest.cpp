@@ -144,7 +144,7 @@ TEST(Drain, RefusesRootAndMissing) {
   test::FixtureTree t;
   t.cgroupV1();
   EXPECT_EQ(runDrain(t.roots(), {"/"}).exit, Exit::kUsage);
-  EXPECT_EQ(runDrain(t.roots(), {"/nope"}).exit, Exit::kCheckFailed);
+  EXPECT_EQ(runDrain(t.roots(), {"/nope"}).exit, Exit::kUsage);
 }
 
 TEST(Drain, GarbageStat) {
@@ -215,6 +215,24 @@ TEST(ReleaseAgent, GoneWhileDrainingIsFine) {
   EXPECT_FALSE(exists(d));
   EXPECT_EQ(o.exit, Exit::kOk) << o.text;
   EXPECT_NE(o.text.find("already gone"), std::string::npos) << o.text;
+}
+
+// The table on stdout holds the drained cgroups; what failed, and why, is
+// on stderr, naming the argument.
+TEST(Drain, ErrorsNotInTheTable) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  t.cgV1("job", 4096);
+  Output o = runDrain(t.roots(), {"/job", "/nope"});
+  EXPECT_EQ(o.exit, Exit::kUsage);
+  EXPECT_EQ(o.text.rfind("CGROUP ", 0), 0U) << o.text;
+  EXPECT_NE(o.text.find("/job "), std::string::npos) << o.text;
+  EXPECT_EQ(o.text.find("nope"), std::string::npos) << o.text;
+  EXPECT_EQ(o.errors.rfind("rootcachectl: drain /nope: no such cgroup", 0), 0U) << o.errors;
+  // Nothing drained: no table at all.
+  o = runDrain(t.roots(), {"/nope"});
+  EXPECT_EQ(o.text, "");
+  EXPECT_NE(o.errors, "");
 }
 
 }  // namespace

@@ -76,7 +76,7 @@ TEST(Enable, PersistRefusesAFileItDidNotWrite) {
   test::FixtureTree::put(conf, "options rootcache maxactive=4096\n");
   Output o = runEnable(t.roots(), {true, true});
   EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
-  EXPECT_NE(o.text.find("did not write it"), std::string::npos) << o.text;
+  EXPECT_NE(o.errors.find("did not write it"), std::string::npos) << o.errors;
   EXPECT_EQ(test::FixtureTree::get(conf), "options rootcache maxactive=4096\n");
   EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcachectl.conf"));
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
@@ -89,7 +89,7 @@ TEST(Enable, ModuleNotLoaded) {
   test::FixtureTree t;
   Output o = runEnable(t.roots(), {true, false});
   EXPECT_EQ(o.exit, Exit::kEnvironment);
-  EXPECT_NE(o.text.find("modprobe"), std::string::npos);
+  EXPECT_NE(o.errors.find("modprobe"), std::string::npos);
   // --persist still records the wish for the next boot.
   o = runEnable(t.roots(), {true, true});
   EXPECT_EQ(o.exit, Exit::kEnvironment);
@@ -126,7 +126,7 @@ TEST(Enable, PermissionDeniedIsEnvironment) {
       ::_exit(100);
     }
     Output o = runEnable(t.roots(), {true, false});
-    bool saysRoot = o.text.find("root") != std::string::npos;
+    bool saysRoot = o.errors.find("root") != std::string::npos;
     ::_exit(o.exit == Exit::kEnvironment && saysRoot ? 0 : 1);
   }
   int st = 0;

@@ -95,6 +95,43 @@ TEST(Files, ListDirsRecursive) {
   EXPECT_FALSE(listDirsRecursive(t.base() + "/nope").ok());
 }
 
+TEST(ParseMountinfo, Fields) {
+  // proc(5)'s example, a hybrid node's cgroups, a bad line.
+  auto m = parseMountinfo(
+      "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue\n"
+      "30 24 0:26 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:14 - cgroup cgroup "
+      "rw,memory\n"
+      "31 24 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:15 - cgroup cgroup rw,cpu,cpuacct\n"
+      "25 24 0:22 / /sys/fs/cgroup/unified rw,relatime shared:5 - cgroup2 cgroup2 rw,nsdelegate\n"
+      "garbage\n");
+  ASSERT_EQ(m.size(), 4U);
+  EXPECT_EQ(m[0].root, "/mnt1");
+  EXPECT_EQ(m[0].mountPoint, "/mnt2");
+  EXPECT_EQ(m[0].fsType, "ext3");
+  EXPECT_EQ(m[0].superOptions, (std::vector<std::string>{"rw", "errors=continue"}));
+  EXPECT_EQ(m[1].mountPoint, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(m[1].superOptions, (std::vector<std::string>{"rw", "memory"}));
+  EXPECT_EQ(m[2].superOptions, (std::vector<std::string>{"rw", "cpu", "cpuacct"}));
+  EXPECT_EQ(m[3].fsType, "cgroup2");
+}
+
+TEST(ParseMountinfo, NoOptionalFields) {
+  auto m = parseMountinfo("22 1 0:20 / /cg rw - cgroup2 none rw\n");
+  ASSERT_EQ(m.size(), 1U);
+  EXPECT_EQ(m[0].mountPoint, "/cg");
+  // Too few fields after the separator.
+  EXPECT_TRUE(parseMountinfo("22 1 0:20 / /cg rw - cgroup2 none\n").empty());
+}
+
+TEST(ParseMountinfo, Escapes) {
+  auto m = parseMountinfo("40 24 0:30 / /cgroup/my\\040mem\\011x\\012y\\134z rw - cgroup cgroup rw,memory\n");
+  ASSERT_EQ(m.size(), 1U);
+  EXPECT_EQ(m[0].mountPoint, "/cgroup/my mem\tx\ny\\z");
+  EXPECT_EQ(unescapeMountField("a\\040"), "a ");
+  EXPECT_EQ(unescapeMountField("a\\04"), "a\\04");  // not a whole escape
+  EXPECT_EQ(unescapeMountField("a\\9999"), "a\\9999");
+}
+
 TEST(Errors, PermissionIsEnvironment) {
   EXPECT_EQ(systemError(EACCES, "x").exit, Exit::kEnvironment);
   EXPECT_EQ(systemError(EPERM, "x").exit, Exit::kEnvironment);

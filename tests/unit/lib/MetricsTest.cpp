@@ -108,6 +108,32 @@ TEST(Metrics, Textfile) {
   EXPECT_NE(runMetrics(t.roots(), t.base() + "/nodir").exit, Exit::kOk);
 }
 
+// --textfile takes the collector's directory, or a .prom file in it; any
+// other path is a usage error and nothing is written.
+TEST(Metrics, TextfileDirOrPromFile) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  const std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directory(dir);
+  EXPECT_EQ(*textfilePath(dir), dir + "/rootcache.prom");
+  EXPECT_EQ(*textfilePath(dir + "/"), dir + "/rootcache.prom");
+  EXPECT_EQ(*textfilePath(dir + "/node.prom"), dir + "/node.prom");
+  EXPECT_EQ(textfilePath(dir + "/node.txt").error().exit, Exit::kUsage);
+  EXPECT_EQ(textfilePath(t.base() + "/nodir/rootcache.prom").error().exit, Exit::kUsage);
+  EXPECT_EQ(textfilePath(dir + "/.prom").error().exit, Exit::kUsage);
+
+  Output o = runMetrics(t.roots(), dir + "/node.prom");
+  ASSERT_EQ(o.exit, Exit::kOk) << o.errors;
+  EXPECT_NE(test::FixtureTree::get(dir + "/node.prom").find("rootcache_enabled 1\n"), std::string::npos);
+  EXPECT_EQ(o.json["textfile"], dir + "/node.prom");
+
+  o = runMetrics(t.roots(), t.base() + "/nodir");
+  EXPECT_EQ(o.exit, Exit::kUsage);
+  EXPECT_NE(o.errors.find("--textfile " + t.base() + "/nodir: no such directory"), std::string::npos) << o.errors;
+  EXPECT_FALSE(exists(t.base() + "/nodir"));
+}
+
 // A symlink planted at the temporary name the tool used to write through
 // (rootcache.prom.tmp.<pid>) must not make it write to the symlink's target.
 TEST(Metrics, TextfileDoesNotFollowAPlantedSymlink) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 
@@ -59,7 +61,7 @@ TEST_F(ScopeTest, AddAbsolutePath) {
 TEST_F(ScopeTest, AddMissingPathFails) {
   t.module(true, "");
   Output o = runScope(t.roots(), ScopeAction::kAdd, {"/nope"});
-  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_EQ(o.exit, Exit::kUsage);  // as in every command that takes a cgroup
   EXPECT_EQ(o.json["results"][0]["ok"], false);
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "");
 }
@@ -79,9 +81,9 @@ TEST_F(ScopeTest, DelByPathOrId) {
 TEST_F(ScopeTest, ArgumentsAreNotTrimmed) {
   t.module(true, "424242\n");
   Output o = runScope(t.roots(), ScopeAction::kAdd, {"/yarn "});
-  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.errors;
   o = runScope(t.roots(), ScopeAction::kDel, {"424242 "});
-  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.errors;
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "424242\n");
 }
 
@@ -113,6 +115,60 @@ TEST_F(ScopeTest, ModuleAbsent) {
 TEST_F(ScopeTest, GarbageScopeFile) {
   t.module(true, "12\nfoo\n");
   EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kCheckFailed);
+}
+
+// A path of another hierarchy (here v1 cpu and the unified one of a
+// hybrid node) is not silently looked up under the memory root.
+TEST(ScopeV1, OutsideMemoryHierarchySaysSo) {
+  test::FixtureTree t;
+  t.cgroupV1(1, true);
+  t.cgV1("yarn");
+  t.module(true, "");
+  std::filesystem::create_directories(t.roots().cgroup + "/cpu/yarn");
+  std::filesystem::create_directories(t.roots().cgroup + "/unified/yarn");
+  for (const std::string& p : {t.roots().cgroup + "/cpu/yarn", t.roots().cgroup + "/unified/yarn"}) {
+    Output o = runScope(t.roots(), ScopeAction::kAdd, {p});
+    EXPECT_EQ(o.exit, Exit::kUsage) << o.errors;
+    EXPECT_NE(o.errors.find(p + " is outside the memory hierarchy (mounted at " + t.roots().cgroup + "/memory)"),
+              std::string::npos)
+        << o.errors;
+    EXPECT_EQ(o.text, "");
+  }
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "");
+  // A cgroup path that is nowhere is "no such cgroup", with the same code.
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {t.roots().cgroup + "/cpu/nope"});
+  EXPECT_EQ(o.exit, Exit::kUsage);
+  EXPECT_NE(o.errors.find("no such cgroup"), std::string::npos) << o.errors;
+}
+
+// Reports on stdout (text), failures on stderr (errors), one line each.
+TEST_F(ScopeTest, ErrorsApartFromReport) {
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {"/yarn", "/nope"});
+  EXPECT_EQ(o.exit, Exit::kUsage);
+  EXPECT_EQ(o.text, "added /yarn (" + std::to_string(yarn) + ")\n");
+  EXPECT_EQ(o.errors.rfind("rootcachectl: no such cgroup: /nope", 0), 0U) << o.errors;
+  EXPECT_EQ(o.json["results"][1]["ok"], false);
+}
+
+// A name with a newline stays on one line of text, C-escaped; JSON has
+// the name itself.
+TEST_F(ScopeTest, NamesWithControlCharactersEscaped) {
+  t.cgV2("job\nadded /system (1)");
+  t.cgV2("tab\there");
+  t.module(true, "");
+  Output o = runScope(t.roots(), ScopeAction::kAdd, {"job\nadded /system (1)", "tab\there"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.errors;
+  EXPECT_NE(o.text.find("added /job\\nadded /system (1) ("), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("added /tab\\there ("), std::string::npos) << o.text;
+  EXPECT_EQ(std::count(o.text.begin(), o.text.end(), '\n'), 2);
+  EXPECT_EQ(o.json["results"][0]["path"], "/job\nadded /system (1)");
+  // The fixture's scope file holds what was written ("+ID"): list reads IDs.
+  const auto id = *inodeOf(t.roots().cgroup + "/job\nadded /system (1)");
+  test::FixtureTree::put(t.moduleDir() + "/scope", std::to_string(id) + "\n");
+  o = runScope(t.roots(), ScopeAction::kList, {});
+  EXPECT_NE(o.text.find(" /job\\nadded /system (1)\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.json.dump().find(R"x("/job\nadded /system (1)")x"), std::string::npos) << o.json.dump();
 }
 
 TEST(ScopeV1, UsesMemoryHierarchy) {

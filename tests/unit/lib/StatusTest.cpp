@@ -33,6 +33,9 @@ TEST(Status, ModuleMissing) {
   EXPECT_EQ(o.json["cgroup_mode"], "v1");
   EXPECT_EQ(o.json["dying_memcgs"], 2);
   EXPECT_NE(o.json["health"]["verdict"].get<std::string>().find("not loaded"), std::string::npos);
+  // And how to load it.
+  EXPECT_NE(o.text.find("modprobe rootcache enabled=1"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("systemctl start rootcache"), std::string::npos) << o.text;
 }
 
 TEST(Status, ProbeMissesDegrade) {

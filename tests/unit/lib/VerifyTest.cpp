@@ -294,8 +294,8 @@ TEST(Verify, ParentInScope) {
   EXPECT_NE(o.text.find("outside the scope"), std::string::npos) << o.text;
   opts.parent = "/nope";
   o = runVerify(t.roots(), opts);
-  EXPECT_EQ(o.exit, Exit::kUsage) << o.text;
-  EXPECT_NE(o.text.find("--parent"), std::string::npos) << o.text;
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.errors;
+  EXPECT_NE(o.errors.find("--parent"), std::string::npos) << o.errors;
   expectNoScratch(t.roots().cgroup);
 }
 
@@ -312,8 +312,8 @@ TEST(Verify, RefusesTmpfsDir) {
   VerifyOptions opts;
   opts.dir = "/dev/shm";
   Output o = runVerify(t.roots(), opts);
-  EXPECT_EQ(o.exit, Exit::kUsage) << o.text;
-  EXPECT_NE(o.text.find("is on tmpfs"), std::string::npos) << o.text;
+  EXPECT_EQ(o.exit, Exit::kUsage) << o.errors;
+  EXPECT_NE(o.errors.find("is on tmpfs"), std::string::npos) << o.errors;
   expectNoScratch(t.roots().cgroup);
   expectNoScratch("/dev/shm");
   EXPECT_TRUE(checkVerifyDir(diskDir(t)).ok());

@@ -29,13 +29,15 @@ class MainTest : public ::testing::Test {
     }
     ctl = bin;
   }
-  RunResult run(const std::string& args, const std::string& argv0 = "") {
+  // stdout and stderr together, or stdout alone with stderr in err().
+  RunResult run(const std::string& args, const std::string& argv0 = "", bool splitStderr = false) {
     const Roots& r = t.roots();
     std::string exe = argv0.empty() ? ctl : argv0;
+    const std::string redirect = splitStderr ? " 2>" + errFile() : " 2>&1";
     std::string cmd = exe + " --sysfs-root " + r.sysfs + " --cgroup-root " + r.cgroup + " --proc-root " + r.proc +
-                      " --etc-root " + r.etc + " --run-root " + r.run + " " + args + " 2>&1";
+                      " --etc-root " + r.etc + " --run-root " + r.run + " " + args + redirect;
     if (!argv0.empty()) {
-      cmd = exe + " " + args + " 2>&1";
+      cmd = exe + " " + args + redirect;
     }
     RunResult res;
     FILE* p = ::popen(cmd.c_str(), "r");
@@ -48,6 +50,8 @@ class MainTest : public ::testing::Test {
     res.exit = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     return res;
   }
+  [[nodiscard]] std::string errFile() const { return t.base() + "/stderr"; }
+  [[nodiscard]] std::string err() const { return test::FixtureTree::get(errFile()); }
   test::FixtureTree t;
   std::string ctl;
 };
@@ -116,6 +120,87 @@ TEST_F(MainTest, ReleaseAgentName) {
   std::string link = t.base() + "/rootcache-release-agent";
   ASSERT_EQ(::symlink(ctl.c_str(), link.c_str()), 0);
   EXPECT_EQ(run("", link).exit, 2);  // needs exactly one argument
+}
+
+// The testing options work but are not in --help; --json is in every
+// command's --help; --textfile shows DIR.
+TEST_F(MainTest, Help) {
+  RunResult r = run("--help");
+  ASSERT_EQ(r.exit, 0);
+  for (const char* hidden : {"--sysfs-root", "--cgroup-root", "--proc-root", "--etc-root", "--run-root"}) {
+    EXPECT_EQ(r.out.find(hidden), std::string::npos) << hidden << " in\n" << r.out;
+  }
+  EXPECT_NE(r.out.find("--json"), std::string::npos);
+  for (const char* cmd : {"status", "enable", "disable", "verify", "metrics", "scope", "scope list", "scope add",
+                          "scope del", "scope clear", "scope prune", "drain", "release-agent"}) {
+    r = run(std::string(cmd) + " --help");
+    EXPECT_EQ(r.exit, 0) << cmd;
+    EXPECT_NE(r.out.find("--json"), std::string::npos) << cmd << ":\n" << r.out;
+    EXPECT_EQ(r.out.find("--sysfs-root"), std::string::npos) << cmd << ":\n" << r.out;
+  }
+  r = run("metrics --help");
+  EXPECT_NE(r.out.find("--textfile DIR"), std::string::npos) << r.out;
+}
+
+TEST_F(MainTest, JsonAfterEveryCommand) {
+  t.cgroupV2();
+  t.cgV2("yarn");
+  t.module(true);
+  for (const char* cmd :
+       {"status --json", "scope list --json", "scope --json list", "metrics --json", "--json scope list"}) {
+    RunResult r = run(cmd);
+    EXPECT_EQ(r.exit, 0) << cmd << ": " << r.out;
+    EXPECT_NO_THROW((void)nlohmann::json::parse(r.out)) << cmd << ": " << r.out;
+  }
+}
+
+// Status without the module says how to load it.
+TEST_F(MainTest, StatusWithoutModuleSaysHowToLoad) {
+  t.cgroupV2();
+  RunResult r = run("status");
+  EXPECT_EQ(r.exit, 3);
+  EXPECT_NE(r.out.find("modprobe rootcache enabled=1"), std::string::npos) << r.out;
+}
+
+// One mistake, one exit code: a cgroup that does not exist is 2 whichever
+// command names it; the message goes to stderr, stdout stays clean.
+TEST_F(MainTest, MissingCgroupSameExitEverywhere) {
+  t.cgroupV1();
+  t.cgV1("job", 4096);
+  t.module(true);
+  for (const char* cmd : {"scope add /nope", "scope del /nope", "drain /nope", "drain /job /nope"}) {
+    RunResult r = run(cmd, "", true);
+    EXPECT_EQ(r.exit, 2) << cmd;
+    EXPECT_EQ(r.out.find("nope"), std::string::npos) << cmd << ": stdout: " << r.out;
+    EXPECT_NE(err().find("rootcachectl: "), std::string::npos) << cmd;
+    EXPECT_NE(err().find("no such cgroup: /nope"), std::string::npos) << cmd << ": stderr: " << err();
+  }
+  RunResult r = run("drain /job /nope", "", true);
+  EXPECT_EQ(r.out.rfind("CGROUP", 0), 0U) << r.out;
+  // With --json, stdout is the JSON, errors included; stderr is empty.
+  r = run("drain --json /nope", "", true);
+  EXPECT_EQ(r.exit, 2);
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["results"][0].contains("error"));
+  EXPECT_EQ(err(), "");
+}
+
+// The memory hierarchy found through the mount table, end to end.
+TEST_F(MainTest, MountinfoNonStandardHierarchy) {
+  const std::string mp = t.base() + "/cgroup/cpu,memory";
+  test::FixtureTree::v1MemoryFiles(mp);
+  test::FixtureTree::put(mp + "/yarn/memory.stat", "cache 0\n");
+  t.mountinfo(
+      "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+      "31 22 0:31 / /cgroup/cpu,memory rw,relatime shared:9 - cgroup cgroup rw,cpu,memory\n");
+  t.setProcCgroups(2);
+  t.module(true);
+  RunResult r = run("status --json");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["memory_hierarchy"], mp);
+  EXPECT_EQ(j["cgroup_mode"], "v1");
+  r = run("scope add " + mp + "/yarn");
+  EXPECT_EQ(r.exit, 0) << r.out;
 }
 
 }  // namespace

@@ -25,13 +25,50 @@ struct MemoryHierarchy {
   std::string root;  // its mount point, e.g. /sys/fs/cgroup or /sys/fs/cgroup/memory
 };
 
-// v2: <root>/cgroup.controllers exists (cgroup2 mounted at the root).
-// v1: <root>/memory is a memory hierarchy. hybrid: v1 memory plus
-// cgroup2 at <root>/unified. Memory on v2 needs "memory" in the root's
-// cgroup.controllers; otherwise v1's memory directory is used.
+// The cgroup filesystems mounted on the node, as <proc>/self/mountinfo
+// lists them (the way libcgroup and systemd find them), with the mount
+// points mapped into the tool's view (see mountPrefix()).
+struct CgroupMounts {
+  // v1 hierarchies that carry the memory controller, alone or co-mounted
+  // ("cpu,memory"), at any mount point; the best candidate first.
+  std::vector<std::string> v1Memory;
+  // cgroup2 mount points; the best candidate first.
+  std::vector<std::string> v2;
+  bool v1Any = false;  // any v1 hierarchy, with or without memory
+};
+
+// Where the mount points of <proc>/self/mountinfo are in the tool's view:
+// "" with the default --cgroup-root; "DIR" when --cgroup-root is
+// DIR/sys/fs/cgroup (a fixture tree laid out like a root filesystem);
+// nullopt for any other --cgroup-root, which is probed at fixed paths only.
+[[nodiscard]] std::optional<std::string> mountPrefix(const Roots& roots);
+// Pure: the cgroup mounts among mountinfo entries. A mount point that is
+// mounted over again is hidden; whole-hierarchy mounts (root "/") and
+// those at the standard places (<prefix>/sys/fs/cgroup/memory,
+// <prefix>/sys/fs/cgroup) come first.
+[[nodiscard]] CgroupMounts cgroupMounts(const std::vector<MountEntry>& entries, std::string_view prefix);
+
+// Where the memory controller is, in this order:
+// 1. <proc>/self/mountinfo, when mountPrefix() maps it and it lists cgroup
+//    filesystems: a v1 hierarchy with "memory" in its super options wins
+//    (v1, or hybrid when cgroup2 is mounted too); else a cgroup2 mount
+//    whose cgroup.controllers lists memory (v2, or hybrid when v1
+//    hierarchies are mounted too). On a live system, among several mounts
+//    of the memory hierarchy the one libcgroup uses is preferred, so that
+//    libcgroup can create and remove cgroups there (makeCgroupOps()).
+// 2. On a live system, libcgroup's mount point of "memory", if statfs says
+//    it is a cgroup filesystem.
+// 3. Fixed paths under --cgroup-root: v2 when <root>/cgroup.controllers
+//    exists; v1 when <root>/memory is a memory hierarchy; hybrid when, in
+//    addition, cgroup2 is at <root>/unified. Memory on v2 needs "memory" in
+//    the root's cgroup.controllers.
 [[nodiscard]] CgroupMode detectMode(const Roots& roots);
 // Fails with an environment error when there is no memory controller.
 [[nodiscard]] Result<MemoryHierarchy> findMemoryHierarchy(const Roots& roots);
+
+// libcgroup's mount point of a controller (its own mount table), or
+// nullopt when libcgroup cannot be initialised or does not know it.
+[[nodiscard]] std::optional<std::string> libcgroupMountPoint(const char* controller);
 
 // A cgroup inside the memory hierarchy, named by its path relative to the
 // hierarchy root ("" is the root cgroup).
@@ -39,7 +76,9 @@ class CgroupPath {
  public:
   CgroupPath(MemoryHierarchy h, std::string rel);
   // Accepts an absolute path under the hierarchy root, or a path relative
-  // to it (with or without a leading '/').
+  // to it (with or without a leading '/'). Usage errors (errno ENOENT only when
+  // nothing is there): '.' or '..', no such cgroup, or an absolute path of
+  // a directory outside the hierarchy ("outside the memory hierarchy").
   static Result<CgroupPath> resolve(const MemoryHierarchy& h, std::string_view arg);
 
   [[nodiscard]] std::string absolute() const;

@@ -21,12 +21,19 @@ namespace rootcache {
 
 struct Output {
   nlohmann::json json = nlohmann::json::object();
-  std::string text;
+  std::string text;    // the report, on stdout
+  std::string errors;  // what failed, one "rootcachectl: ..." line each, on stderr
   Exit exit = Exit::kOk;
 };
 
-// An Error as an Output: {"error": ..., "errno": ...} and one line of text.
+// An Error as an Output: {"error": ..., "errno": ...} and one line in errors.
 [[nodiscard]] Output errorOutput(const Error& e);
+// The line errorOutput() puts in errors: "rootcachectl: <what>\n".
+[[nodiscard]] std::string errorLine(const Error& e);
+// A name (cgroup path, file name) for a line of text: backslash, newline,
+// tab and other control characters C-style escaped (\\, \n, \t, \x1b), so
+// that one name is one line and cannot fake another. JSON escapes by itself.
+[[nodiscard]] std::string escapeName(std::string_view name);
 // "32.0 MiB" style.
 [[nodiscard]] std::string humanBytes(std::uint64_t bytes);
 
@@ -49,6 +56,10 @@ inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 // ---- metrics
 // Prometheus text exposition of the node's rootcache state.
 [[nodiscard]] Output runMetrics(const Roots& roots, const std::optional<std::string>& textfileDir);
+// Where --textfile ARG writes: ARG/rootcache.prom when ARG is a directory,
+// ARG itself when it ends in ".prom" in an existing directory; else a usage
+// error.
+[[nodiscard]] Result<std::string> textfilePath(const std::string& arg);
 // The exposition text alone (used by runMetrics and tests).
 [[nodiscard]] std::string renderPrometheus(const nlohmann::json& metrics);
 // The exposition when collecting failed: rootcache_scrape_error 1 alone.

@@ -54,6 +54,7 @@ inline constexpr std::string_view kTasksV1 = "tasks";
 // procfs (relative to <proc>).
 inline constexpr std::string_view kProcCgroups = "cgroups";
 inline constexpr std::string_view kOsRelease = "sys/kernel/osrelease";
+inline constexpr std::string_view kSelfMountinfo = "self/mountinfo";
 // run (relative to <run>): the probe_misses value the last status saw.
 inline constexpr std::string_view kStatusState = "rootcache/status.state";
 // etc (relative to <etc>).
@@ -104,6 +105,20 @@ struct ProcCgroupsEntry {
 };
 // /proc/cgroups: "#subsys_name hierarchy num_cgroups enabled".
 [[nodiscard]] std::vector<ProcCgroupsEntry> parseProcCgroups(std::string_view text);
+// One line of /proc/self/mountinfo (proc(5)): "ID PARENT MAJ:MIN ROOT
+// MOUNT_POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPER_OPTIONS".
+struct MountEntry {
+  std::string root;        // the directory of the filesystem mounted there
+  std::string mountPoint;  // unescaped
+  std::string fsType;
+  std::vector<std::string> superOptions;  // comma-separated in the file
+};
+// Lines that do not parse are skipped. The kernel writes space, tab,
+// newline and backslash in paths as octal escapes (\040, \011, \012,
+// \134): they are decoded.
+[[nodiscard]] std::vector<MountEntry> parseMountinfo(std::string_view text);
+// Decodes the kernel's octal escapes of a mountinfo field.
+[[nodiscard]] std::string unescapeMountField(std::string_view field);
 // Space-separated words (cgroup.controllers).
 [[nodiscard]] std::vector<std::string> splitWords(std::string_view text);
 
