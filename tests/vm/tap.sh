@@ -99,3 +99,72 @@ tap_summary() {
 expected_body() {
 	grep -Ev '^[[:space:]]*(#|$)' "$1" || true
 }
+
+# ksft_to_run_all: the output of the kernel's run_kselftest.sh (stdin, after
+# tap_extract) as run_all would have printed the same programs' results, so
+# that it is counted and compared like a run_all run (tests/vm/README.md,
+# "kselftest-6.12-v2"). kselftest reports one result per program ("ok N
+# selftests: rootcache: PROG") and passes the program's own TAP on with a
+# "# " prefix; here the program's results become "ok K - PROG.TEST", under a
+# "# ---- PROG" header, renumbered, and the per-program line adds a "not ok"
+# of its own only where run_all would: a timeout, no results, fewer results
+# than the program's plan, or a failing exit status without a failed result.
+# The plan is printed only when every program the top-level plan announced
+# reported; otherwise "# kselftest: N of M programs reported" and no plan.
+ksft_to_run_all() {
+	awk '
+		function emit(st, text) {
+			n++
+			print st " " n " - " text
+		}
+		function result(line, st, rest, num) {
+			st = "ok"; rest = substr(line, 4)
+			if (line ~ /^not ok/) { st = "not ok"; rest = substr(line, 8) }
+			match(rest, /^[0-9]*/); num = substr(rest, 1, RLENGTH); rest = substr(rest, RLENGTH + 1)
+			sub(/^ /, "", rest); sub(/^- /, "", rest)
+			if (rest == "") rest = num
+			if (st != "ok") failed++
+			results++
+			emit(st, prog "." rest)
+		}
+		BEGIN { print "TAP version 13"; tops = 0; topplan = -1 }
+		prog == "" && /^TAP version/ { next }
+		prog == "" && /^1\.\.[0-9]+/ { topplan = substr($0, 4) + 0; next }
+		/^# selftests: [^ :]+: [^ ]+$/ {
+			prog = $NF; results = 0; failed = 0; plan = ""
+			print "# ---- " prog
+			next
+		}
+		/^(not )?ok [0-9]+ selftests: [^ :]+: / {
+			tops++
+			p = prog; if (p == "") { split($0, f, " "); p = ($1 == "not" ? f[6] : f[5]) }
+			prog = p
+			notok = ($0 ~ /^not ok/)
+			dir = ""; if ((i = index($0, "#")) > 0) dir = substr($0, i + 1)
+			sub(/^[ \t]+/, "", dir)
+			if (dir ~ /^TIMEOUT/) emit("not ok", prog ".timeout # " dir)
+			else if (results == 0) emit("not ok", prog " # no results (" (dir == "" ? "ok" : dir) ")")
+			else if (plan != "" && results < plan) emit("not ok", prog ".plan # " results " of " plan " results (" dir ")")
+			else if (notok && failed == 0) emit("not ok", prog ".exit # " dir)
+			prog = ""
+			next
+		}
+		prog != "" && /^#( |$)/ {
+			line = substr($0, 3)
+			sub(/[ \t]+$/, "", line)
+			if (line ~ /^(not )?ok([ \t]|$)/) result(line)
+			else if (line ~ /^1\.\.[0-9]+/) plan = substr(line, 4) + 0
+			else if (line ~ /^(K)?TAP version/ || line == "") ;
+			else if (line ~ /^#/) print line
+			else if (line ~ /^Bail out!/) { failed++; emit("not ok", prog ".bail_out # " substr(line, 10)) }
+			else print "# " line
+			next
+		}
+		/^Bail out!/ { print; next }
+		/^#/ { print; next }
+		END {
+			if (topplan >= 0 && tops == topplan) print "1.." n
+			else print "# kselftest: " tops " of " (topplan < 0 ? "?" : topplan) " programs reported"
+		}
+	'
+}
