@@ -6,6 +6,9 @@
 #                         the same guest tests on kernels built from upstream
 #                         source trees (5.14 5.15 6.0 6.6 6.8; not in CI)
 #   make check-packages   the .debs in bookworm/trixie chroots and guests
+#   make mutation-check   the unit tests against the one-line bugs listed in
+#                         tests/unit/mutation/mutants.txt; prints the score
+#                         (not in check: one rebuild per mutant)
 #   make demo             the seed scenario on 6.1, cgroup v1 then v2
 #   make bench            benchmarks in guests -> Documentation/benchmarks.md
 #   make deb              build/deb/rootcache-dkms_<ver>_all.deb, rootcachectl_<ver>_amd64.deb
@@ -13,7 +16,7 @@
 #   make sign             sign kmod/rootcache.ko with DKMS's MOK key pair
 #   make vm-prepare       build every cached chroot and kernel ahead of time
 #   make host-deps        install the host packages the above need
-.PHONY: all check check-kernels check-packages demo bench bench-quick deb install uninstall sign vm-prepare host-deps
+.PHONY: all check check-kernels check-packages mutation-check demo bench bench-quick deb install uninstall sign vm-prepare host-deps
 
 all: check
 
@@ -29,6 +32,9 @@ check-kernels: host-deps
 
 check-packages: host-deps
 	@tests/packages/run
+
+mutation-check:
+	@tests/unit/mutation/run
 
 demo: host-deps
 	@tests/vm/demo

@@ -450,8 +450,8 @@ class FsOps final : public CgroupOps {
  public:
   [[nodiscard]] std::string_view name() const override { return "cgroupfs"; }
   [[nodiscard]] Status create(const CgroupPath& cg) override {
-    if (::mkdir(cg.absolute().c_str(), 0755) != 0) {
-      return systemError(errno, "cannot create cgroup " + cg.absolute());
+    if (Status s = makeDir(cg.absolute()); !s) {
+      return systemError(s.error().errnum, "cannot create cgroup " + cg.absolute());
     }
     return {};
   }
@@ -459,8 +459,8 @@ class FsOps final : public CgroupOps {
     return writeFile(cg.file(files::kCgroupProcs), std::to_string(pid));
   }
   [[nodiscard]] Status remove(const CgroupPath& cg) override {
-    if (::rmdir(cg.absolute().c_str()) != 0) {
-      return systemError(errno, "cannot remove cgroup " + cg.absolute());
+    if (Status s = removeDir(cg.absolute()); !s) {
+      return systemError(s.error().errnum, "cannot remove cgroup " + cg.absolute());
     }
     return {};
   }

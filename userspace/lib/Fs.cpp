@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,9 +55,7 @@ class Fd {
   int fd_;
 };
 
-}  // namespace
-
-Result<std::string> readFile(const std::string& path) {
+Result<std::string> readDirect(const std::string& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (fd.get() < 0) {
     return systemError(errno, "cannot open " + path);
@@ -82,7 +81,7 @@ Result<std::string> readFile(const std::string& path) {
   return out;
 }
 
-Status writeFile(const std::string& path, std::string_view data) {
+Status writeDirect(const std::string& path, std::string_view data) {
   // O_TRUNC as a shell redirection does: sysfs and cgroupfs ignore it.
   Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (fd.get() < 0) {
@@ -99,6 +98,120 @@ Status writeFile(const std::string& path, std::string_view data) {
     return systemError(EIO, "short write to " + path);
   }
   return {};
+}
+
+Result<std::vector<std::string>> listDirect(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    return systemError(errno, "cannot list " + dir);
+  }
+  std::vector<std::string> out;
+  while (struct dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
+    std::string name(static_cast<const char*>(e->d_name));
+    bool regular = e->d_type == DT_REG;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st {};
+      regular = ::stat(joinPath(dir, name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    }
+    if (regular) {
+      out.push_back(std::move(name));
+    }
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status makeDirDirect(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0) {
+    return systemError(errno, "cannot create directory " + path);
+  }
+  return {};
+}
+
+Status removeDirDirect(const std::string& path) {
+  if (::rmdir(path.c_str()) != 0) {
+    return systemError(errno, "cannot remove directory " + path);
+  }
+  return {};
+}
+
+Result<std::int64_t> filesystemTypeDirect(const std::string& path) {
+  struct statfs fs {};
+  if (::statfs(path.c_str(), &fs) != 0) {
+    return systemError(errno, "cannot statfs " + path);
+  }
+  return static_cast<std::int64_t>(fs.f_type);
+}
+
+class SystemKernelFs final : public KernelFs {
+ public:
+  [[nodiscard]] Result<std::string> read(const std::string& path) override { return readDirect(path); }
+  [[nodiscard]] Status write(const std::string& path, std::string_view data) override {
+    return writeDirect(path, data);
+  }
+  [[nodiscard]] Result<std::vector<std::string>> listRegularFiles(const std::string& dir) override {
+    return listDirect(dir);
+  }
+  [[nodiscard]] Status makeDir(const std::string& path) override { return makeDirDirect(path); }
+  [[nodiscard]] Status removeDir(const std::string& path) override { return removeDirDirect(path); }
+  [[nodiscard]] Result<std::int64_t> filesystemType(const std::string& path) override {
+    return filesystemTypeDirect(path);
+  }
+  [[nodiscard]] bool privileged() override { return ::geteuid() == 0; }
+};
+
+// The KernelFs in use; only ScopedKernelFs changes it.
+KernelFs*& current() {
+  static KernelFs* fs = &systemKernelFs();
+  return fs;
+}
+
+}  // namespace
+
+KernelFs& systemKernelFs() {
+  static SystemKernelFs fs;
+  return fs;
+}
+
+KernelFs& kernelFs() {
+  return *current();
+}
+
+ScopedKernelFs::ScopedKernelFs(KernelFs& fs) : previous_(current()) {
+  current() = &fs;
+}
+
+ScopedKernelFs::~ScopedKernelFs() {
+  current() = previous_;
+}
+
+Result<std::string> readFile(const std::string& path) {
+  return kernelFs().read(path);
+}
+
+Status writeFile(const std::string& path, std::string_view data) {
+  return kernelFs().write(path, data);
+}
+
+Result<std::vector<std::string>> listRegularFiles(const std::string& dir) {
+  return kernelFs().listRegularFiles(dir);
+}
+
+Status makeDir(const std::string& path) {
+  return kernelFs().makeDir(path);
+}
+
+Status removeDir(const std::string& path) {
+  return kernelFs().removeDir(path);
+}
+
+Result<std::int64_t> filesystemType(const std::string& path) {
+  return kernelFs().filesystemType(path);
+}
+
+bool privileged() {
+  return kernelFs().privileged();
 }
 
 Status writeFileAtomic(const std::string& path, std::string_view data) {
@@ -162,28 +275,6 @@ Result<std::uint64_t> inodeOf(const std::string& path) {
     return systemError(errno, "cannot stat " + path);
   }
   return static_cast<std::uint64_t>(st.st_ino);
-}
-
-Result<std::vector<std::string>> listRegularFiles(const std::string& dir) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) {
-    return systemError(errno, "cannot list " + dir);
-  }
-  std::vector<std::string> out;
-  while (struct dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe)
-    std::string name(static_cast<const char*>(e->d_name));
-    bool regular = e->d_type == DT_REG;
-    if (e->d_type == DT_UNKNOWN) {
-      struct stat st {};
-      regular = ::stat(joinPath(dir, name).c_str(), &st) == 0 && S_ISREG(st.st_mode);
-    }
-    if (regular) {
-      out.push_back(std::move(name));
-    }
-  }
-  ::closedir(d);
-  std::sort(out.begin(), out.end());
-  return out;
 }
 
 Result<std::vector<std::string>> listDirsRecursive(const std::string& dir) {

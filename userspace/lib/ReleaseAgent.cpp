@@ -5,9 +5,7 @@
 // it does not stay behind as a dying memcg, then remove it. The kernel gives
 // the agent no terminal: everything is logged to syslog.
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "rootcache/Commands.h"
 #include "rootcache/Drain.h"
@@ -60,8 +58,8 @@ Output runReleaseAgent(const Roots& roots, const std::string& cgroup) {
     out.json["drain"] = {{"error", drained.error().describe()}};
     logLine(LOG_WARNING, fmt::format("{}: drain failed: {}", cg->display(), drained.error().describe()));
   }
-  if (::rmdir(cg->absolute().c_str()) != 0) {
-    int err = errno;
+  if (Status removed = removeDir(cg->absolute()); !removed) {
+    int err = removed.error().errnum;
     if (err == ENOENT) {
       // Removed meanwhile (another agent, or an operator): nothing to do.
       out.json["cgroup"] = cg->display();

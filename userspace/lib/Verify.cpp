@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -431,16 +430,16 @@ Status checkVerifyDir(const std::string& dir) {
   if (!isDirectory(dir)) {
     return usageError("--dir " + dir + " is not a directory");
   }
-  struct statfs fs {};
-  if (::statfs(dir.c_str(), &fs) != 0) {
-    return systemError(errno, "cannot statfs " + dir);
+  auto type = filesystemType(dir);
+  if (!type) {
+    return type.error();
   }
   // Neither is ever redirected: tmpfs pages are shmem, ramfs's unevictable.
-  if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC) {
+  if (*type == TMPFS_MAGIC || *type == RAMFS_MAGIC) {
     return usageError(
         fmt::format("--dir {} is on {}, whose page cache is never redirected: use a directory on a disk filesystem "
                     "(e.g. /var/tmp)",
-                    dir, fs.f_type == TMPFS_MAGIC ? "tmpfs" : "ramfs"));
+                    dir, *type == TMPFS_MAGIC ? "tmpfs" : "ramfs"));
   }
   return {};
 }
@@ -496,7 +495,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   if (auto why = verifyExpectationFailure(m.enabled, m.inScope, opts.expectDisabled)) {
     return expectationFailure(*why, m, parent);
   }
-  if (::geteuid() != 0) {
+  if (!privileged()) {
     return errorOutput(environmentError("verify needs root (it creates a cgroup)"));
   }
   if (parent.isRoot()) {

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 #include "rootcache/Drain.h"
@@ -233,6 +235,117 @@ TEST(Drain, ErrorsNotInTheTable) {
   o = runDrain(t.roots(), {"/nope"});
   EXPECT_EQ(o.text, "");
   EXPECT_NE(o.errors, "");
+}
+
+// The errno paths of drain and release-agent, through FakeKernelFs.
+using Op = test::FakeKernelFs::Op;
+
+// EAGAIN from memory.reclaim: the kernel reclaimed less than asked. A
+// partial drain, reported as such, not an error.
+TEST(DrainErrno, ReclaimEagainIsPartial) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  std::string d = t.cgV2("job", 8192);
+  test::FixtureTree::put(d + "/memory.reclaim", "");
+  test::FakeKernelFs fs;
+  fs.fail(Op::kWrite, d + "/memory.reclaim", EAGAIN);
+  Output o = runDrain(t.roots(), {"job"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["results"][0]["partial"], true);
+  EXPECT_EQ(o.json["results"][0]["file_only"], true);
+  EXPECT_NE(o.text.find("memory.reclaim swappiness=0 (partial)"), std::string::npos) << o.text;
+  EXPECT_EQ(fs.writesTo(d + "/memory.reclaim"), std::vector<std::string>{"8192 swappiness=0"});
+  // A kernel without swappiness= (EINVAL), then EAGAIN on the plain request.
+  test::FakeKernelFs older;
+  older.fail(Op::kWrite, d + "/memory.reclaim", EINVAL, 1);
+  older.fail(Op::kWrite, d + "/memory.reclaim", EAGAIN, 1);
+  o = runDrain(t.roots(), {"job"});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["results"][0]["partial"], true);
+  EXPECT_EQ(o.json["results"][0]["file_only"], false);
+  EXPECT_EQ(older.writesTo(d + "/memory.reclaim"), (std::vector<std::string>{"8192 swappiness=0", "8192"}));
+}
+
+// Any other errno is an error: EBUSY, ENOSPC, EACCES (exit 3: needs root).
+TEST(DrainErrno, ReclaimErrorsAreErrors) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  std::string d = t.cgV2("job", 8192);
+  test::FixtureTree::put(d + "/memory.reclaim", "");
+  for (auto [err, exit] : {std::pair{EBUSY, Exit::kCheckFailed}, std::pair{ENOSPC, Exit::kCheckFailed},
+                           std::pair{EACCES, Exit::kEnvironment}}) {
+    test::FakeKernelFs fs;
+    fs.fail(Op::kWrite, d + "/memory.reclaim", err);
+    Output o = runDrain(t.roots(), {"job"});
+    EXPECT_EQ(o.exit, exit) << o.text;
+    std::string e = o.json["results"][0]["error"];
+    EXPECT_NE(e.find(std::strerror(err)), std::string::npos) << e;
+    EXPECT_EQ(fs.writesTo(d + "/memory.reclaim").size(), 1U) << "no retry without the key after " << err;
+  }
+}
+
+// v1: memory.force_empty says EBUSY when tasks joined meanwhile.
+TEST(DrainErrno, ForceEmptyBusy) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  std::string d = t.cgV1("job", 4096);
+  test::FakeKernelFs fs;
+  fs.fail(Op::kWrite, d + "/memory.force_empty", EBUSY);
+  Output o = runDrain(t.roots(), {"job"});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  std::string e = o.json["results"][0]["error"];
+  EXPECT_NE(e.find("Device or resource busy"), std::string::npos) << e;
+}
+
+// A cgroup removed between resolving and reading: ENOENT is an error of
+// that cgroup only.
+TEST(DrainErrno, StatGoneIsThatCgroupsError) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  std::string a = t.cgV1("a", 4096);
+  t.cgV1("b", 4096);
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRead, a + "/memory.stat", ENOENT);
+  Output o = runDrain(t.roots(), {"a", "b"});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_TRUE(o.json["results"][0].contains("error"));
+  EXPECT_EQ(o.json["results"][1]["method"], "memory.force_empty");
+}
+
+// release-agent: rmdir's EBUSY (a task came back, or a child appeared)
+// leaves the cgroup and says so; ENOENT is "already gone"; EACCES needs root.
+TEST(ReleaseAgentErrno, RmdirBusy) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  std::string d = t.roots().cgroup + "/memory/yarn/c3";
+  std::filesystem::create_directories(d);
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRmdir, d, EBUSY);
+  Output o = runReleaseAgent(t.roots(), "/yarn/c3");
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.errors;
+  EXPECT_EQ(o.json["removed"], false);
+  EXPECT_FALSE(o.json.contains("note"));
+  EXPECT_NE(o.errors.find("Device or resource busy"), std::string::npos) << o.errors;
+  EXPECT_TRUE(isDirectory(d));
+}
+
+TEST(ReleaseAgentErrno, RmdirGoneOrDenied) {
+  test::FixtureTree t;
+  t.cgroupV1();
+  std::string d = t.roots().cgroup + "/memory/c4";
+  std::filesystem::create_directories(d);
+  {
+    test::FakeKernelFs fs;
+    fs.fail(Op::kRmdir, d, ENOENT);
+    Output o = runReleaseAgent(t.roots(), "/c4");
+    EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+    EXPECT_EQ(o.json["note"], "already gone");
+  }
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRmdir, d, EACCES);
+  Output o = runReleaseAgent(t.roots(), "/c4");
+  EXPECT_EQ(o.exit, Exit::kEnvironment) << o.text;
+  EXPECT_EQ(o.json["removed"], false);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/Fs.h"
 
@@ -137,6 +138,44 @@ TEST(Errors, PermissionIsEnvironment) {
   EXPECT_EQ(systemError(EPERM, "x").exit, Exit::kEnvironment);
   EXPECT_EQ(systemError(EIO, "x").exit, Exit::kCheckFailed);
   EXPECT_NE(systemError(EACCES, "open /x").describe().find("Permission denied"), std::string::npos);
+}
+
+// The seam: the free functions go through the KernelFs in use; a fake is
+// in use while it lives, nested ones included.
+TEST(KernelFsSeam, ScopedAndNested) {
+  using Op = test::FakeKernelFs::Op;
+  test::FixtureTree t;
+  std::string f = t.base() + "/f";
+  test::FixtureTree::put(f, "disk\n");
+  EXPECT_EQ(&kernelFs(), &systemKernelFs());
+  {
+    test::FakeKernelFs outer;
+    EXPECT_EQ(&kernelFs(), &outer);
+    outer.file(f, {"one\n", "two\n"});
+    EXPECT_EQ(*readFile(f), "one\n");
+    {
+      test::FakeKernelFs inner;
+      inner.fail(Op::kRead, f, EAGAIN, 1);
+      auto r = readFile(f);
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.error().errnum, EAGAIN);
+      EXPECT_EQ(*readFile(f), "disk\n");  // once only, then the disk
+    }
+    EXPECT_EQ(*readFile(f), "two\n");
+    EXPECT_EQ(*readFile(f), "two\n");  // the last content stays
+    EXPECT_TRUE(writeFile(f, "w").ok());
+    EXPECT_EQ(outer.writesTo(f), std::vector<std::string>{"w"});
+    outer.fail(Op::kMkdir, t.base() + "/d", ENOSPC);
+    EXPECT_EQ(makeDir(t.base() + "/d").error().errnum, ENOSPC);
+  }
+  EXPECT_EQ(&kernelFs(), &systemKernelFs());
+  EXPECT_EQ(test::FixtureTree::get(f), "disk\n");  // virtual writes stay virtual
+  ASSERT_TRUE(makeDir(t.base() + "/d").ok());
+  EXPECT_EQ(makeDir(t.base() + "/d").error().errnum, EEXIST);
+  ASSERT_TRUE(removeDir(t.base() + "/d").ok());
+  EXPECT_EQ(removeDir(t.base() + "/d").error().errnum, ENOENT);
+  EXPECT_TRUE(filesystemType(t.base()).ok());
+  EXPECT_EQ(filesystemType(t.base() + "/d").error().errnum, ENOENT);
 }
 
 }  // namespace

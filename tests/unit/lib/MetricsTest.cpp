@@ -212,5 +212,19 @@ TEST(PrometheusCheck, Promtool) {
   EXPECT_EQ(std::system(cmd.c_str()), 0) << o.text;  // NOLINT(concurrency-mt-unsafe)
 }
 
+// Label values are escaped as the exposition format wants: '"', '\\' and
+// newline. The module's version file is one such value.
+TEST(Metrics, LabelValuesEscaped) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/version", "0.1\"x\\y\n");
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_NE(o.text.find("rootcache_info{version=\"0.1\\\"x\\\\y\",hook=\"filemap_add_folio\"} 1\n"), std::string::npos)
+      << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+}
+
 }  // namespace
 }  // namespace rootcache

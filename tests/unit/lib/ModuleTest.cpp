@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 #include "rootcache/Module.h"
@@ -159,6 +160,72 @@ TEST(ModuleAbi, ToolShowsEveryCounterTheAbiLists) {
         << metrics.text;
     EXPECT_NE(knownStat(name), nullptr) << name << " has no help text in kKnownStats";
   }
+}
+
+using Op = test::FakeKernelFs::Op;
+
+// A counter that vanished between the listing and its read (ENOENT: the
+// module is unloading) is skipped; any other errno fails the read.
+TEST(ModuleErrno, StatsReadErrors) {
+  test::FixtureTree t;
+  t.module(true);
+  ModuleClient m(t.roots());
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRead, t.moduleDir() + "/stats/redirect_failed", ENOENT);
+  auto stats = m.stats();
+  ASSERT_TRUE(stats.ok()) << stats.error().describe();
+  EXPECT_EQ(stats->count("redirect_failed"), 0U);
+  EXPECT_EQ(stats->at("redirected_bytes"), 33554432U);
+  EXPECT_EQ(stats->size(), kKnownStats.size() - 1);
+  for (int err : {EACCES, EIO, EAGAIN}) {
+    test::FakeKernelFs failing;
+    failing.fail(Op::kRead, t.moduleDir() + "/stats/redirect_failed", err);
+    auto r = m.stats();
+    ASSERT_FALSE(r.ok()) << err;
+    EXPECT_EQ(r.error().errnum, err);
+  }
+  // No stats directory: no counters. A directory that cannot be read: error.
+  fs.fail(Op::kList, t.moduleDir() + "/stats", ENOENT, 1);
+  stats = m.stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_TRUE(stats->empty());
+  fs.fail(Op::kList, t.moduleDir() + "/stats", EACCES, 1);
+  EXPECT_FALSE(m.stats().ok());
+}
+
+// hook_state: ENOENT is an older module (unknown, not failed); EACCES fails.
+TEST(ModuleErrno, HookStateReadErrors) {
+  test::FixtureTree t;
+  t.module(true);
+  ModuleClient m(t.roots());
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRead, t.moduleDir() + "/hook_state", ENOENT, 1);
+  auto hs = m.hookState();
+  ASSERT_TRUE(hs.ok());
+  EXPECT_FALSE(hs->has_value());
+  fs.fail(Op::kRead, t.moduleDir() + "/hook_state", EACCES, 1);
+  ASSERT_FALSE(m.hookState().ok());
+}
+
+// EACCES or EPERM writing "enabled": not root (exit 3), and the message says so.
+TEST(ModuleErrno, SetEnabledWithoutRoot) {
+  test::FixtureTree t;
+  t.module(false);
+  ModuleClient m(t.roots());
+  for (int err : {EACCES, EPERM}) {
+    test::FakeKernelFs fs;
+    fs.fail(Op::kWrite, t.moduleDir() + "/enabled", err);
+    Status s = m.setEnabled(true);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().exit, Exit::kEnvironment) << err;
+    EXPECT_NE(s.error().message.find("needs root"), std::string::npos) << s.error().message;
+  }
+  test::FakeKernelFs fs;
+  fs.fail(Op::kWrite, t.moduleDir() + "/enabled", EBUSY);
+  Status s = m.setEnabled(true);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().exit, Exit::kCheckFailed);
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 
@@ -180,6 +181,67 @@ TEST(ScopeV1, UsesMemoryHierarchy) {
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
   auto id = *inodeOf(t.roots().cgroup + "/memory/hadoop-yarn");
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "+" + std::to_string(id) + "\n");
+}
+
+// The kernel's answers to scope writes, through FakeKernelFs.
+using Op = test::FakeKernelFs::Op;
+
+// prune: ENOENT means someone else removed the ID meanwhile: pruned all the
+// same. Any other errno is an error and the ID is not reported as dropped.
+TEST_F(ScopeTest, PruneToleratesEnoentOnly) {
+  t.module(true, std::to_string(yarn) + "\n424242\n515151\n");
+  test::FakeKernelFs fs;
+  fs.fail(Op::kWrite, t.moduleDir() + "/scope", ENOENT);
+  Output o = runScope(t.roots(), ScopeAction::kPrune, {});
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["pruned"], nlohmann::json::array({424242, 515151}));
+  EXPECT_FALSE(o.json.contains("error"));
+  EXPECT_NE(o.text.find("dropped 515151"), std::string::npos) << o.text;
+  EXPECT_EQ(fs.writesTo(t.moduleDir() + "/scope"), (std::vector<std::string>{"-424242\n", "-515151\n"}));
+  for (auto [err, exit] : {std::pair{EACCES, Exit::kEnvironment}, std::pair{EINVAL, Exit::kCheckFailed},
+                           std::pair{EBUSY, Exit::kCheckFailed}}) {
+    test::FakeKernelFs failing;
+    failing.fail(Op::kWrite, t.moduleDir() + "/scope", err);
+    o = runScope(t.roots(), ScopeAction::kPrune, {});
+    EXPECT_EQ(o.exit, exit) << err << ": " << o.text;
+    EXPECT_EQ(o.json["pruned"], nlohmann::json::array()) << err;
+    EXPECT_TRUE(o.json.contains("error")) << err;
+    EXPECT_EQ(o.text.find("nothing to prune"), std::string::npos) << o.text;
+  }
+}
+
+TEST_F(ScopeTest, AddErrnoExplained) {
+  t.module(true, "");
+  const std::string scope = t.moduleDir() + "/scope";
+  struct Case {
+    int err;
+    Exit exit;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{ENOSPC, Exit::kCheckFailed, "scope is full"},
+        Case{ENOENT, Exit::kCheckFailed, "is not a live memory cgroup"}, Case{EACCES, Exit::kEnvironment, "needs root"},
+        Case{EPERM, Exit::kEnvironment, "needs root"}}) {
+    test::FakeKernelFs fs;
+    fs.fail(Op::kWrite, scope, c.err);
+    Output o = runScope(t.roots(), ScopeAction::kAdd, {"/yarn"});
+    EXPECT_EQ(o.exit, c.exit) << c.err << ": " << o.errors;
+    EXPECT_EQ(o.json["results"][0]["ok"], false);
+    EXPECT_NE(o.errors.find(c.says), std::string::npos) << o.errors;
+  }
+}
+
+// Reading the scope file: ENOENT is a module without scope support (exit
+// 3), EACCES an environment problem too.
+TEST_F(ScopeTest, ScopeReadErrno) {
+  t.module(true, "");
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRead, t.moduleDir() + "/scope", ENOENT, 1);
+  Output o = runScope(t.roots(), ScopeAction::kList, {});
+  EXPECT_EQ(o.exit, Exit::kEnvironment) << o.errors;
+  EXPECT_NE(o.errors.find("no scope support"), std::string::npos) << o.errors;
+  fs.fail(Op::kRead, t.moduleDir() + "/scope", EACCES, 1);
+  EXPECT_EQ(runScope(t.roots(), ScopeAction::kList, {}).exit, Exit::kEnvironment);
 }
 
 }  // namespace

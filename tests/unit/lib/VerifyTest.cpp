@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <linux/magic.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 
@@ -60,6 +63,37 @@ TEST(VerifyDecision, ToleratesMetadataPages) {
   auto m = redirectedV1();
   m.childFileBytes = 172 * 1024;
   EXPECT_TRUE(decideVerify(m).pass);
+}
+
+// The job may keep a tenth of the file (at least 2 MiB), not a byte more:
+// 64 MiB -> 6.4 MiB.
+TEST(VerifyDecision, ToleranceIsATenthOfTheFile) {
+  auto m = redirectedV1();
+  const std::uint64_t tenth = m.sizeBytes / 10;
+  m.childFileBytes = tenth;
+  auto d = decideVerify(m);
+  EXPECT_EQ(check(d, "job cgroup file charge").verdict, Verdict::kPass);
+  EXPECT_EQ(check(d, "job cgroup file charge").expected, "<= 6.4 MiB");
+  m.childFileBytes = tenth + 1;
+  d = decideVerify(m);
+  EXPECT_EQ(check(d, "job cgroup file charge").verdict, Verdict::kFail);
+  EXPECT_FALSE(d.pass);
+  EXPECT_NE(d.summary.find("not redirected"), std::string::npos) << d.summary;
+  // A small file: the 2 MiB floor.
+  m.sizeBytes = 4 * kMiB;
+  m.redirectedAfter = 4 * kMiB;
+  m.childFileBytes = 2 * kMiB;
+  EXPECT_EQ(check(decideVerify(m), "job cgroup file charge").verdict, Verdict::kPass);
+  m.childFileBytes = 2 * kMiB + 1;
+  EXPECT_EQ(check(decideVerify(m), "job cgroup file charge").verdict, Verdict::kFail);
+  // Disabled: the module's counter may move by the same tolerance only.
+  m = redirectedV1();
+  m.enabled = false;
+  m.childFileBytes = m.sizeBytes;
+  m.redirectedAfter = m.redirectedBefore + tenth;
+  EXPECT_EQ(check(decideVerify(m), "module redirected_bytes").verdict, Verdict::kPass);
+  m.redirectedAfter = m.redirectedBefore + tenth + 1;
+  EXPECT_EQ(check(decideVerify(m), "module redirected_bytes").verdict, Verdict::kFail);
 }
 
 TEST(VerifyDecision, NewDyingMemcgFailsOnV1AndV2) {
@@ -319,6 +353,42 @@ TEST(Verify, RefusesTmpfsDir) {
   EXPECT_TRUE(checkVerifyDir(diskDir(t)).ok());
 }
 
+// --dir must be a directory: a missing one or a regular file is a usage
+// error that says so (statfs alone would accept a file).
+TEST(Verify, DirMustBeADirectory) {
+  test::FixtureTree t;
+  std::string file = t.base() + "/a-file";
+  test::FixtureTree::put(file, "x");
+  for (const std::string& dir : {file, t.base() + "/no-such-dir"}) {
+    Status s = checkVerifyDir(dir);
+    ASSERT_FALSE(s.ok()) << dir;
+    EXPECT_EQ(s.error().exit, Exit::kUsage) << dir;
+    EXPECT_NE(s.error().message.find("is not a directory"), std::string::npos) << s.error().message;
+  }
+  EXPECT_TRUE(checkVerifyDir(t.base()).ok());
+}
+
+// tmpfs and ramfs, as statfs reports them; statfs's own failure is an error.
+TEST(Verify, DirFilesystemFromStatfs) {
+  test::FixtureTree t;
+  test::FakeKernelFs fs;
+  fs.fsType(t.base(), TMPFS_MAGIC);
+  Status s = checkVerifyDir(t.base());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().exit, Exit::kUsage);
+  EXPECT_NE(s.error().message.find("is on tmpfs"), std::string::npos) << s.error().message;
+  fs.fsType(t.base(), RAMFS_MAGIC);
+  s = checkVerifyDir(t.base());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("is on ramfs"), std::string::npos) << s.error().message;
+  fs.fsType(t.base(), EXT4_SUPER_MAGIC);
+  EXPECT_TRUE(checkVerifyDir(t.base()).ok());
+  fs.fail(test::FakeKernelFs::Op::kStatfs, t.base(), EACCES);
+  s = checkVerifyDir(t.base());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().errnum, EACCES);
+}
+
 TEST(Verify, EnvironmentErrors) {
   test::FixtureTree t;
   t.cgroupV2();
@@ -328,6 +398,191 @@ TEST(Verify, EnvironmentErrors) {
   opts.dir = t.base() + "/no-such-dir";
   Output o = runVerify(t.roots(), opts);
   EXPECT_NE(o.exit, Exit::kOk);
+}
+
+// runVerify step by step, on a v2 fixture with FakeKernelFs standing in for
+// the kernel: the scratch cgroups are real directories of the fixture, their
+// control files are virtual, the module's redirected_bytes moves by the
+// file's size during the job. The child really writes and reads a 1 MiB file.
+class VerifySteps : public ::testing::Test {
+ protected:
+  using Op = test::FakeKernelFs::Op;
+
+  void SetUp() override {
+    t.cgroupV2();
+    t.module(true);
+    opts.dir = diskDir(t);
+    opts.sizeMiB = 1;
+    opts.settleSeconds = 0.2;
+    parent = t.roots().cgroup + "/rootcache-verify-" + std::to_string(::getpid());
+    job = parent + "/job";
+    file = opts.dir + "/rootcache-verify." + std::to_string(::getpid());
+    fs.file(parent + "/cgroup.subtree_control", {""});
+    fs.file(parent + "/cgroup.stat", {"nr_descendants 1\nnr_dying_descendants 0\n"});
+    fs.file(job + "/cgroup.procs", {""});
+    jobCharge(0);
+    fs.file(t.moduleDir() + "/stats/redirected_bytes", {"33554432\n", std::to_string(33554432 + kMiB) + "\n"});
+  }
+  void jobCharge(std::uint64_t bytes) {
+    fs.file(job + "/memory.stat", {"anon 0\nfile " + std::to_string(bytes) + "\n"});
+  }
+  // Nothing of verify's is left: no cgroup, no file.
+  void expectCleanedUp() {
+    EXPECT_FALSE(exists(parent));
+    EXPECT_FALSE(exists(file));
+    expectNoScratch(t.roots().cgroup);
+  }
+
+  test::FixtureTree t;
+  test::FakeKernelFs fs;
+  VerifyOptions opts;
+  std::string parent;
+  std::string job;
+  std::string file;
+};
+
+TEST_F(VerifySteps, RedirectedJobPassesAndEverythingIsRemoved) {
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["pass"], true) << o.text;
+  EXPECT_EQ(o.json["in_scope"], true);
+  EXPECT_EQ(o.json["cgroup_ops"], "cgroupfs");
+  EXPECT_EQ(o.json["measurements"]["job_file_bytes"], 0);
+  EXPECT_EQ(o.json["measurements"]["redirected_bytes_after"], 33554432 + kMiB);
+  for (const auto& c : o.json["checks"]) {
+    EXPECT_NE(c["result"], "FAIL") << c.dump();
+  }
+  // The steps, in order: parent, memory for its children, job, the child
+  // joins the job, then the job and the parent go.
+  EXPECT_EQ(fs.paths(Op::kMkdir), (std::vector<std::string>{parent, job}));
+  EXPECT_EQ(fs.writesTo(parent + "/cgroup.subtree_control"), std::vector<std::string>{"+memory"});
+  auto attached = fs.writesTo(job + "/cgroup.procs");
+  ASSERT_EQ(attached.size(), 1U);
+  EXPECT_NE(attached[0], std::to_string(::getpid()));  // the child, not us
+  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, parent}));
+  expectCleanedUp();
+}
+
+// The scope holds the root cgroup: the scratch cgroup is in it through its
+// parent's line, and redirection is what verify checks.
+TEST_F(VerifySteps, InScopeThroughAnAncestor) {
+  t.module(true, std::to_string(*inodeOf(t.roots().cgroup)) + "\n");
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["in_scope"], true);
+  EXPECT_NE(o.text.find("PASS: the job's page cache was charged to the root cgroup"), std::string::npos) << o.text;
+  // Out of the scope (another cgroup only): fails before making anything.
+  std::string other = t.cgV2("other");
+  t.module(true, std::to_string(*inodeOf(other)) + "\n");
+  const size_t made = fs.paths(Op::kMkdir).size();
+  o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["in_scope"], false);
+  EXPECT_NE(o.text.find("outside the scope"), std::string::npos) << o.text;
+  EXPECT_EQ(fs.paths(Op::kMkdir).size(), made);
+}
+
+// --expect-disabled out of the scope: the job is charged normally and
+// drained before removal.
+TEST_F(VerifySteps, OutOfScopeChargedNormally) {
+  std::string other = t.cgV2("other");
+  t.module(true, std::to_string(*inodeOf(other)) + "\n");
+  opts.expectDisabled = true;
+  fs.file(t.moduleDir() + "/stats/redirected_bytes", {"33554432\n"});
+  jobCharge(kMiB);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["in_scope"], false);
+  EXPECT_NE(o.text.find("outside the scope and was charged normally"), std::string::npos) << o.text;
+  expectCleanedUp();
+}
+
+// The job kept the file's charge although redirection was expected.
+TEST_F(VerifySteps, JobChargedFails) {
+  jobCharge(3 * kMiB);
+  fs.file(t.moduleDir() + "/stats/redirected_bytes", {"33554432\n"});
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["pass"], false);
+  EXPECT_EQ(o.json["checks"][0]["name"], "job cgroup file charge");
+  EXPECT_EQ(o.json["checks"][0]["result"], "FAIL") << o.text;
+  EXPECT_EQ(o.json["checks"][1]["result"], "FAIL") << o.text;
+  EXPECT_NE(o.text.find("FAIL: the job's page cache was not redirected"), std::string::npos) << o.text;
+  expectCleanedUp();
+}
+
+// A new dying memcg under verify's parent fails on v2 as on v1; it only
+// warns when the module's metadata switch is 0.
+TEST_F(VerifySteps, DyingAfterRemovalFailsUnlessMetadataOff) {
+  fs.file(parent + "/cgroup.stat", {"nr_dying_descendants 0\n", "nr_dying_descendants 1\n"});
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["measurements"]["dying_memcgs_after"], 1);
+  EXPECT_EQ(o.json["checks"][3]["result"], "FAIL") << o.text;
+  test::FixtureTree::put(t.moduleDir() + "/metadata", "0\n");
+  fs.file(parent + "/cgroup.stat", {"nr_dying_descendants 0\n", "nr_dying_descendants 1\n"});
+  fs.file(t.moduleDir() + "/stats/redirected_bytes", {"33554432\n", std::to_string(33554432 + kMiB) + "\n"});
+  o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["checks"][3]["result"], "WARN") << o.text;
+}
+
+TEST_F(VerifySteps, NeedsRoot) {
+  fs.setPrivileged(false);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kEnvironment) << o.errors;
+  EXPECT_NE(o.errors.find("needs root"), std::string::npos) << o.errors;
+  EXPECT_TRUE(fs.paths(Op::kMkdir).empty());
+}
+
+// Each step's errno, and what is left behind: nothing.
+TEST_F(VerifySteps, ParentCannotBeCreated) {
+  fs.fail(Op::kMkdir, parent, EACCES);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kEnvironment) << o.errors;
+  EXPECT_NE(o.errors.find("Permission denied"), std::string::npos) << o.errors;
+  EXPECT_TRUE(fs.paths(Op::kRmdir).empty());  // it was never made
+  expectCleanedUp();
+}
+
+TEST_F(VerifySteps, JobCannotBeCreated) {
+  fs.fail(Op::kMkdir, job, ENOSPC);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.errors;
+  EXPECT_EQ(o.json["errno"], ENOSPC) << o.json.dump();
+  EXPECT_NE(o.errors.find("cannot create cgroup " + job), std::string::npos) << o.errors;
+  EXPECT_EQ(fs.paths(Op::kRmdir), std::vector<std::string>{parent});
+  expectCleanedUp();
+}
+
+TEST_F(VerifySteps, ChildCannotJoinTheJob) {
+  fs.fail(Op::kWrite, job + "/cgroup.procs", EBUSY);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["errno"], EBUSY) << o.json.dump();
+  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, parent}));
+  expectCleanedUp();
+}
+
+// rmdir of the job says EBUSY: the error is reported; the destructor tries
+// again and the second attempt removes it.
+TEST_F(VerifySteps, JobBusyOnRemoval) {
+  fs.fail(Op::kRmdir, job, EBUSY, 1);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.errors;
+  EXPECT_EQ(o.json["errno"], EBUSY) << o.json.dump();
+  EXPECT_NE(o.errors.find("cannot remove cgroup " + job), std::string::npos) << o.errors;
+  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, job, parent}));
+  expectCleanedUp();
+}
+
+TEST_F(VerifySteps, DyingCountUnreadable) {
+  fs.fail(Op::kRead, parent + "/cgroup.stat", ENOENT);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["errno"], ENOENT) << o.json.dump();
+  EXPECT_FALSE(exists(file));  // failed before the file was made
+  expectCleanedUp();
 }
 
 }  // namespace

@@ -66,10 +66,64 @@ inline constexpr std::string_view kModulesLoadConf = "modules-load.d/rootcachect
 inline constexpr std::string_view kPackageModprobeConf = "modprobe.d/rootcache.conf";
 }  // namespace files
 
+// ---- The seam between the library and the kernel's filesystems.
+// The reads, writes, listings, mkdir, rmdir and statfs the library makes on
+// sysfs, cgroupfs and procfs go through the KernelFs in use: the system
+// calls, unless a test installed another with ScopedKernelFs (the unit
+// tests' FakeKernelFs answers from fixture trees and injects errno values
+// per path). Only what has errno paths worth testing goes through it;
+// exists, isDirectory and inodeOf look at the (fixture) tree directly.
+class KernelFs {
+ public:
+  KernelFs() = default;
+  KernelFs(const KernelFs&) = delete;
+  KernelFs& operator=(const KernelFs&) = delete;
+  KernelFs(KernelFs&&) = delete;
+  KernelFs& operator=(KernelFs&&) = delete;
+  virtual ~KernelFs() = default;
+
+  [[nodiscard]] virtual Result<std::string> read(const std::string& path) = 0;
+  [[nodiscard]] virtual Status write(const std::string& path, std::string_view data) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::string>> listRegularFiles(const std::string& dir) = 0;
+  [[nodiscard]] virtual Status makeDir(const std::string& path) = 0;
+  [[nodiscard]] virtual Status removeDir(const std::string& path) = 0;
+  // statfs(2)'s f_type (TMPFS_MAGIC, EXT4_SUPER_MAGIC, ...).
+  [[nodiscard]] virtual Result<std::int64_t> filesystemType(const std::string& path) = 0;
+  // Whether the effective user is root.
+  [[nodiscard]] virtual bool privileged() = 0;
+};
+
+// The system calls.
+[[nodiscard]] KernelFs& systemKernelFs();
+// The KernelFs in use.
+[[nodiscard]] KernelFs& kernelFs();
+
+// Makes `fs` the KernelFs in use for its lifetime (tests). Not thread-safe:
+// install it before the code under test runs.
+class ScopedKernelFs {
+ public:
+  explicit ScopedKernelFs(KernelFs& fs);
+  ScopedKernelFs(const ScopedKernelFs&) = delete;
+  ScopedKernelFs& operator=(const ScopedKernelFs&) = delete;
+  ScopedKernelFs(ScopedKernelFs&&) = delete;
+  ScopedKernelFs& operator=(ScopedKernelFs&&) = delete;
+  ~ScopedKernelFs();
+
+ private:
+  KernelFs* previous_;
+};
+
 // Reads a whole (small) file. Errors carry the path and errno.
 Result<std::string> readFile(const std::string& path);
 // One write(2) of `data` at offset 0, as control files want.
 Status writeFile(const std::string& path, std::string_view data);
+// mkdir(2) with mode 0755, rmdir(2); errors carry the path and errno.
+Status makeDir(const std::string& path);
+Status removeDir(const std::string& path);
+// statfs(2)'s f_type of the filesystem holding `path`.
+Result<std::int64_t> filesystemType(const std::string& path);
+// Whether the effective user is root.
+[[nodiscard]] bool privileged();
 // Writes `data` to a temporary file in the same directory, fsyncs it and
 // renames it over `path`, so readers never see a partial file.
 Status writeFileAtomic(const std::string& path, std::string_view data);
