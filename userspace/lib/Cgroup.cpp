@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <initializer_list>
+#include <iterator>
 
 namespace rootcache {
 
@@ -148,6 +150,22 @@ Discovery discover(const Roots& roots) {
     }
   }
   return fromPaths(roots);
+}
+
+// The value of the first of `keys` in a "key value" file (memory.stat,
+// cgroup.stat); a check error naming the last key when none is there.
+Result<std::uint64_t> readKeyValue(const std::string& path, std::initializer_list<std::string_view> keys) {
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto kv = parseKeyValues(*text);
+  for (std::string_view key : keys) {
+    if (auto it = kv.find(std::string(key)); it != kv.end()) {
+      return it->second;
+    }
+  }
+  return checkError(fmt::format("no '{}' in {}", *std::prev(keys.end()), path));
 }
 
 }  // namespace
@@ -301,18 +319,7 @@ std::vector<CgroupPath> CgroupPath::lineage() const {
 }
 
 Result<std::uint64_t> fileBytes(const CgroupPath& cg) {
-  std::string path = cg.file(files::kMemoryStat);
-  auto text = readFile(path);
-  if (!text) {
-    return text.error();
-  }
-  auto kv = parseKeyValues(*text);
-  const char* key = cg.hierarchy().v2 ? "file" : "cache";
-  auto it = kv.find(key);
-  if (it == kv.end()) {
-    return checkError(fmt::format("no '{}' in {}", key, path));
-  }
-  return it->second;
+  return readKeyValue(cg.file(files::kMemoryStat), {cg.hierarchy().v2 ? "file" : "cache"});
 }
 
 Result<Occupancy> occupancy(const CgroupPath& cg) {
@@ -390,17 +397,7 @@ Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups, std::ui
 
 Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h) {
   if (h.v2) {
-    std::string path = joinPath(h.root, files::kCgroupStat);
-    auto text = readFile(path);
-    if (!text) {
-      return text.error();
-    }
-    auto kv = parseKeyValues(*text);
-    auto it = kv.find("nr_dying_descendants");
-    if (it == kv.end()) {
-      return checkError("no nr_dying_descendants in " + path);
-    }
-    return it->second;
+    return readKeyValue(joinPath(h.root, files::kCgroupStat), {"nr_dying_descendants"});
   }
   auto text = readFile(joinPath(roots.proc, files::kProcCgroups));
   if (!text) {
@@ -414,18 +411,9 @@ Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h) 
 }
 
 Result<std::uint64_t> dyingMemcgsUnder(const CgroupPath& cg) {
-  std::string path = cg.file(files::kCgroupStat);
-  auto text = readFile(path);
-  if (!text) {
-    return text.error();
-  }
-  auto kv = parseKeyValues(*text);
-  for (const char* key : {"nr_dying_subsys_memory", "nr_dying_descendants"}) {
-    if (auto it = kv.find(key); it != kv.end()) {
-      return it->second;
-    }
-  }
-  return checkError("no nr_dying_descendants in " + path);
+  // Where the kernel has it, nr_dying_subsys_memory counts dying memory
+  // cgroups alone (nr_dying_descendants counts every controller's).
+  return readKeyValue(cg.file(files::kCgroupStat), {"nr_dying_subsys_memory", "nr_dying_descendants"});
 }
 
 Status enableMemoryForChildren(const CgroupPath& parent) {

@@ -16,16 +16,7 @@ namespace rootcache {
 namespace {
 
 Result<std::uint64_t> usageBytes(const CgroupPath& cg) {
-  std::string path = cg.file(cg.hierarchy().v2 ? files::kMemoryCurrent : files::kMemoryUsageV1);
-  auto text = readFile(path);
-  if (!text) {
-    return text.error();
-  }
-  auto v = parseU64(*text);
-  if (!v) {
-    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
-  }
-  return *v;
+  return readParsed(cg.file(cg.hierarchy().v2 ? files::kMemoryCurrent : files::kMemoryUsageV1), parseU64);
 }
 
 }  // namespace

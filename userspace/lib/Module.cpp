@@ -5,23 +5,6 @@
 
 namespace rootcache {
 
-namespace {
-
-// A 0/1 switch file of the module ("enabled", "metadata").
-Result<bool> readSwitch(const std::string& path) {
-  auto text = readFile(path);
-  if (!text) {
-    return text.error();
-  }
-  auto v = parseBool01(*text);
-  if (!v) {
-    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
-  }
-  return *v;
-}
-
-}  // namespace
-
 ModuleClient::ModuleClient(const Roots& roots) : dir_(joinPath(roots.sysfs, files::kModuleDir)) {}
 
 bool ModuleClient::loaded() const {
@@ -39,7 +22,7 @@ Result<bool> ModuleClient::enabled() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
-  return readSwitch(joinPath(dir_, files::kEnabled));
+  return readParsed(joinPath(dir_, files::kEnabled), parseBool01);
 }
 
 std::string_view toString(HookState s) {
@@ -82,17 +65,12 @@ Result<std::optional<HookState>> ModuleClient::hookState() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
-  std::string path = joinPath(dir_, files::kHookState);
-  auto text = readFile(path);
-  if (!text) {
-    if (text.error().errnum == ENOENT) {
+  auto v = readParsed(joinPath(dir_, files::kHookState), parseHookState);
+  if (!v) {
+    if (v.error().errnum == ENOENT) {
       return std::optional<HookState>();  // older module: unknown, not failed
     }
-    return text.error();
-  }
-  auto v = parseHookState(*text);
-  if (!v) {
-    return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+    return v.error();
   }
   return std::optional<HookState>(*v);
 }
@@ -136,17 +114,12 @@ Result<std::map<std::string, std::uint64_t>> ModuleClient::stats() const {
     return names.error();
   }
   for (const auto& name : *names) {
-    std::string path = joinPath(statsDir, name);
-    auto text = readFile(path);
-    if (!text) {
-      if (text.error().errnum == ENOENT) {
+    auto v = readParsed(joinPath(statsDir, name), parseU64);
+    if (!v) {
+      if (v.error().errnum == ENOENT) {
         continue;  // gone since the listing (module unloading)
       }
-      return text.error();
-    }
-    auto v = parseU64(*text);
-    if (!v) {
-      return checkError(fmt::format("unexpected value '{}' in {}", trim(*text), path));
+      return v.error();
     }
     out.emplace(name, *v);
   }
@@ -171,7 +144,7 @@ Result<ModuleState> ModuleClient::read() const {
   }
   st.enabled = *en;
   if (std::string path = joinPath(dir_, files::kMetadata); exists(path)) {
-    auto md = readSwitch(path);
+    auto md = readParsed(path, parseBool01);
     if (!md) {
       return md.error();
     }

@@ -151,6 +151,22 @@ Result<std::vector<std::string>> listDirsRecursive(const std::string& dir);
 // fails the whole parse.
 [[nodiscard]] std::optional<std::vector<std::uint64_t>> parseIdList(std::string_view text);
 
+// Reads a one-value file and parses it with `parse` (parseU64, parseBool01,
+// ...): a read error keeps its errno, a value that does not parse is a
+// check error (errnum 0) naming the value and the path.
+template <typename T>
+Result<T> readParsed(const std::string& path, std::optional<T> (*parse)(std::string_view)) {
+  auto text = readFile(path);
+  if (!text) {
+    return text.error();
+  }
+  auto v = parse(*text);
+  if (!v) {
+    return checkError("unexpected value '" + std::string(trim(*text)) + "' in " + path);
+  }
+  return *v;
+}
+
 struct ProcCgroupsEntry {
   std::string subsys;
   std::uint64_t hierarchy = 0;
