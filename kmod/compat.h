@@ -31,6 +31,8 @@
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/memcontrol.h>
+#include <linux/mm_types.h>
+#include <linux/pagemap.h>
 #include <linux/sysfs.h>
 
 /*
@@ -68,6 +70,26 @@
 #endif
 
 /*
+ * khugepaged's collapse of a file range (hook_collapse.c): collapse_file(),
+ * static but never inlined (kallsyms of 5.10, 6.1, 6.12, 7.2, 7.3). Its mm
+ * serves only to charge the new folio, and a tracepoint (read in 5.15, 6.6,
+ * 6.8 and Debian's 7.3 sources).
+ *  6.1 and later: collapse_file(mm, addr, file, start, cc).
+ *  5.10 to 6.0: collapse_file(mm, file, start, hpage, node).
+ * Its result is no guide to success: void before 6.1, and after a collapse
+ * for madvise(MADV_COLLAPSE) 7.3 reports SCAN_PTE_MAPPED_HUGEPAGE, whose
+ * value moves between versions. A PMD-sized folio at @start afterwards is
+ * the sign: the scan calls collapse_file() only for a range without one.
+ */
+#if RC_KERNEL_AT_LEAST(6, 1, 0)
+#define ROOTCACHE_COLLAPSE_ARG_FILE 2
+#define ROOTCACHE_COLLAPSE_ARG_START 3
+#else
+#define ROOTCACHE_COLLAPSE_ARG_FILE 1
+#define ROOTCACHE_COLLAPSE_ARG_START 2
+#endif
+
+/*
  * What __inode_attach_wb(inode, page) (a folio from about 6.3) is handed in
  * place of NULL to attach an inode to root's writeback: the zero page. Its
  * memcg is always NULL, which mem_cgroup_css_from_page()/_folio() map to
@@ -84,6 +106,11 @@ static inline void *rootcache_wb_root_arg(void)
 static inline void *rootcache_arg(struct pt_regs *regs, unsigned int n)
 {
 	return (void *)regs_get_kernel_argument(regs, n);
+}
+
+static inline void rootcache_clear_arg0(struct pt_regs *regs)
+{
+	regs->di = 0;
 }
 
 static inline void rootcache_clear_arg1(struct pt_regs *regs)
@@ -120,6 +147,42 @@ static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 #else
 	return ((struct page *)folio)->mem_cgroup;
 #endif
+}
+
+/*
+ * The folio (page) at @index of @mapping, with a reference, or NULL; does
+ * not sleep. Put it with rootcache_put_folio().
+ */
+static inline void *rootcache_get_folio(struct address_space *mapping,
+					pgoff_t index)
+{
+#if RC_KERNEL_AT_LEAST(5, 16, 0)
+	struct folio *folio = __filemap_get_folio(mapping, index, 0, 0);
+
+	return IS_ERR_OR_NULL(folio) ? NULL : folio;
+#else
+	return find_get_page(mapping, index);
+#endif
+}
+
+static inline void rootcache_put_folio(void *folio)
+{
+#if RC_KERNEL_AT_LEAST(5, 16, 0)
+	folio_put(folio);
+#else
+	put_page(folio);
+#endif
+}
+
+/*
+ * The memory cgroup a charge with @mm would go to: its owner's, or NULL
+ * (an mm without owner charges root). Caller holds rcu_read_lock().
+ */
+static inline struct cgroup_subsys_state *rootcache_mm_css(struct mm_struct *mm)
+{
+	struct task_struct *owner = rcu_dereference(mm->owner);
+
+	return owner ? task_css(owner, memory_cgrp_id) : NULL;
 }
 
 /*

@@ -44,9 +44,9 @@ static atomic_t hook_failed_folios = ATOMIC_INIT(0);
  * Test builds only (make -C kmod ROOTCACHE_TESTING=1): break the mechanism
  * on purpose, to prove that the checks around it notice.
  */
-static bool test_skip_redirect;
-module_param(test_skip_redirect, bool, 0644);
-MODULE_PARM_DESC(test_skip_redirect, "TEST BUILD: accept insertions but do not redirect them");
+bool rootcache_test_skip;
+module_param_named(test_skip_redirect, rootcache_test_skip, bool, 0644);
+MODULE_PARM_DESC(test_skip_redirect, "TEST BUILD: accept insertions and collapses but do not redirect them");
 static int test_lose_returns;
 module_param(test_lose_returns, int, 0644);
 MODULE_PARM_DESC(test_lose_returns,
@@ -68,9 +68,6 @@ static const struct kernel_param_ops test_give_back_ops = {
 };
 module_param_cb(test_give_back, &test_give_back_ops, NULL, 0200);
 MODULE_PARM_DESC(test_give_back, "TEST BUILD: release the references test_lose_returns kept");
-#define test_skip_redirect() READ_ONCE(test_skip_redirect)
-#else
-#define test_skip_redirect() false
 #endif
 
 struct insert_frame {
@@ -93,13 +90,18 @@ static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	frame->saved_memcg = current->active_memcg;
 	frame->folio = rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO);
 	frame->metadata = verdict == RC_REDIRECT_METADATA;
-	if (!test_skip_redirect())
+	if (!rootcache_test_skip_redirect())
 		current->active_memcg = rootcache_root_memcg;
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
 	return 0;
 }
 
-static void insert_failed(void *folio)
+/*
+ * A folio a hook redirected is charged elsewhere: @hook does not redirect
+ * on this kernel. Counted; past ROOTCACHE_FAIL_LIMIT the module switches
+ * itself off.
+ */
+void rootcache_redirect_failed(void *folio, const char *hook)
 {
 	struct mem_cgroup *memcg;
 	u64 id = 0;
@@ -114,7 +116,7 @@ static void insert_failed(void *folio)
 			id = cgroup_id(memcg->css.cgroup);
 		rcu_read_unlock();
 		pr_err("a redirected folio is charged to memory cgroup %llu, not root: %s does not redirect on this kernel\n",
-		       id, rootcache_hook_symbol);
+		       id, hook);
 	}
 	/* Every time past the limit: a racing write to "enabled" may undo it. */
 	if (n >= ROOTCACHE_FAIL_LIMIT)
@@ -143,7 +145,8 @@ static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 			if (frame->metadata)
 				rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
 		} else {
-			insert_failed(frame->folio);
+			rootcache_redirect_failed(frame->folio,
+						  rootcache_hook_symbol);
 		}
 	}
 #ifdef ROOTCACHE_TESTING
@@ -260,7 +263,8 @@ enum rootcache_hook_state rootcache_hook_state(void)
 	if (rootcache_hook_failed())
 		return RC_HOOK_FAILED;
 	if (kprobe_disabled(&insert_probe.kp) ||
-	    !rootcache_charge_hook_armed() || !canary_fires())
+	    !rootcache_charge_hook_armed() ||
+	    !rootcache_collapse_hook_armed() || !canary_fires())
 		return RC_HOOK_DISARMED;
 	return RC_HOOK_OK;
 }
@@ -290,7 +294,12 @@ int rootcache_hook_start(void)
 		       ROOTCACHE_INSERT_SYMBOL, err);
 		goto charge;
 	}
+	err = rootcache_collapse_hook_start();
+	if (err)
+		goto insert;
 	return 0;
+insert:
+	unregister_kretprobe(&insert_probe);
 charge:
 	rootcache_charge_hook_stop();
 canary:
@@ -308,6 +317,7 @@ void rootcache_hook_stop(void)
 	/* Entry handlers run with preemption off: this waits them out. */
 	synchronize_rcu();
 	unregister_kretprobe(&insert_probe);
+	rootcache_collapse_hook_stop();
 	rootcache_charge_hook_stop();
 	unregister_kprobe(&canary_probe);
 }
@@ -316,5 +326,6 @@ unsigned long rootcache_hook_misses(void)
 {
 	return READ_ONCE(insert_probe.nmissed) +
 	       READ_ONCE(insert_probe.kp.nmissed) +
-	       rootcache_charge_hook_misses();
+	       rootcache_charge_hook_misses() +
+	       rootcache_collapse_hook_misses();
 }

@@ -70,24 +70,25 @@ static bool redirecting(void)
 	return in_task();
 }
 
-/* @verdict if the current task's memory cgroup is in the scope. */
-static enum rootcache_verdict scoped(enum rootcache_verdict verdict)
+/*
+ * @verdict if the memory cgroup the charge would go to is in the scope: the
+ * current task's, or with @mm, that of @mm's owner.
+ */
+static enum rootcache_verdict scoped(enum rootcache_verdict verdict,
+				     struct mm_struct *mm)
 {
+	struct cgroup_subsys_state *css;
 	bool admitted;
 
 	rcu_read_lock();
-	admitted = rootcache_scope_admits(rootcache_charge_css());
+	css = mm ? rootcache_mm_css(mm) : rootcache_charge_css();
+	admitted = css && rootcache_scope_admits(css);
 	rcu_read_unlock();
 	return admitted ? verdict : RC_SKIP_OUT_OF_SCOPE;
 }
 
-/**
- * rootcache_classify - decide whether an insertion is charged to root
- * @mapping: the page cache the folio joins
- *
- * Runs in probe context (preemption disabled, may not sleep).
- */
-enum rootcache_verdict rootcache_classify(struct address_space *mapping)
+static enum rootcache_verdict classify(struct address_space *mapping,
+				       struct mm_struct *mm)
 {
 	enum rootcache_verdict verdict = RC_REDIRECT;
 	struct inode *host;
@@ -105,7 +106,30 @@ enum rootcache_verdict rootcache_classify(struct address_space *mapping)
 	}
 	if (mapping_unevictable(mapping) || memory_backed_fs(host->i_sb))
 		return RC_SKIP_UNEVICTABLE;
-	return scoped(verdict);
+	return scoped(verdict, mm);
+}
+
+/**
+ * rootcache_classify - decide whether an insertion is charged to root
+ * @mapping: the page cache the folio joins
+ *
+ * Runs in probe context (preemption disabled, may not sleep).
+ */
+enum rootcache_verdict rootcache_classify(struct address_space *mapping)
+{
+	return classify(mapping, NULL);
+}
+
+/**
+ * rootcache_classify_for_mm - rootcache_classify() for a folio charged
+ * with @mm (khugepaged's collapse): the scope is that of @mm's owner
+ * @mapping: the page cache the folio joins
+ * @mm: the mm the charge names
+ */
+enum rootcache_verdict rootcache_classify_for_mm(struct address_space *mapping,
+						 struct mm_struct *mm)
+{
+	return classify(mapping, mm);
 }
 
 /**
@@ -125,7 +149,7 @@ enum rootcache_verdict rootcache_classify_writeback(struct inode *inode)
 			return RC_OFF;
 		if (!READ_ONCE(rootcache_metadata))
 			return RC_SKIP_NOT_REGULAR;
-		return scoped(RC_REDIRECT_METADATA);
+		return scoped(RC_REDIRECT_METADATA, NULL);
 	}
 	return rootcache_classify(inode->i_mapping);
 }

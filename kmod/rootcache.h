@@ -26,6 +26,7 @@ struct address_space;
 struct inode;
 struct cgroup_subsys_state;
 struct mem_cgroup;
+struct mm_struct;
 
 /* main.c */
 extern bool rootcache_enabled;
@@ -45,6 +46,7 @@ enum rootcache_stat {
 	RC_STAT_REDIRECTED_INODE_WB,
 	RC_STAT_REDIRECT_FAILED,
 	RC_STAT_REDIRECTED_METADATA,
+	RC_STAT_REDIRECTED_COLLAPSES,
 	NR_RC_STATS
 };
 
@@ -78,6 +80,8 @@ static inline bool rootcache_verdict_redirects(enum rootcache_verdict v)
 
 enum rootcache_verdict rootcache_classify(struct address_space *mapping);
 enum rootcache_verdict rootcache_classify_writeback(struct inode *inode);
+enum rootcache_verdict rootcache_classify_for_mm(struct address_space *mapping,
+						 struct mm_struct *mm);
 enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping);
 void rootcache_policy_stop(void);
 
@@ -95,6 +99,7 @@ enum rootcache_hook_state {
 };
 
 extern const char rootcache_hook_symbol[];
+void rootcache_redirect_failed(void *folio, const char *hook);
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
@@ -106,6 +111,20 @@ int rootcache_charge_hook_start(void);
 void rootcache_charge_hook_stop(void);
 unsigned long rootcache_charge_hook_misses(void);
 bool rootcache_charge_hook_armed(void);
+
+/* hook_collapse.c: the kretprobe around khugepaged's collapse_file(). */
+int rootcache_collapse_hook_start(void);
+void rootcache_collapse_hook_stop(void);
+unsigned long rootcache_collapse_hook_misses(void);
+bool rootcache_collapse_hook_armed(void);
+
+/* Test builds only: accept redirections but leave the charge alone. */
+#ifdef ROOTCACHE_TESTING
+extern bool rootcache_test_skip;
+#define rootcache_test_skip_redirect() READ_ONCE(rootcache_test_skip)
+#else
+#define rootcache_test_skip_redirect() false
+#endif
 
 /* sysfs.c */
 int rootcache_sysfs_init(void);

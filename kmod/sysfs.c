@@ -129,6 +129,7 @@ STAT_ATTR(in_flight, RC_STAT_IN_FLIGHT);
 STAT_ATTR(redirected_inode_writeback, RC_STAT_REDIRECTED_INODE_WB);
 STAT_ATTR(redirect_failed, RC_STAT_REDIRECT_FAILED);
 STAT_ATTR(redirected_metadata_folios, RC_STAT_REDIRECTED_METADATA);
+STAT_ATTR(redirected_collapses, RC_STAT_REDIRECTED_COLLAPSES);
 STAT_ATTR(probe_misses, -1);
 
 static struct attribute *stats_attrs[] = {
@@ -141,6 +142,7 @@ static struct attribute *stats_attrs[] = {
 	&stat_redirected_inode_writeback.attr.attr,
 	&stat_redirect_failed.attr.attr,
 	&stat_redirected_metadata_folios.attr.attr,
+	&stat_redirected_collapses.attr.attr,
 	&stat_probe_misses.attr.attr,
 	NULL,
 };

@@ -9,10 +9,22 @@
  *
  * Read paths use one 64 MiB file made by the parent, then sync + drop_caches
  * so the job inserts every folio itself. Write paths make a new file.
+ *
+ * mmap_collapse: the job reads the file 4 KiB at a time without readahead
+ * (small folios), maps it at a 2 MiB boundary and asks for
+ * madvise(MADV_COLLAPSE): the kernel replaces the small folios with PMD-sized
+ * ones it charges with the job's mm (khugepaged does the same in the
+ * background). Besides the checks above, /proc/vmstat thp_collapse_alloc
+ * grows by 16 or more (half the file's 32 PMDs) in every mode, and enabled,
+ * stats/redirected_collapses grows by 16 or more, and by no more than
+ * thp_collapse_alloc. A kernel that does not collapse regular-file mappings
+ * (EINVAL: before 6.1, or without CONFIG_READ_ONLY_THP_FOR_FS before 7.0)
+ * skips it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +37,12 @@
 
 #define SIZE		MiB(64)
 #define RA_STEP		KiB(128)
+#define PMD_BYTES	MiB(2)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
+#endif
+/* what a job reports when the kernel refuses MADV_COLLAPSE for the file */
+#define JOB_NO_COLLAPSE	KSFT_SKIP
 
 struct path_op {
 	const char *name;
@@ -107,6 +125,76 @@ static int job_mmap_read(void *file)
 	munmap(p, SIZE);
 	close(fd);
 	return KSFT_PASS;
+}
+
+/* A read-only shared mapping of fd at a PMD-aligned address, or NULL. */
+static char *map_pmd_aligned(int fd)
+{
+	char *area, *p;
+	uintptr_t aligned;
+
+	area = mmap(NULL, SIZE + PMD_BYTES, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (area == MAP_FAILED)
+		return NULL;
+	aligned = ((uintptr_t)area + PMD_BYTES - 1) & ~(uintptr_t)(PMD_BYTES - 1);
+	p = mmap((void *)aligned, SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+		 0);
+	/* the rest of the reservation, before and after */
+	if (aligned > (uintptr_t)area)
+		munmap(area, aligned - (uintptr_t)area);
+	munmap((char *)aligned + SIZE,
+	       (uintptr_t)area + PMD_BYTES - aligned);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static int job_mmap_collapse(void *file)
+{
+	int fd = open_ro(file), ret = KSFT_FAIL, tries;
+	volatile char sum = 0;
+	char buf[4096], *p = NULL;
+	long long off;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	/* no readahead: one small folio per read */
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
+		goto out;
+	for (off = 0; off < SIZE; off += sizeof(buf)) {
+		if (pread(fd, buf, sizeof(buf), off) != sizeof(buf)) {
+			perror("pread");
+			goto out;
+		}
+	}
+	p = map_pmd_aligned(fd);
+	if (!p) {
+		perror("mmap");
+		goto out;
+	}
+	for (off = 0; off < SIZE; off += 4096)
+		sum += p[off];
+	/* EAGAIN: a folio was busy (locked, under writeback); try again */
+	for (tries = 0; tries < 5; tries++) {
+		if (!madvise(p, SIZE, MADV_COLLAPSE)) {
+			ret = KSFT_PASS;
+			break;
+		}
+		if (errno == EINVAL) {
+			ret = JOB_NO_COLLAPSE;
+			break;
+		}
+		if (errno != EAGAIN) {
+			perror("madvise(MADV_COLLAPSE)");
+			break;
+		}
+	}
+	if (tries == 5)
+		fprintf(stderr, "madvise(MADV_COLLAPSE): EAGAIN 5 times\n");
+out:
+	if (p)
+		munmap(p, SIZE);
+	close(fd);
+	return ret;
 }
 
 static int job_mmap_write(void *file)
@@ -205,7 +293,13 @@ static const struct path_op ops[] = {
 	{ "splice", job_splice, true },
 	{ "write", job_write, false },
 	{ "mmap_write", job_mmap_write, false },
+	{ "mmap_collapse", job_mmap_collapse, true },
 };
+
+static bool collapses(const struct path_op *op)
+{
+	return op->job == job_mmap_collapse;
+}
 
 static long long root_local(const char *unused)
 {
@@ -216,6 +310,7 @@ static long long root_local(const char *unused)
 static int run_path(const struct path_op *op, int mode)
 {
 	long long root0, root1, red0 = 0, red1 = 0, job;
+	long long thp0 = 0, thp1 = 0, coll0 = 0, coll1 = 0;
 	char *cg = NULL, *file;
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
@@ -244,10 +339,35 @@ static int run_path(const struct path_op *op, int mode)
 	root0 = rc_root_file_local();
 	if (mode == RC_ENABLED)
 		red0 = rc_mod_stat("redirected_bytes");
+	if (collapses(op)) {
+		thp0 = rc_vmstat("thp_collapse_alloc");
+		if (mode == RC_ENABLED)
+			coll0 = rc_mod_stat("redirected_collapses");
+	}
 	st = rc_cg_run(cg, op->job, file);
+	if (st == JOB_NO_COLLAPSE && collapses(op)) {
+		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
+		goto cleanup;
+	}
 	if (st) {
 		rc_diag("job exited with status %d", st);
 		goto cleanup;
+	}
+	if (collapses(op)) {
+		thp1 = rc_vmstat("thp_collapse_alloc");
+		if (mode == RC_ENABLED)
+			coll1 = rc_mod_stat("redirected_collapses");
+		rc_diag("%s/%s: thp_collapse_alloc %+lld, redirected_collapses %+lld",
+			op->name, rc_mode_name(mode), thp1 - thp0,
+			coll1 - coll0);
+		ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth",
+				  thp1 - thp0, 16);
+		if (mode == RC_ENABLED) {
+			ok &= rc_at_least("stats/redirected_collapses growth",
+					  coll1 - coll0, 16);
+			ok &= rc_below("stats/redirected_collapses growth - thp_collapse_alloc growth",
+				       coll1 - coll0 - (thp1 - thp0), 1);
+		}
 	}
 	/* settle toward what this mode should give, memory.stat may lag */
 	job = rc_settle(rc_cg_file, cg, mode == RC_ENABLED ? 0 : SIZE, 10,
@@ -298,6 +418,7 @@ PATH_TESTS(4, sendfile)
 PATH_TESTS(5, splice)
 PATH_TESTS(6, write)
 PATH_TESTS(7, mmap_write)
+PATH_TESTS(8, mmap_collapse)
 
 #define PT(op)							\
 	TN(#op ".enabled", op##_enabled, 0),			\
@@ -313,6 +434,7 @@ static const struct rc_test tests[] = {
 	PT(splice),
 	PT(write),
 	PT(mmap_write),
+	PT(mmap_collapse),
 };
 
 int main(int argc, char **argv)

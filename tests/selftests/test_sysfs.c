@@ -31,8 +31,8 @@
 
 #define ENABLED		RC_SYSFS "/enabled"
 #define METADATA	RC_SYSFS "/metadata"
-/* Read-only files the ABI documents: 3 at the top, 10 in stats/, 3 parameters. */
-#define NR_READONLY	16
+/* Read-only files the ABI documents: 3 at the top, 11 in stats/, 3 parameters. */
+#define NR_READONLY	17
 #define PARAMS		"/sys/module/rootcache/parameters"
 
 struct input {
@@ -309,7 +309,7 @@ static int sysfs_layout(void)
 		"redirected_folios", "redirected_bytes", "skipped_unevictable",
 		"skipped_not_regular", "skipped_out_of_scope", "probe_misses",
 		"in_flight", "redirect_failed", "redirected_inode_writeback",
-		"redirected_metadata_folios",
+		"redirected_metadata_folios", "redirected_collapses",
 	};
 	char buf[128], modver[128];
 	int bad = 0, st;

@@ -80,6 +80,7 @@ class FixtureTree {
         {"redirected_inode_writeback", "0\n"},
         {"redirect_failed", "0\n"},
         {"redirected_metadata_folios", "0\n"},
+        {"redirected_collapses", "0\n"},
         {"probe_misses", "0\n"},
         {"in_flight", "0\n"},
     };

@@ -48,11 +48,12 @@ struct StatMetric {
   std::string_view metric;
   std::string_view type;
 };
-constexpr std::array<StatMetric, 7> kStatMetrics = {{
+constexpr std::array<StatMetric, 8> kStatMetrics = {{
     {"redirected_folios", "rootcache_redirected_folios_total", "counter"},
     {"redirected_metadata_folios", "rootcache_redirected_metadata_folios_total", "counter"},
     {"redirected_bytes", "rootcache_redirected_bytes_total", "counter"},
     {"redirected_inode_writeback", "rootcache_redirected_inode_writeback_total", "counter"},
+    {"redirected_collapses", "rootcache_redirected_collapses_total", "counter"},
     {"redirect_failed", "rootcache_redirect_failed_total", "counter"},
     {"probe_misses", "rootcache_probe_misses_total", "counter"},
     {"in_flight", "rootcache_in_flight", "gauge"},

@@ -150,6 +150,11 @@ static long long stat_key(const char *path, const char *key)
 	return ret;
 }
 
+long long rc_vmstat(const char *key)
+{
+	return stat_key("/proc/vmstat", key);
+}
+
 long long rc_cg_key(const char *cg, const char *file, const char *key)
 {
 	char path[512];

@@ -103,6 +103,8 @@ long long rc_settle(long long (*fn)(const char *cg), const char *cg,
 		    long long expected, int pct, int ms);
 /* page cache charged to the root memcg itself (v2: root minus children) */
 long long rc_root_file_local(void);
+/* A counter of /proc/vmstat, or -1. */
+long long rc_vmstat(const char *key);
 /* dying memory cgroups (v2 nr_dying_descendants; v1 /proc/cgroups - dirs) */
 long long rc_dying(void);
 /* Poll until rc_dying() <= target or timeout_ms passes; returns last value. */

@@ -28,6 +28,19 @@ TEST(Metrics, LoadedV2) {
   EXPECT_EQ(o.json["scope_entries"], 2);
 }
 
+// Collapses are a counter of their own, not a generic rootcache_stat{name}.
+TEST(Metrics, RedirectedCollapses) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"redirected_collapses", "32\n"}});
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_NE(o.text.find("# TYPE rootcache_redirected_collapses_total counter\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_redirected_collapses_total 32\n"), std::string::npos) << o.text;
+  EXPECT_EQ(o.text.find("rootcache_stat{name=\"redirected_collapses\"}"), std::string::npos) << o.text;
+}
+
 TEST(Metrics, Metadata) {
   test::FixtureTree t;
   t.cgroupV2();

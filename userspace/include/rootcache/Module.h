@@ -23,7 +23,7 @@ struct StatInfo {
   std::string_view name;
   std::string_view help;
 };
-inline constexpr std::array<StatInfo, 10> kKnownStats = {{
+inline constexpr std::array<StatInfo, 11> kKnownStats = {{
     {"redirected_folios", "Folios whose charge went to the root memory cgroup since the module was loaded."},
     {"redirected_bytes", "Bytes of page cache charged to the root memory cgroup since the module was loaded."},
     {"skipped_unevictable", "Folios left with their normal charge: unevictable or memory-backed mapping."},
@@ -31,7 +31,10 @@ inline constexpr std::array<StatInfo, 10> kKnownStats = {{
     {"skipped_out_of_scope", "Folios left with their normal charge: the task's cgroup is outside the scope."},
     {"redirected_inode_writeback", "Inodes whose cgroup writeback was attached to root."},
     {"redirect_failed", "Redirected folios found charged to a cgroup other than root after their insertion."},
-    {"redirected_metadata_folios", "Of the redirected folios, those of filesystem metadata (block device, ext4 buddy cache)."},
+    {"redirected_metadata_folios",
+     "Of the redirected folios, those of filesystem metadata (block device, ext4 buddy cache)."},
+    {"redirected_collapses",
+     "PMD-sized folios that khugepaged or MADV_COLLAPSE made of redirected cache, charged to root."},
     {"probe_misses", "Times the probe could not run; such insertions were charged normally."},
     {"in_flight", "Insertions running with their charge redirected."},
 }};

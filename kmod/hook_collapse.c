@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The collapse hook: a kretprobe on khugepaged's collapse_file().
+ *
+ * khugepaged (and madvise(MADV_COLLAPSE)) replaces the small folios of a
+ * mapped file range with one new PMD-sized folio, and charges that folio
+ * with the *scanned mm*, whose owner is the job. On kernels that collapse
+ * regular files (7.x with large-folio filesystems, earlier kernels built with
+ * CONFIG_READ_ONLY_THP_FOR_FS), cache that went to root on insertion would
+ * come back to the job 2 MiB at a time, and pin its cgroup after it ends.
+ *
+ * Entry: for a file the policy redirects, judged by the memory cgroup of the
+ * mm's owner (the cgroup the charge would go to, not khugepaged's), pass the
+ * function no mm and set current->active_memcg to root: the charge then
+ * goes to root on every series (get_mem_cgroup_from_mm(NULL)). The mm is
+ * used for nothing else there but a tracepoint (compat.h). Return: restore
+ * active_memcg; a new PMD-sized folio must be charged to root, or the hook
+ * counts a failure like the insertion hook does.
+ *
+ * Unload: as for the insertion hook (hook_insert.c), every redirected call
+ * holds a module reference until its return handler runs.
+ */
+#define pr_fmt(fmt) "rootcache: " fmt
+
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/fs.h>
+#include <linux/pagemap.h>
+#include <linux/rcupdate.h>
+#include "compat.h"
+#include "rootcache.h"
+
+struct collapse_frame {
+	struct mem_cgroup *saved_memcg;
+	struct address_space *mapping;
+	pgoff_t start;
+};
+
+static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct collapse_frame *frame = (struct collapse_frame *)ri->data;
+	struct file *file = rootcache_arg(regs, ROOTCACHE_COLLAPSE_ARG_FILE);
+	struct mm_struct *mm = rootcache_arg(regs, 0);
+
+	if (!file || !mm ||
+	    !rootcache_verdict_redirects(rootcache_classify_for_mm(file->f_mapping,
+								   mm)))
+		return 1;
+	if (!try_module_get(THIS_MODULE))
+		return 1;
+	frame->saved_memcg = current->active_memcg;
+	frame->mapping = file->f_mapping;
+	frame->start = (pgoff_t)rootcache_arg(regs, ROOTCACHE_COLLAPSE_ARG_START);
+	if (!rootcache_test_skip_redirect()) {
+		current->active_memcg = rootcache_root_memcg;
+		rootcache_clear_arg0(regs);
+	}
+	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
+	return 0;
+}
+
+static int collapse_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct collapse_frame *frame = (struct collapse_frame *)ri->data;
+	bool charged_to_root;
+	void *folio;
+
+	current->active_memcg = frame->saved_memcg;
+	/*
+	 * A PMD-sized folio at the start is the one this call made (compat.h).
+	 * The lookup does not sleep.
+	 */
+	folio = rootcache_get_folio(frame->mapping, frame->start);
+	if (folio && rootcache_folio_bytes(folio) >= PMD_SIZE) {
+		rcu_read_lock();
+		charged_to_root = rootcache_folio_memcg(folio) ==
+				  rootcache_root_memcg;
+		rcu_read_unlock();
+		if (charged_to_root)
+			rootcache_stat_add(RC_STAT_REDIRECTED_COLLAPSES, 1);
+		else
+			rootcache_redirect_failed(folio, "collapse_file");
+	}
+	if (folio)
+		rootcache_put_folio(folio);
+	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
+	module_put(THIS_MODULE);
+	return 0;
+}
+
+static struct kretprobe collapse_probe = {
+	.kp.symbol_name = "collapse_file",
+	.entry_handler = collapse_entry,
+	.handler = collapse_return,
+	.data_size = sizeof(struct collapse_frame),
+};
+
+/* A kernel without transparent huge pages has nothing to collapse. */
+static bool collapse_registered;
+
+int rootcache_collapse_hook_start(void)
+{
+	int err;
+
+	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
+		pr_info("no transparent huge pages: collapse_file not probed\n");
+		return 0;
+	}
+	collapse_probe.maxactive = rootcache_maxactive;
+	err = register_kretprobe(&collapse_probe);
+	if (err) {
+		pr_err("cannot probe collapse_file (%d); not loading\n", err);
+		return err;
+	}
+	collapse_registered = true;
+	return 0;
+}
+
+void rootcache_collapse_hook_stop(void)
+{
+	if (collapse_registered)
+		unregister_kretprobe(&collapse_probe);
+	collapse_registered = false;
+}
+
+unsigned long rootcache_collapse_hook_misses(void)
+{
+	if (!collapse_registered)
+		return 0;
+	return READ_ONCE(collapse_probe.nmissed) +
+	       READ_ONCE(collapse_probe.kp.nmissed);
+}
+
+bool rootcache_collapse_hook_armed(void)
+{
+	return !collapse_registered || !kprobe_disabled(&collapse_probe.kp);
+}
