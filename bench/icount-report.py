@@ -153,6 +153,56 @@ def fmt_ci(m, hw, nd=4):
     return f"{m:.{nd}f} ± {hw:.{nd}f}"
 
 
+def section(allres):
+    """The summary Documentation/benchmarks.md shows (bench/report.py)."""
+    d = ["### Fill cost in instructions (deterministic mode)", "",
+         "Measured by `bench/run --icount`, not by the wall-clock run above: "
+         "QEMU `-icount shift=0,sleep=off`, where the guest clock counts "
+         "executed instructions (1 ns = 1 instruction), sparse-file reads "
+         "and cache-resident writes so that no device I/O is timed. It "
+         "measures the work the CPU does, not real time: cache and TLB "
+         "misses and the real cost of a kprobe's trap are not in it. "
+         f"Command `{allres['command']}`, commit {allres['commit']}; "
+         "full tables: `bench/results/icount/results.md`.", "",
+         "| series | variant | enabled / not loaded | added instructions per folio | loaded, disabled | out of scope | 1024 scope entries |",
+         "|---|---|---|---|---|---|---|"]
+    for s, res in sorted(allres["series"].items(),
+                         key=lambda x: [int(p) for p in x[0].split(".")]):
+        for v, vr in res["variants"].items():
+            if v == "anon" or "enabled" not in vr:
+                continue
+            e = vr["enabled"]
+            d.append(f"| {s} | {VNAME[v]} | {fmt_ci(e['ratio'], e['ratio_ci95'])} | "
+                     f"{fmt_ci(e['added_ns_per_unit'], e['added_ns_per_unit_ci95'], 0)} | "
+                     + " | ".join(fmt_ci(vr[c]["ratio"], vr[c]["ratio_ci95"])
+                                  if c in vr else "" for c in
+                                  ("disabled", "outscope", "scope1024")) + " |")
+    d += ["", "Anonymous page faults (mmap-touch, no page cache), added "
+          "instructions per fault against not loaded:", ""]
+    for s, res in sorted(allres["series"].items()):
+        vr = res["variants"].get("anon")
+        if not vr:
+            continue
+        d.append(f"- {s}: not loaded {vr['unloaded']['ns_per_unit']:.0f} per fault; "
+                 + "; ".join(f"{CNAME.get(c, c)} "
+                             f"{fmt_ci(x['added_ns_per_unit'], x['added_ns_per_unit_ci95'], 1)}"
+                             f" (ratio {fmt_ci(x['ratio'], x['ratio_ci95'])})"
+                             for c, x in vr.items() if c != "unloaded"))
+    d += ["", "Test knob and reproducibility:", ""]
+    for s, res in sorted(allres["series"].items()):
+        for k in res["knob"]:
+            d.append(f"- {s} {k['variant']}: test_spin_loops={k['loops']} "
+                     f"expected {k['expected_ns_per_folio']} instructions per "
+                     f"folio, measured {fmt_ci(k['measured_ns_per_folio'], k['measured_ci95'], 1)} "
+                     f"({(k['measured_over_expected'] - 1) * 100:+.2f} %)")
+        if res["repeat"]:
+            w = max(res["repeat"], key=lambda x: x["spread"])
+            d.append(f"- {s}: the same configuration over the repetitions: "
+                     f"largest (max - min) / mean {w['spread'] * 100:.3f} % "
+                     f"({w['variant']}, {w['config']})")
+    return d
+
+
 def main():
     out, results = sys.argv[1], sys.argv[2]
     rows, meta, walls = load(out)
@@ -235,6 +285,8 @@ def main():
         md.append("")
     json.dump(allres, open(os.path.join(results, "results.json"), "w"),
               indent=1)
+    open(os.path.join(results, "section.md"), "w").write(
+        "\n".join(section(allres)) + "\n")
     open(os.path.join(results, "results.md"), "w").write("\n".join(md) + "\n")
     print(f"wrote {results}/results.json, results.md, fill.csv")
 

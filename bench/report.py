@@ -485,6 +485,12 @@ def main():
     D += body
     for p in made:
         D.append(f"![{p}](../bench/results/{p})\n")
+    # the deterministic mode's summary, written by bench/icount-report.py
+    # (bench/run --icount), when it exists: side by side, not merged
+    icount = os.path.join(os.path.dirname(__file__), "results", "icount",
+                          "section.md")
+    if os.path.exists(icount):
+        D.append(open(icount).read())
     D.append("## What is measured\n")
     D.append(open(os.path.join(os.path.dirname(__file__),
                                "METHOD.md")).read())
