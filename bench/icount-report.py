@@ -66,7 +66,8 @@ def load(out):
             for k in FIELDS[3:]:
                 r[k] = int(r[k])
             r["readers"] = int(r["readers"])
-            rows[s].append(r)
+            if r["rep"] >= 0:	# rep -1: the warm-up repetition
+                rows[s].append(r)
         w = os.path.join(logs, f"fill-{s}.wall")
         if os.path.exists(w):
             walls[s] = int(open(w).read().strip())
