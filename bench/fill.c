@@ -8,6 +8,11 @@
  * with the scope, s0000..s1023 are listed, so the job is INSIDE a listed
  * subtree (its own group is not listed: the lookup misses on the job's
  * group, then hits on its parent s1023: two binary searches per insertion).
+ * Optional ones: "outscope", enabled with s0000..s1022 listed (1023
+ * entries), so the job is OUTSIDE the scope (every lookup misses up to the
+ * root and nothing is redirected); "spinN", the test build of the module
+ * (--knob-ko) enabled with test_spin_loops=N (2N instructions added to every
+ * redirected folio: the known effect bench/run --icount must find).
  *
  * Variants (cache dropped before every repetition):
  *   seq    read(2) of the whole file, 1 MiB buffers
@@ -17,6 +22,14 @@
  *          the time is that of the write(2) calls, writeback is not included
  *   conc   R readers at once, each reading its own slice of total/R bytes
  *          of the seq file (total <= its size; no extra disk space)
+ *   mmap   mmap(2) of the seq file, one load per 4 KiB page in order
+ *   anon   mmap(2) of --anon MiB of anonymous memory (no THP), one store per
+ *          4 KiB page: the cost of an anonymous page fault (no page cache)
+ *
+ * --deterministic (bench/run --icount): the seq file is sparse (its holes
+ * need no disk I/O), periodic writeback is off and /scratch commits its
+ * journal every 600 s, so that no device I/O or flusher work falls into a
+ * measurement; with QEMU -icount the guest clock then counts instructions.
  *
  * Output: one CSV line per measurement, prefixed with "RCB fill,":
  *   RCB fill,variant,readers,config,rep,bytes,ns,file_pages,
@@ -36,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -46,9 +60,19 @@
 
 #define NSCOPE 1024
 
-enum cfg { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, NCFG };
-static const char *cfg_name[NCFG] = { "unloaded", "disabled", "enabled",
-				      "scope1024" };
+enum kind { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, C_OUTSCOPE, C_SPIN };
+#define MAXCFG 16
+struct cfg {
+	char name[32];
+	enum kind kind;
+	unsigned int loops;	/* C_SPIN */
+};
+static struct cfg cfgs[MAXCFG];
+static int ncfg;
+static char opt_knob_ko[256] = "/opt/rootcache/testmods/rootcache-testing.ko";
+static long long opt_anon = MiB(64);
+static int opt_det;
+static char opt_knob_variants[128] = "seq,rand,write,mmap,anon";
 
 static long long opt_size = MiB(512);	/* seq/rand file */
 static long long opt_rand_ops = 16384;	/* 4 KiB reads per rand rep */
@@ -108,35 +132,112 @@ static int has(const char *list, const char *word)
 	return 0;
 }
 
+static int set_scope(int want)
+{
+	static int scoped;	/* 0 none, C_SCOPE or C_OUTSCOPE */
+	char v[32];
+	int i, n, ret;
+
+	if (scoped == want)
+		return 0;
+	if (scoped)
+		rc_write_str(RC_SYSFS "/scope", "clear");
+	scoped = 0;
+	if (!want)
+		return 0;
+	n = want == C_SCOPE ? NSCOPE : NSCOPE - 1;
+	for (i = 0; i < n; i++) {
+		snprintf(v, sizeof(v), "+%llu", scope_ino[i]);
+		ret = rc_write_str(RC_SYSFS "/scope", v);
+		if (ret) {
+			rc_diag("scope %s: %s", v, strerror(-ret));
+			return -1;
+		}
+	}
+	scoped = want;
+	return 0;
+}
+
 static int set_cfg(int c)
 {
-	static int scoped;
-	char v[32];
-	int i, ret;
+	static int testing;	/* the test build is loaded */
+	enum kind k = cfgs[c].kind;
+	char params[64];
+	int ret;
 
-	if (scoped && c != C_SCOPE) {
-		rc_write_str(RC_SYSFS "/scope", "clear");
-		scoped = 0;
+	if (k != C_SCOPE && k != C_OUTSCOPE && set_scope(0))
+		return -1;
+	if (testing || k == C_SPIN) {
+		ret = rc_mod_unload();
+		if (ret) {
+			rc_diag("rmmod rootcache: %s", strerror(-ret));
+			return -1;
+		}
+		testing = 0;
 	}
-	ret = rc_mod_set(c == C_UNLOADED ? RC_UNLOADED :
-			 c == C_DISABLED ? RC_DISABLED : RC_ENABLED);
+	if (k == C_SPIN) {
+		snprintf(params, sizeof(params), "enabled=1 test_spin_loops=%u",
+			 cfgs[c].loops);
+		ret = rc_mod_load_file(opt_knob_ko, params);
+		if (ret) {
+			rc_diag("insmod %s %s: %s", opt_knob_ko, params,
+				strerror(-ret));
+			return -1;
+		}
+		testing = 1;
+		return 0;
+	}
+	ret = rc_mod_set(k == C_UNLOADED ? RC_UNLOADED :
+			 k == C_DISABLED ? RC_DISABLED : RC_ENABLED);
 	if (ret != KSFT_PASS)
 		return -1;
-	if (c == C_SCOPE && !scoped) {
-		for (i = 0; i < NSCOPE; i++) {
-			snprintf(v, sizeof(v), "+%llu", scope_ino[i]);
-			ret = rc_write_str(RC_SYSFS "/scope", v);
-			if (ret) {
-				rc_diag("scope %s: %s", v, strerror(-ret));
+	if (k == C_SCOPE || k == C_OUTSCOPE)
+		return set_scope(k);
+	return 0;
+}
+
+static int parse_cfgs(const char *list)
+{
+	static const char *names[] = { "unloaded", "disabled", "enabled",
+				       "scope1024", "outscope" };
+	char buf[128], *save = NULL, *t;
+	unsigned int k;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (ncfg == MAXCFG)
+			return -1;
+		snprintf(cfgs[ncfg].name, sizeof(cfgs[ncfg].name), "%s", t);
+		if (!strncmp(t, "spin", 4)) {
+			cfgs[ncfg].kind = C_SPIN;
+			cfgs[ncfg].loops = strtoul(t + 4, NULL, 10);
+		} else {
+			for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+				if (!strcmp(t, names[k]))
+					break;
+			if (k == sizeof(names) / sizeof(names[0]))
 				return -1;
-			}
+			cfgs[ncfg].kind = k;
 		}
-		scoped = 1;
+		ncfg++;
 	}
 	return 0;
 }
 
 /* ---- the jobs (run in job_cg) ---- */
+
+/*
+ * --deterministic: the clock starts once the file is open. drop_caches
+ * also drops the filesystem's metadata blocks, and reading them back in
+ * open(2) (the inode table block, the inode bitmap of a new file) would be
+ * a device wait inside the measurement.
+ */
+static int in_conc;
+static void opened(void)
+{
+	if (opt_det && !in_conc)
+		sh->t0_ns = now_ns();
+}
 
 static int job_seq(const char *path, long long off, long long size)
 {
@@ -147,6 +248,7 @@ static int job_seq(const char *path, long long off, long long size)
 
 	if (fd < 0)
 		return -1;
+	opened();
 	if (off && lseek(fd, off, SEEK_SET) != off) {
 		close(fd);
 		return -1;
@@ -172,6 +274,7 @@ static int job_rand(const char *path, long long size, unsigned seed)
 	if (fd < 0)
 		return -1;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+	opened();
 	for (i = 0; i < opt_rand_ops; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
@@ -195,6 +298,7 @@ static int job_write(const char *path, long long size)
 	if (fd < 0)
 		return -1;
 	memset(buf, 0x5a, sizeof(buf));
+	opened();
 	while (done < size) {
 		n = write(fd, buf, sizeof(buf));
 		if (n <= 0)
@@ -203,6 +307,41 @@ static int job_write(const char *path, long long size)
 	}
 	close(fd);
 	return done == size ? 0 : -1;
+}
+
+static int job_mmap(const char *path, long long size)
+{
+	volatile const char *p;
+	long long i;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	opened();
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return -1;
+	for (i = 0; i < size; i += 4096)
+		(void)p[i];	/* volatile: every page is loaded */
+	munmap((void *)p, size);
+	return 0;
+}
+
+static int job_anon(long long size)
+{
+	volatile char *p;
+	long long i;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -1;
+	madvise((void *)p, size, MADV_NOHUGEPAGE);
+	for (i = 0; i < size; i += 4096)
+		p[i] = 1;
+	munmap((void *)p, size);
+	return 0;
 }
 
 struct job {
@@ -225,6 +364,7 @@ static int run_job(void *arg)
 			if (!pids[i]) {
 				long long slice = opt_conc / j->readers;
 
+				in_conc = 1;
 				snprintf(path, sizeof(path), "%s/file", dir);
 				while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE))
 					sched_yield();
@@ -248,6 +388,11 @@ static int run_job(void *arg)
 	} else if (!strcmp(j->variant, "rand")) {
 		snprintf(path, sizeof(path), "%s/file", dir);
 		ret = job_rand(path, opt_size, j->seed);
+	} else if (!strcmp(j->variant, "mmap")) {
+		snprintf(path, sizeof(path), "%s/file", dir);
+		ret = job_mmap(path, opt_size);
+	} else if (!strcmp(j->variant, "anon")) {
+		ret = job_anon(opt_anon);
 	} else {
 		snprintf(path, sizeof(path), "%s/wfile", dir);
 		ret = job_write(path, opt_write);
@@ -258,7 +403,7 @@ static int run_job(void *arg)
 
 static long long stat_or(const char *name, int c)
 {
-	return c == C_UNLOADED ? -1 : rc_mod_stat(name);
+	return cfgs[c].kind == C_UNLOADED ? -1 : rc_mod_stat(name);
 }
 
 static int measure(const char *variant, int readers, int c, int rep)
@@ -280,19 +425,21 @@ static int measure(const char *variant, int readers, int c, int rep)
 	so0 = stat_or("skipped_out_of_scope", c);
 	fp0 = vmstat("nr_file_pages");
 	if (rc_cg_run(job_cg, run_job, &j)) {
-		rc_diag("job %s/%d/%s failed", variant, readers, cfg_name[c]);
+		rc_diag("job %s/%d/%s failed", variant, readers, cfgs[c].name);
 		return -1;
 	}
 	fp1 = vmstat("nr_file_pages");
 	bytes = !strcmp(variant, "seq") ? opt_size :
 		!strcmp(variant, "rand") ? opt_rand_ops * 4096 :
-		!strcmp(variant, "write") ? opt_write : opt_conc;
+		!strcmp(variant, "write") ? opt_write :
+		!strcmp(variant, "mmap") ? opt_size :
+		!strcmp(variant, "anon") ? opt_anon : opt_conc;
 	printf("RCB fill,%s,%d,%s,%d,%lld,%lld,%lld,%lld,%lld,%lld\n",
-	       variant, readers, cfg_name[c], rep, bytes,
+	       variant, readers, cfgs[c].name, rep, bytes,
 	       sh->t1_ns - sh->t0_ns, fp1 - fp0,
-	       c == C_UNLOADED ? -1 : rc_mod_stat("redirected_folios") - rf0,
-	       c == C_UNLOADED ? -1 : rc_mod_stat("probe_misses") - pm0,
-	       c == C_UNLOADED ? -1 : rc_mod_stat("skipped_out_of_scope") - so0);
+	       rf0 < 0 ? -1 : stat_or("redirected_folios", c) - rf0,
+	       pm0 < 0 ? -1 : stat_or("probe_misses", c) - pm0,
+	       so0 < 0 ? -1 : stat_or("skipped_out_of_scope", c) - so0);
 	fflush(stdout);
 	return 0;
 }
@@ -301,8 +448,11 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: fill [--size MiB] [--write MiB] [--rand-ops N] [--conc MiB]\n"
-		"            [--reps N] [--variants seq,rand,write,conc]\n"
-		"            [--readers 1,4,16,64] [--configs LIST] [--conc-configs LIST]\n");
+		"            [--reps N] [--variants seq,rand,write,mmap,anon,conc]\n"
+		"            [--readers 1,4,16,64] [--configs LIST] [--conc-configs LIST]\n"
+		"            [--anon MiB] [--knob-ko PATH] [--knob-variants LIST]\n"
+		"            [--deterministic]\n"
+		"  configs: unloaded,disabled,enabled,scope1024,outscope,spinN\n");
 	exit(2);
 }
 
@@ -313,8 +463,12 @@ int main(int argc, char **argv)
 		{ "rand-ops", 1, 0, 'o' }, { "conc", 1, 0, 'c' },
 		{ "reps", 1, 0, 'r' }, { "variants", 1, 0, 'v' },
 		{ "readers", 1, 0, 'R' }, { "configs", 1, 0, 'C' },
-		{ "conc-configs", 1, 0, 'K' }, { 0, 0, 0, 0 } };
-	static const char *vars[] = { "seq", "rand", "write" };
+		{ "conc-configs", 1, 0, 'K' }, { "anon", 1, 0, 'a' },
+		{ "knob-ko", 1, 0, 'k' }, { "deterministic", 0, 0, 'd' },
+		{ "knob-variants", 1, 0, 'V' },
+		{ 0, 0, 0, 0 } };
+	static const char *vars[] = { "seq", "rand", "write", "mmap", "anon" };
+	int nvars = sizeof(vars) / sizeof(vars[0]);
 	char buf[128], *save, *t, path[400];
 	int readers[16], nreaders = 0, o, i, r, k, v, c, ret = 0;
 	struct stat st;
@@ -330,10 +484,18 @@ int main(int argc, char **argv)
 		case 'R': snprintf(opt_readers, sizeof(opt_readers), "%s", optarg); break;
 		case 'C': snprintf(opt_cfgs, sizeof(opt_cfgs), "%s", optarg); break;
 		case 'K': snprintf(opt_conc_cfgs, sizeof(opt_conc_cfgs), "%s", optarg); break;
+		case 'a': opt_anon = MiB(atoll(optarg)); break;
+		case 'k': snprintf(opt_knob_ko, sizeof(opt_knob_ko), "%s", optarg); break;
+		case 'd': opt_det = 1; break;
+		case 'V': snprintf(opt_knob_variants, sizeof(opt_knob_variants), "%s", optarg); break;
 		default: usage();
 		}
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (parse_cfgs(opt_cfgs)) {
+		fprintf(stderr, "fill: bad --configs %s\n", opt_cfgs);
+		usage();
+	}
 	rc_env_init();
 	snprintf(buf, sizeof(buf), "%s", opt_readers);
 	for (t = strtok_r(buf, ",", &save); t && nreaders < 16;
@@ -376,32 +538,53 @@ int main(int argc, char **argv)
 	       rc.v1 ? "v1" : "v2", opt_size >> 20, opt_write >> 20,
 	       opt_rand_ops, opt_conc >> 20, opt_reps);
 	snprintf(path, sizeof(path), "%s/file", dir);
-	if (rc_make_file(path, opt_size))
-		return 1;
+	if (opt_det) {
+		/* holes: read without disk I/O; no flusher or journal wakeups */
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
-	for (r = 0; r < opt_reps && !ret; r++) {
+		if (fd < 0 || ftruncate(fd, opt_size))
+			return 1;
+		close(fd);
+		rc_write_str("/proc/sys/vm/dirty_writeback_centisecs", "0");
+		if (mount(NULL, rc.scratch, NULL, MS_REMOUNT | MS_NOATIME,
+			  "commit=600"))
+			printf("# remount %s noatime,commit=600: %s\n",
+			       rc.scratch, strerror(errno));
+		printf("# deterministic: sparse file, periodic writeback off\n");
+	} else if (rc_make_file(path, opt_size)) {
+		return 1;
+	}
+
+	/*
+	 * --deterministic: a warm-up repetition first, reported as rep -1 and
+	 * left out of the results (the first measurement of a boot pays for
+	 * first-time allocations: +1.8 % on seq in the first 6.1 run).
+	 */
+	for (r = opt_det ? -1 : 0; r < opt_reps && !ret; r++) {
 		long long t0 = rc_now_ms();
 
-		for (v = 0; v < 3 && !ret; v++) {
+		for (v = 0; v < nvars && !ret; v++) {
 			if (!has(opt_variants, vars[v]))
 				continue;
-			for (i = 0; i < NCFG && !ret; i++) {
-				c = (i + r) % NCFG;	/* rotate the order */
-				if (has(opt_cfgs, cfg_name[c]))
+			for (i = 0; i < ncfg && !ret; i++) {
+				c = (i + r + ncfg) % ncfg;	/* rotate the order */
+				if (cfgs[c].kind != C_SPIN ||
+				    has(opt_knob_variants, vars[v]))
 					ret = measure(vars[v], 1, c, r);
 			}
 		}
 		if (has(opt_variants, "conc"))
 			for (k = 0; k < nreaders && !ret; k++)
-				for (i = 0; i < NCFG && !ret; i++) {
-					c = (i + r) % NCFG;
-					if (has(opt_conc_cfgs, cfg_name[c]))
+				for (i = 0; i < ncfg && !ret; i++) {
+					c = (i + r) % ncfg;
+					if (has(opt_conc_cfgs, cfgs[c].name))
 						ret = measure("conc", readers[k],
 							      c, r);
 				}
 		printf("# rep %d done in %lld ms\n", r, rc_now_ms() - t0);
 	}
-	set_cfg(C_UNLOADED);
+	cfgs[0].kind = C_UNLOADED;
+	set_cfg(0);
 	rmdir(job_cg);
 	for (i = 0; i < NSCOPE; i++)
 		rc_cg_destroy(scope_cg[i]);

@@ -265,7 +265,7 @@ def md_fill(fill, meta):
     L = []
     vs = fill.get("variants", {})
     if vs:
-        L.append("### Page-cache fill cost\n")
+        L.append("### Page-cache fill cost (wall clock)\n")
         L.append(TCG_NOTE + "\n")
         L.append(f"Kernel {meta.get('fill_series', '?')} "
                  f"(`{meta.get('fill_abi', '?')}`), cgroup v2, guest "
@@ -305,7 +305,7 @@ def md_fill(fill, meta):
                  "(its parent is the last of the 1024 listed groups).\n")
     conc = fill.get("conc", {})
     if conc:
-        L.append("### Concurrency\n")
+        L.append("### Concurrency (wall clock)\n")
         L.append(TCG_NOTE + "\n")
         L.append("| readers | MiB/s not loaded (median) | MiB/s enabled "
                  "(median) | ratio enabled / not loaded (mean ± 95% CI) | "
@@ -485,6 +485,12 @@ def main():
     D += body
     for p in made:
         D.append(f"![{p}](../bench/results/{p})\n")
+    # the deterministic mode's summary, written by bench/icount-report.py
+    # (bench/run --icount), when it exists: side by side, not merged
+    icount = os.path.join(os.path.dirname(__file__), "results", "icount",
+                          "section.md")
+    if os.path.exists(icount):
+        D.append(open(icount).read())
     D.append("## What is measured\n")
     D.append(open(os.path.join(os.path.dirname(__file__),
                                "METHOD.md")).read())

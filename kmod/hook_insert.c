@@ -68,6 +68,32 @@ static const struct kernel_param_ops test_give_back_ops = {
 };
 module_param_cb(test_give_back, &test_give_back_ops, NULL, 0200);
 MODULE_PARM_DESC(test_give_back, "TEST BUILD: release the references test_lose_returns kept");
+/*
+ * A known amount of added work per redirected folio, for bench/run --icount
+ * to prove that it measures what it claims: a loop of exactly two
+ * instructions (dec, jnz) per iteration, so test_spin_loops=N adds 2N
+ * instructions (plus the call) to every redirected folio.
+ */
+static unsigned int test_spin_loops;
+module_param(test_spin_loops, uint, 0644);
+MODULE_PARM_DESC(test_spin_loops,
+		 "TEST BUILD: per redirected folio, spin this many iterations of a two-instruction loop");
+
+static noinline void test_spin(void)
+{
+	unsigned long n = READ_ONCE(test_spin_loops);
+
+	if (!n)
+		return;
+#ifdef CONFIG_X86
+	asm volatile("1: dec %0\n\tjnz 1b" : "+r" (n) : : "cc");
+#else
+	while (n--)
+		barrier();
+#endif
+}
+#else
+#define test_spin() do { } while (0)
 #endif
 
 struct insert_frame {
@@ -144,6 +170,7 @@ static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 					   rootcache_folio_bytes(frame->folio));
 			if (frame->metadata)
 				rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
+			test_spin();
 		} else {
 			rootcache_redirect_failed(frame->folio,
 						  rootcache_hook_symbol);
