@@ -20,10 +20,20 @@
  * thp_collapse_alloc. A kernel that does not collapse regular-file mappings
  * (EINVAL: before 6.1, or without CONFIG_READ_ONLY_THP_FOR_FS before 7.0)
  * skips it.
+ *
+ * khugepaged_scoped: the same collapse done by khugepaged in the background,
+ * with the scope holding only the job's cgroup. khugepaged runs in the root
+ * cgroup: the scope must be judged by the owner of the mm it collapses. The
+ * job maps the file in small folios (and collapses its first 2 MiB itself,
+ * to learn whether the kernel collapses regular files at all), then holds
+ * the mapping while khugepaged scans every 100 ms: thp_collapse_alloc grows
+ * by 16 or more within 60 s, stats/redirected_collapses by 16 or more, and
+ * the job's file charge stays < 1 MiB.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/rc.h"
@@ -148,51 +159,69 @@ static char *map_pmd_aligned(int fd)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int job_mmap_collapse(void *file)
+/*
+ * Read the file 4 KiB at a time without readahead (small folios), map it at
+ * a PMD boundary and fault every page in. The mapping, or NULL.
+ */
+static char *map_small_folios(int fd)
 {
-	int fd = open_ro(file), ret = KSFT_FAIL, tries;
 	volatile char sum = 0;
-	char buf[4096], *p = NULL;
+	char buf[4096], *p;
 	long long off;
 
-	if (fd < 0)
-		return KSFT_FAIL;
-	/* no readahead: one small folio per read */
 	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
-		goto out;
+		return NULL;
 	for (off = 0; off < SIZE; off += sizeof(buf)) {
 		if (pread(fd, buf, sizeof(buf), off) != sizeof(buf)) {
 			perror("pread");
-			goto out;
+			return NULL;
 		}
 	}
 	p = map_pmd_aligned(fd);
 	if (!p) {
 		perror("mmap");
-		goto out;
+		return NULL;
 	}
 	for (off = 0; off < SIZE; off += 4096)
 		sum += p[off];
+	return p;
+}
+
+/*
+ * madvise(MADV_COLLAPSE) of len bytes at p: KSFT_PASS, JOB_NO_COLLAPSE when
+ * the kernel refuses (EINVAL), KSFT_FAIL otherwise.
+ */
+static int collapse(char *p, size_t len)
+{
+	int tries;
+
 	/* EAGAIN: a folio was busy (locked, under writeback); try again */
 	for (tries = 0; tries < 5; tries++) {
-		if (!madvise(p, SIZE, MADV_COLLAPSE)) {
-			ret = KSFT_PASS;
-			break;
-		}
-		if (errno == EINVAL) {
-			ret = JOB_NO_COLLAPSE;
-			break;
-		}
+		if (!madvise(p, len, MADV_COLLAPSE))
+			return KSFT_PASS;
+		if (errno == EINVAL)
+			return JOB_NO_COLLAPSE;
 		if (errno != EAGAIN) {
 			perror("madvise(MADV_COLLAPSE)");
-			break;
+			return KSFT_FAIL;
 		}
 	}
-	if (tries == 5)
-		fprintf(stderr, "madvise(MADV_COLLAPSE): EAGAIN 5 times\n");
-out:
-	if (p)
+	fprintf(stderr, "madvise(MADV_COLLAPSE): EAGAIN 5 times\n");
+	return KSFT_FAIL;
+}
+
+static int job_mmap_collapse(void *file)
+{
+	int fd = open_ro(file), ret = KSFT_FAIL;
+	char *p;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	p = map_small_folios(fd);
+	if (p) {
+		ret = collapse(p, SIZE);
 		munmap(p, SIZE);
+	}
 	close(fd);
 	return ret;
 }
@@ -405,6 +434,135 @@ cleanup:
 	return ret;
 }
 
+#define KHUGEPAGED	"/sys/kernel/mm/transparent_hugepage/khugepaged"
+
+/* The job of khugepaged_scoped: map, say so on ready, wait for done. */
+static int job_hold_for_khugepaged(const char *file, int ready, int done)
+{
+	int fd = open_ro(file), st = KSFT_FAIL;
+	char c = 'F', *p = NULL;
+
+	if (fd >= 0)
+		p = map_small_folios(fd);
+	if (p)
+		st = collapse(p, PMD_BYTES);
+	c = st == KSFT_PASS ? 'R' : st == JOB_NO_COLLAPSE ? 'S' : 'F';
+	if (write(ready, &c, 1) != 1 || c != 'R')
+		return st;
+	/* hold the mapping until the parent has seen khugepaged at work */
+	if (read(done, &c, 1) < 0)
+		return KSFT_FAIL;
+	munmap(p, SIZE);
+	close(fd);
+	return KSFT_PASS;
+}
+
+static int khugepaged_scoped(void)
+{
+	long long thp0, thp1 = 0, coll0, coll1, job, t0;
+	int ret = KSFT_FAIL, st, ready[2] = { -1, -1 }, done[2] = { -1, -1 };
+	char *cg = NULL, *file = NULL, scope[32], sleep_ms[32] = "", c = 0;
+	bool ok = true, scoped = false;
+	struct stat cgst;
+	pid_t pid = -1;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.src.64m");
+	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
+		goto cleanup;
+	cg = rc_cg_create("khugepaged");
+	if (!cg || stat(cg, &cgst))
+		goto cleanup;
+	snprintf(scope, sizeof(scope), "+%llu\n",
+		 (unsigned long long)cgst.st_ino);
+	if (rc_write_str(RC_SYSFS "/scope", scope)) {
+		rc_diag("cannot set the scope to %s", cg);
+		goto cleanup;
+	}
+	scoped = true;
+	if (pipe(ready) || pipe(done))
+		goto cleanup;
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		goto cleanup;
+	if (!pid) {
+		close(ready[0]);
+		close(done[1]);
+		if (rc_cg_join(cg))
+			_exit(KSFT_FAIL);
+		_exit(job_hold_for_khugepaged(file, ready[1], done[0]));
+	}
+	close(ready[1]);
+	close(done[0]);
+	ready[1] = -1;
+	done[0] = -1;
+	if (read(ready[0], &c, 1) != 1 || c != 'R') {
+		waitpid(pid, &st, 0);
+		pid = -1;
+		if (c == 'S')
+			ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
+		else
+			rc_diag("the job could not map the file (status %d)",
+				WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		goto cleanup;
+	}
+	/* the job's own collapse of its first 2 MiB is done: count from here */
+	thp0 = rc_vmstat("thp_collapse_alloc");
+	coll0 = rc_mod_stat("redirected_collapses");
+	if (rc_read_str(KHUGEPAGED "/scan_sleep_millisecs", sleep_ms,
+			sizeof(sleep_ms)) <= 0 ||
+	    rc_write_str(KHUGEPAGED "/scan_sleep_millisecs", "100")) {
+		rc_diag("cannot speed up khugepaged");
+		sleep_ms[0] = 0;
+		goto cleanup;
+	}
+	for (t0 = rc_now_ms(); rc_now_ms() - t0 < 60000; rc_msleep(200)) {
+		thp1 = rc_vmstat("thp_collapse_alloc");
+		if (thp1 - thp0 >= 16)
+			break;
+	}
+	coll1 = rc_mod_stat("redirected_collapses");
+	close(done[1]);		/* the job may go */
+	done[1] = -1;
+	waitpid(pid, &st, 0);
+	pid = -1;
+	job = rc_cg_file(cg);
+	rc_diag("khugepaged, scope = the job's group: thp_collapse_alloc %+lld in %.1f s, redirected_collapses %+lld, job file %s",
+		thp1 - thp0, (rc_now_ms() - t0) / 1000.0, coll1 - coll0,
+		rc_size(job));
+	ok &= rc_equal("job exit status", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+		       0);
+	ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth",
+			  thp1 - thp0, 16);
+	ok &= rc_at_least("stats/redirected_collapses growth", coll1 - coll0,
+			  16);
+	ok &= rc_below("job file charge", job, MiB(1));
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	if (sleep_ms[0])
+		rc_write_str(KHUGEPAGED "/scan_sleep_millisecs", sleep_ms);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	for (st = 0; st < 2; st++) {
+		if (ready[st] >= 0)
+			close(ready[st]);
+		if (done[st] >= 0)
+			close(done[st]);
+	}
+	if (scoped)
+		rc_write_str(RC_SYSFS "/scope", "clear");
+	rc_cg_destroy(cg);
+	free(cg);
+	free(file);
+	return ret;
+}
+
 #define PATH_TESTS(i, op)						\
 static int op##_enabled(void) { return run_path(&ops[i], RC_ENABLED); }	\
 static int op##_disabled(void) { return run_path(&ops[i], RC_DISABLED); } \
@@ -435,6 +593,7 @@ static const struct rc_test tests[] = {
 	PT(write),
 	PT(mmap_write),
 	PT(mmap_collapse),
+	TN("khugepaged_scoped.enabled", khugepaged_scoped, 0),
 };
 
 int main(int argc, char **argv)

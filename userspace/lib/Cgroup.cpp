@@ -397,7 +397,8 @@ Result<std::uint64_t> dyingFromProcCgroups(std::string_view procCgroups, std::ui
 
 Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h) {
   if (h.v2) {
-    return readKeyValue(joinPath(h.root, files::kCgroupStat), {"nr_dying_descendants"});
+    // As dyingMemcgsUnder(): memory's own count where the kernel has it.
+    return readKeyValue(joinPath(h.root, files::kCgroupStat), {"nr_dying_subsys_memory", "nr_dying_descendants"});
   }
   auto text = readFile(joinPath(roots.proc, files::kProcCgroups));
   if (!text) {

@@ -278,6 +278,17 @@ TEST(Dying, V2FromCgroupStat) {
   EXPECT_FALSE(dyingMemcgs(t.roots(), h).ok());
 }
 
+// 6.11+: nr_dying_descendants also counts cgroups without a memory css (a
+// dying pids-only group); status and metrics count memory's own, as verify.
+TEST(Dying, V2PrefersMemorysOwnCount) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  auto h = *findMemoryHierarchy(t.roots());
+  test::FixtureTree::put(t.roots().cgroup + "/cgroup.stat",
+                         "nr_descendants 3\nnr_dying_descendants 9\nnr_subsys_memory 3\nnr_dying_subsys_memory 4\n");
+  EXPECT_EQ(*dyingMemcgs(t.roots(), h), 4U);
+}
+
 TEST(Dying, V1FromProcCgroupsMinusDirectories) {
   test::FixtureTree t;
   t.cgroupV1(10);

@@ -113,7 +113,8 @@ struct Occupancy {
 // ID -> path map of every live cgroup in the hierarchy, root included.
 [[nodiscard]] Result<std::map<std::uint64_t, CgroupPath>> cgroupsById(const MemoryHierarchy& h);
 
-// Dying memory cgroups: v2 root cgroup.stat nr_dying_descendants; v1
+// Dying memory cgroups: v2 root cgroup.stat nr_dying_subsys_memory (Linux
+// 6.11 and later), else nr_dying_descendants; v1
 // /proc/cgroups memory num_cgroups minus the directories of the memory
 // hierarchy (root included).
 [[nodiscard]] Result<std::uint64_t> dyingMemcgs(const Roots& roots, const MemoryHierarchy& h);
