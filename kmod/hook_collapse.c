@@ -106,7 +106,8 @@ int rootcache_collapse_hook_start(void)
 		pr_info("no transparent huge pages: collapse_file not probed\n");
 		return 0;
 	}
-	collapse_probe.maxactive = rootcache_maxactive;
+	collapse_probe.maxactive = min_t(int, rootcache_maxactive,
+					 ROOTCACHE_COLLAPSE_MAXACTIVE);
 	err = register_kretprobe(&collapse_probe);
 	if (err) {
 		pr_err("cannot probe collapse_file (%d); not loading\n", err);

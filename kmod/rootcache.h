@@ -21,6 +21,11 @@
  * CPU's share within 8 KiB (4 MiB at 512 possible CPUs).
  */
 #define ROOTCACHE_MAXACTIVE_DEFAULT 512
+/*
+ * Instances of the collapse_file() probe: khugepaged is one thread, and
+ * MADV_COLLAPSE callers are few; more would only cost per-CPU slots.
+ */
+#define ROOTCACHE_COLLAPSE_MAXACTIVE 16
 
 struct address_space;
 struct inode;
