@@ -383,9 +383,10 @@ static int run_path(const struct path_op *op, int mode)
 		goto cleanup;
 	}
 	if (collapses(op)) {
-		thp1 = rc_vmstat("thp_collapse_alloc");
+		/* redirected first: a collapse between the reads adds to both */
 		if (mode == RC_ENABLED)
 			coll1 = rc_mod_stat("redirected_collapses");
+		thp1 = rc_vmstat("thp_collapse_alloc");
 		rc_diag("%s/%s: thp_collapse_alloc %+lld, redirected_collapses %+lld",
 			op->name, rc_mode_name(mode), thp1 - thp0,
 			coll1 - coll0);
