@@ -5,7 +5,7 @@
  * khugepaged (and madvise(MADV_COLLAPSE)) replaces the small folios of a
  * mapped file range with one new PMD-sized folio, and charges that folio
  * with the *scanned mm*, whose owner is the job. On kernels that collapse
- * regular files (7.x with large-folio filesystems, earlier kernels built with
+ * regular files (7.2 and 7.3 with large-folio filesystems, kernels built with
  * CONFIG_READ_ONLY_THP_FOR_FS), cache that went to root on insertion would
  * come back to the job 2 MiB at a time, and pin its cgroup after it ends.
  *

@@ -18,7 +18,8 @@
  * grows by 16 or more (half the file's 32 PMDs) in every mode, and enabled,
  * stats/redirected_collapses grows by 16 or more, and by no more than
  * thp_collapse_alloc. A kernel that does not collapse regular-file mappings
- * (EINVAL: before 6.1, or without CONFIG_READ_ONLY_THP_FOR_FS before 7.0)
+ * (EINVAL: before 6.1, or built without CONFIG_READ_ONLY_THP_FOR_FS where
+ * it still needs it, as Debian's 6.1 and 6.12)
  * skips it.
  *
  * khugepaged_scoped: the same collapse done by khugepaged in the background,
@@ -460,7 +461,7 @@ static int job_hold_for_khugepaged(const char *file, int ready, int done)
 
 static int khugepaged_scoped(void)
 {
-	long long thp0, thp1 = 0, coll0, coll1, job, t0;
+	long long thp0, thp1 = 0, coll0, coll1 = 0, job, t0;
 	int ret = KSFT_FAIL, st, ready[2] = { -1, -1 }, done[2] = { -1, -1 };
 	char *cg = NULL, *file = NULL, scope[32], sleep_ms[32] = "", c = 0;
 	bool ok = true, scoped = false;
@@ -520,12 +521,16 @@ static int khugepaged_scoped(void)
 		sleep_ms[0] = 0;
 		goto cleanup;
 	}
+	/*
+	 * thp_collapse_alloc counts a collapse when it starts, the module when
+	 * it is done: wait for the module's count.
+	 */
 	for (t0 = rc_now_ms(); rc_now_ms() - t0 < 60000; rc_msleep(200)) {
+		coll1 = rc_mod_stat("redirected_collapses");
 		thp1 = rc_vmstat("thp_collapse_alloc");
-		if (thp1 - thp0 >= 16)
+		if (coll1 - coll0 >= 16)
 			break;
 	}
-	coll1 = rc_mod_stat("redirected_collapses");
 	close(done[1]);		/* the job may go */
 	done[1] = -1;
 	waitpid(pid, &st, 0);
