@@ -149,6 +149,18 @@ static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 #endif
 }
 
+/* The post-condition of every redirection: @folio is charged to root. */
+static inline bool rootcache_folio_in_root(void *folio,
+					   struct mem_cgroup *root)
+{
+	bool in_root;
+
+	rcu_read_lock();
+	in_root = rootcache_folio_memcg(folio) == root;
+	rcu_read_unlock();
+	return in_root;
+}
+
 /*
  * The folio (page) at @index of @mapping, with a reference, or NULL; does
  * not sleep. Put it with rootcache_put_folio().

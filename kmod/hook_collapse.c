@@ -62,7 +62,6 @@ static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 static int collapse_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct collapse_frame *frame = (struct collapse_frame *)ri->data;
-	bool charged_to_root;
 	void *folio;
 
 	current->active_memcg = frame->saved_memcg;
@@ -72,11 +71,7 @@ static int collapse_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 */
 	folio = rootcache_get_folio(frame->mapping, frame->start);
 	if (folio && rootcache_folio_bytes(folio) >= PMD_SIZE) {
-		rcu_read_lock();
-		charged_to_root = rootcache_folio_memcg(folio) ==
-				  rootcache_root_memcg;
-		rcu_read_unlock();
-		if (charged_to_root)
+		if (rootcache_folio_in_root(folio, rootcache_root_memcg))
 			rootcache_stat_add(RC_STAT_REDIRECTED_COLLAPSES, 1);
 		else
 			rootcache_redirect_failed(folio, "collapse_file");

@@ -155,16 +155,12 @@ void rootcache_redirect_failed(void *folio, const char *hook)
 static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct insert_frame *frame = (struct insert_frame *)ri->data;
-	bool charged_to_root;
 
 	current->active_memcg = frame->saved_memcg;
 	/* The folio is still locked by the caller: its charge cannot change. */
 	if (!regs_return_value(regs)) {
-		rcu_read_lock();
-		charged_to_root = rootcache_folio_memcg(frame->folio) ==
-				  rootcache_root_memcg;
-		rcu_read_unlock();
-		if (charged_to_root) {
+		if (rootcache_folio_in_root(frame->folio,
+					    rootcache_root_memcg)) {
 			rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
 			rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
 					   rootcache_folio_bytes(frame->folio));
