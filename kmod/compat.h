@@ -214,6 +214,74 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
 }
 
 /*
+ * The insertion hook's ftrace call wrapper (hook_wrap.c): an ftrace_ops that
+ * moves the instruction pointer (FTRACE_OPS_FL_IPMODIFY), as livepatch does.
+ * 5.11 gave x86_64 a light trampoline that saves only the argument registers
+ * and honours a new RIP (HAVE_DYNAMIC_FTRACE_WITH_ARGS, struct ftrace_regs);
+ * 5.10 needs the full pt_regs one, and asks for no recursion guard with
+ * RECURSION_SAFE (5.11 turned the flag around: no flag, no guard). The
+ * setter of the instruction pointer took its name in 6.2.
+ */
+#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE) && IS_ENABLED(CONFIG_FUNCTION_TRACER)
+#define ROOTCACHE_HAVE_FTRACE_WRAP 1
+#include <linux/ftrace.h>
+#if RC_KERNEL_AT_LEAST(5, 11, 0)
+typedef struct ftrace_regs rootcache_ftrace_regs;
+#if IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
+#define ROOTCACHE_WRAP_FTRACE_FLAGS FTRACE_OPS_FL_IPMODIFY
+#else
+#define ROOTCACHE_WRAP_FTRACE_FLAGS \
+	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS)
+#endif
+#else
+typedef struct pt_regs rootcache_ftrace_regs;
+#define ROOTCACHE_WRAP_FTRACE_FLAGS \
+	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS | \
+	 FTRACE_OPS_FL_RECURSION_SAFE)
+#endif
+
+static inline void rootcache_ftrace_set_ip(rootcache_ftrace_regs *regs,
+					   unsigned long ip)
+{
+#if RC_KERNEL_AT_LEAST(6, 2, 0)
+	ftrace_regs_set_instruction_pointer(regs, ip);
+#elif RC_KERNEL_AT_LEAST(5, 11, 0)
+	ftrace_instruction_pointer_set(regs, ip);
+#else
+	regs->ip = ip;
+#endif
+}
+
+/*
+ * Whether the CPU enforces indirect branch tracking in the kernel: then an
+ * indirect call may only land on an endbr64, so the wrapper must call the
+ * function at its start (through its ftrace site again) rather than past it.
+ */
+#ifndef ENDBR_INSN_SIZE
+#define ENDBR_INSN_SIZE 4	/* endbr64; asm/ibt.h from 5.18 */
+#endif
+
+static inline bool rootcache_kernel_ibt(void)
+{
+#ifdef CONFIG_X86_KERNEL_IBT
+	return cpu_feature_enabled(X86_FEATURE_IBT);
+#else
+	return false;
+#endif
+}
+
+/* Wait out tasks that may still run a few instructions of module text. */
+static inline void rootcache_sync_tasks(void)
+{
+#ifdef CONFIG_TASKS_RCU
+	synchronize_rcu_tasks();
+#else
+	synchronize_rcu();	/* no preemption in kernel code: this is enough */
+#endif
+}
+#endif /* CONFIG_DYNAMIC_FTRACE */
+
+/*
  * sysfs binary attributes took a const attribute in 6.13, first through
  * read_new/write_new, then (6.17) through read/write again.
  */

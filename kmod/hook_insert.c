@@ -31,6 +31,7 @@
 #include <linux/rcupdate.h>
 #include <linux/atomic.h>
 #include <linux/cgroup.h>
+#include <linux/string.h>
 #include "compat.h"
 #include "rootcache.h"
 
@@ -96,30 +97,39 @@ static noinline void test_spin(void)
 #define test_spin() do { } while (0)
 #endif
 
-struct insert_frame {
-	struct mem_cgroup *saved_memcg;
-	void *folio;
-	bool metadata;
-};
-
-static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/**
+ * rootcache_insert_enter - the policy and the redirection around one call
+ * of the insertion function, for either mechanism
+ * @ins: state kept until rootcache_insert_exit()
+ * @mapping: the page cache the folio joins
+ * @folio: the folio (page) being inserted
+ * @hold_module: take a module reference until rootcache_insert_release()
+ *	(the kretprobe, whose return handler unload could skip; the ftrace
+ *	wrapper's unload waits for its calls instead)
+ *
+ * Return: true if the call is redirected; then the caller must call
+ * rootcache_insert_exit() and rootcache_insert_release() after it.
+ */
+bool rootcache_insert_enter(struct rootcache_insert *ins,
+			    struct address_space *mapping, void *folio,
+			    bool hold_module)
 {
-	struct insert_frame *frame = (struct insert_frame *)ri->data;
 	enum rootcache_verdict verdict;
 
-	verdict = rootcache_should_redirect(rootcache_arg(regs, ROOTCACHE_INSERT_ARG_MAPPING));
+	verdict = rootcache_should_redirect(mapping);
 	if (!rootcache_verdict_redirects(verdict))
-		return 1;	/* no return handler for this call */
-	if (!try_module_get(THIS_MODULE))
-		return 1;	/* unloading */
+		return false;
+	if (hold_module && !try_module_get(THIS_MODULE))
+		return false;	/* unloading */
+	ins->holds_module = hold_module;
 
-	frame->saved_memcg = current->active_memcg;
-	frame->folio = rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO);
-	frame->metadata = verdict == RC_REDIRECT_METADATA;
+	ins->saved_memcg = current->active_memcg;
+	ins->folio = folio;
+	ins->metadata = verdict == RC_REDIRECT_METADATA;
 	if (!rootcache_test_skip_redirect())
 		current->active_memcg = rootcache_root_memcg;
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
-	return 0;
+	return true;
 }
 
 /*
@@ -152,26 +162,55 @@ void rootcache_redirect_failed(void *folio, const char *hook)
 		       n);
 }
 
+/**
+ * rootcache_insert_exit - restore active_memcg after a redirected call and
+ * check its result
+ * @ins: what rootcache_insert_enter() kept
+ * @inserted: the call inserted the folio
+ */
+void rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
+{
+	current->active_memcg = ins->saved_memcg;
+	if (!inserted)
+		return;
+	/* The folio is still locked by the caller: its charge cannot change. */
+	if (rootcache_folio_in_root(ins->folio, rootcache_root_memcg)) {
+		rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
+		rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
+				   rootcache_folio_bytes(ins->folio));
+		if (ins->metadata)
+			rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
+		test_spin();
+	} else {
+		rootcache_redirect_failed(ins->folio, rootcache_hook_symbol);
+	}
+}
+
+/* The last step of a redirected call: drop what enter took. */
+void rootcache_insert_release(struct rootcache_insert *ins)
+{
+	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
+	if (ins->holds_module)
+		module_put(THIS_MODULE);
+}
+
+static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct rootcache_insert *ins = (struct rootcache_insert *)ri->data;
+
+	if (!rootcache_insert_enter(ins,
+				    rootcache_arg(regs, ROOTCACHE_INSERT_ARG_MAPPING),
+				    rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO),
+				    true))
+		return 1;	/* no return handler for this call */
+	return 0;
+}
+
 static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	struct insert_frame *frame = (struct insert_frame *)ri->data;
+	struct rootcache_insert *ins = (struct rootcache_insert *)ri->data;
 
-	current->active_memcg = frame->saved_memcg;
-	/* The folio is still locked by the caller: its charge cannot change. */
-	if (!regs_return_value(regs)) {
-		if (rootcache_folio_in_root(frame->folio,
-					    rootcache_root_memcg)) {
-			rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
-			rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
-					   rootcache_folio_bytes(frame->folio));
-			if (frame->metadata)
-				rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
-			test_spin();
-		} else {
-			rootcache_redirect_failed(frame->folio,
-						  rootcache_hook_symbol);
-		}
-	}
+	rootcache_insert_exit(ins, !regs_return_value(regs));
 #ifdef ROOTCACHE_TESTING
 	if (READ_ONCE(test_lose_returns) > 0) {
 		WRITE_ONCE(test_lose_returns, READ_ONCE(test_lose_returns) - 1);
@@ -179,8 +218,7 @@ static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 		return 0;	/* keeps the reference, as a lost return would */
 	}
 #endif
-	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
-	module_put(THIS_MODULE);
+	rootcache_insert_release(ins);
 	return 0;
 }
 
@@ -188,7 +226,7 @@ static struct kretprobe insert_probe = {
 	.kp.symbol_name = ROOTCACHE_INSERT_SYMBOL,
 	.entry_handler = insert_entry,
 	.handler = insert_return,
-	.data_size = sizeof(struct insert_frame),
+	.data_size = sizeof(struct rootcache_insert),
 };
 
 /*
@@ -276,6 +314,93 @@ static bool canary_fires(void)
 	return atomic_read(&canary_hits) != before;
 }
 
+/*
+ * Which mechanism carries the insertion hook: "auto" (the ftrace call
+ * wrapper where the kernel allows it, else the kretprobe), "ftrace" (or
+ * fail to load) or "kretprobe".
+ */
+enum insert_mechanism { MECH_AUTO, MECH_FTRACE, MECH_KRETPROBE };
+
+static const char *const mechanism_names[] = {
+	[MECH_AUTO] = "auto",
+	[MECH_FTRACE] = "ftrace",
+	[MECH_KRETPROBE] = "kretprobe",
+};
+
+static int mechanism_param = MECH_AUTO;
+static bool insert_by_ftrace;
+
+static int mechanism_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(mechanism_names, val);
+
+	if (i < 0)
+		return -EINVAL;
+	*(int *)kp->arg = i;
+	return 0;
+}
+
+static int mechanism_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", mechanism_names[*(int *)kp->arg]);
+}
+
+static const struct kernel_param_ops mechanism_ops = {
+	.set = mechanism_set,
+	.get = mechanism_get,
+};
+
+module_param_cb(hook_mechanism, &mechanism_ops, &mechanism_param, 0444);
+MODULE_PARM_DESC(hook_mechanism,
+		 "How to hook the insertion function: auto (default: ftrace where possible), ftrace or kretprobe");
+
+/* The mechanism in use, for /sys/kernel/rootcache/hook_mechanism. */
+const char *rootcache_hook_mechanism(void)
+{
+	return mechanism_names[insert_by_ftrace ? MECH_FTRACE : MECH_KRETPROBE];
+}
+
+static int insert_hook_start(void)
+{
+	int err;
+
+	if (mechanism_param != MECH_KRETPROBE) {
+		err = rootcache_wrap_start();
+		if (!err) {
+			insert_by_ftrace = true;
+			return 0;
+		}
+		if (mechanism_param == MECH_FTRACE) {
+			pr_err("hook_mechanism=ftrace: cannot wrap %s (%d); not loading\n",
+			       ROOTCACHE_INSERT_SYMBOL, err);
+			return err;
+		}
+		pr_info("using a kretprobe on %s instead of ftrace (%d)\n",
+			ROOTCACHE_INSERT_SYMBOL, err);
+	}
+	insert_probe.maxactive = rootcache_maxactive;
+	err = register_kretprobe(&insert_probe);
+	if (err)
+		pr_err("cannot probe %s (%d); not loading\n",
+		       ROOTCACHE_INSERT_SYMBOL, err);
+	return err;
+}
+
+static void insert_hook_stop(void)
+{
+	if (insert_by_ftrace)
+		rootcache_wrap_stop();
+	else
+		unregister_kretprobe(&insert_probe);
+}
+
+static bool insert_hook_armed(void)
+{
+	if (insert_by_ftrace)
+		return rootcache_wrap_canary_fires();
+	return !kprobe_disabled(&insert_probe.kp);
+}
+
 bool rootcache_hook_failed(void)
 {
 	return atomic_read(&hook_failed_folios) >= ROOTCACHE_FAIL_LIMIT;
@@ -285,8 +410,7 @@ enum rootcache_hook_state rootcache_hook_state(void)
 {
 	if (rootcache_hook_failed())
 		return RC_HOOK_FAILED;
-	if (kprobe_disabled(&insert_probe.kp) ||
-	    !rootcache_charge_hook_armed() ||
+	if (!insert_hook_armed() || !rootcache_charge_hook_armed() ||
 	    !rootcache_collapse_hook_armed() || !canary_fires())
 		return RC_HOOK_DISARMED;
 	return RC_HOOK_OK;
@@ -310,19 +434,16 @@ int rootcache_hook_start(void)
 	if (err)
 		goto canary;
 
-	insert_probe.maxactive = rootcache_maxactive;
-	err = register_kretprobe(&insert_probe);
-	if (err) {
-		pr_err("cannot probe %s (%d); not loading\n",
-		       ROOTCACHE_INSERT_SYMBOL, err);
+	err = insert_hook_start();
+	if (err)
 		goto charge;
-	}
 	err = rootcache_collapse_hook_start();
 	if (err)
 		goto insert;
 	return 0;
 insert:
-	unregister_kretprobe(&insert_probe);
+	rootcache_policy_stop();
+	insert_hook_stop();
 charge:
 	rootcache_charge_hook_stop();
 canary:
@@ -339,7 +460,7 @@ void rootcache_hook_stop(void)
 	rootcache_policy_stop();
 	/* Entry handlers run with preemption off: this waits them out. */
 	synchronize_rcu();
-	unregister_kretprobe(&insert_probe);
+	insert_hook_stop();
 	rootcache_collapse_hook_stop();
 	rootcache_charge_hook_stop();
 	unregister_kprobe(&canary_probe);

@@ -80,6 +80,8 @@ static enum rootcache_verdict scoped(enum rootcache_verdict verdict,
 	struct cgroup_subsys_state *css;
 	bool admitted;
 
+	if (rootcache_scope_empty())
+		return verdict;
 	rcu_read_lock();
 	css = mm ? rootcache_mm_css(mm) : rootcache_charge_css();
 	admitted = css && rootcache_scope_admits(css);

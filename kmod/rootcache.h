@@ -91,6 +91,7 @@ enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping);
 void rootcache_policy_stop(void);
 
 /* scope.c: optional set of cgroup subtrees the redirection applies to. */
+bool rootcache_scope_empty(void);
 bool rootcache_scope_admits(struct cgroup_subsys_state *css);
 int rootcache_scope_write(const char *buf, size_t count);
 ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count);
@@ -104,12 +105,33 @@ enum rootcache_hook_state {
 };
 
 extern const char rootcache_hook_symbol[];
+
+/* One redirected call of the insertion function, entry to return. */
+struct rootcache_insert {
+	struct mem_cgroup *saved_memcg;
+	void *folio;
+	bool metadata;
+	bool holds_module;
+};
+
+bool rootcache_insert_enter(struct rootcache_insert *ins,
+			    struct address_space *mapping, void *folio,
+			    bool hold_module);
+void rootcache_insert_exit(struct rootcache_insert *ins, bool inserted);
+void rootcache_insert_release(struct rootcache_insert *ins);
+const char *rootcache_hook_mechanism(void);
 void rootcache_redirect_failed(void *folio, const char *hook);
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
 enum rootcache_hook_state rootcache_hook_state(void);
 bool rootcache_hook_failed(void);
+
+/* hook_wrap.c: the ftrace call wrapper around the insertion function. */
+int rootcache_wrap_start(void);
+void rootcache_wrap_stop(void);
+bool rootcache_wrap_canary_fires(void);
+bool rootcache_wrap_active(void);
 
 /* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
 int rootcache_charge_hook_start(void);

@@ -43,6 +43,12 @@ static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 	return false;
 }
 
+/* No scope is set: everyone's cache moves (the hot path's shortcut). */
+bool rootcache_scope_empty(void)
+{
+	return !rcu_access_pointer(scope_set);
+}
+
 /**
  * rootcache_scope_admits - is a memory cgroup inside the scope?
  * @css: the memory cgroup's css; caller holds rcu_read_lock()

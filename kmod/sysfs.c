@@ -66,6 +66,12 @@ static ssize_t hook_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%s\n", rootcache_hook_symbol);
 }
 
+static ssize_t hook_mechanism_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", rootcache_hook_mechanism());
+}
+
 static ssize_t hook_state_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
@@ -82,6 +88,7 @@ static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
 static struct kobj_attribute metadata_attr = __ATTR_RW(metadata);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 static struct kobj_attribute hook_attr = __ATTR_RO(hook);
+static struct kobj_attribute hook_mechanism_attr = __ATTR_RO(hook_mechanism);
 static struct kobj_attribute hook_state_attr = __ATTR_RO(hook_state);
 
 static struct attribute *rootcache_attrs[] = {
@@ -89,6 +96,7 @@ static struct attribute *rootcache_attrs[] = {
 	&metadata_attr.attr,
 	&version_attr.attr,
 	&hook_attr.attr,
+	&hook_mechanism_attr.attr,
 	&hook_state_attr.attr,
 	NULL,
 };

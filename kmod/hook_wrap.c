@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The insertion hook's ftrace call wrapper: the default mechanism where the
+ * kernel allows it, with the kretprobe of hook_insert.c as the fallback.
+ *
+ * Why: a kretprobe costs about 400 instructions per inserted folio (the
+ * kprobe layer, an instance from the pool, a second trampoline on return),
+ * several percent of a cold page-cache fill. Here an ftrace_ops on the
+ * insertion function's ftrace site moves the instruction pointer to
+ * insert_wrapper() (FTRACE_OPS_FL_IPMODIFY, as livepatch does), which runs
+ * the same policy as the kretprobe's entry handler, calls the original
+ * function past its ftrace site, and restores active_memcg and checks the
+ * result as the return handler does, in plain C.
+ *
+ * Calling past the ftrace site keeps the wrapper's own call from being
+ * traced again. A CPU that enforces indirect branch tracking only lets an
+ * indirect call land on an endbr64: there the wrapper calls the function at
+ * its start, the callback sees the call come from this module and lets it
+ * through.
+ *
+ * Unlike a kretprobe, nothing here can skip the restore of active_memcg:
+ * unregistering only stops new calls from entering the wrapper. Unload
+ * waits until no task is inside it (wrap_active), then for an RCU-tasks
+ * grace period, which covers the instructions before the first and after
+ * the last count.
+ */
+#define pr_fmt(fmt) "rootcache: " fmt
+
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/delay.h>
+#include <linux/percpu.h>
+#include <linux/atomic.h>
+#include "compat.h"
+#include "rootcache.h"
+
+#ifdef ROOTCACHE_HAVE_FTRACE_WRAP
+
+/* The insertion function's signature on every series (compat.h). */
+typedef int (*insert_fn)(void *arg0, void *arg1, unsigned long index,
+			 gfp_t gfp, void *arg4);
+
+static insert_fn insert_target;	/* what the wrapper calls */
+static unsigned long insert_site;	/* the function's ftrace site */
+static unsigned long canary_site;
+static bool wrap_calls_start;	/* through the ftrace site again */
+
+/* Tasks inside insert_wrapper(), summed over CPUs at unload. */
+static DEFINE_PER_CPU(long, wrap_active);
+static atomic_t wrap_canary_hits = ATOMIC_INIT(0);
+static bool wrap_registered;
+
+#ifdef ROOTCACHE_TESTING
+static bool test_wrap_call_start;
+module_param_named(test_wrap_call_start, test_wrap_call_start, bool, 0444);
+MODULE_PARM_DESC(test_wrap_call_start,
+		 "TEST BUILD: call the insertion function at its start, as on a CPU enforcing IBT");
+#else
+#define test_wrap_call_start false
+#endif
+
+static int insert_wrapper(void *arg0, void *arg1, unsigned long index,
+			  gfp_t gfp, void *arg4)
+{
+	void *args[] = { arg0, arg1 };
+	struct rootcache_insert ins;
+	bool redirected;
+	int ret;
+
+	this_cpu_inc(wrap_active);
+	redirected = rootcache_insert_enter(&ins,
+					    args[ROOTCACHE_INSERT_ARG_MAPPING],
+					    args[ROOTCACHE_INSERT_ARG_FOLIO],
+					    false);
+	ret = insert_target(arg0, arg1, index, gfp, arg4);
+	if (redirected) {
+		rootcache_insert_exit(&ins, !ret);
+		rootcache_insert_release(&ins);
+	}
+	this_cpu_dec(wrap_active);
+	return ret;
+}
+
+static void notrace wrap_callback(unsigned long ip, unsigned long parent_ip,
+				  struct ftrace_ops *op,
+				  rootcache_ftrace_regs *regs)
+{
+	if (unlikely(ip == canary_site)) {
+		atomic_inc(&wrap_canary_hits);
+		return;
+	}
+	/* The wrapper's own call, when it calls the function at its start. */
+	if (unlikely(wrap_calls_start) &&
+	    within_module(parent_ip, THIS_MODULE))
+		return;
+	if (!READ_ONCE(rootcache_enabled))
+		return;
+	rootcache_ftrace_set_ip(regs, (unsigned long)insert_wrapper);
+}
+
+static struct ftrace_ops wrap_ops = {
+	.func = wrap_callback,
+	.flags = ROOTCACHE_WRAP_FTRACE_FLAGS,
+};
+
+static noinline void wrap_canary_target(void)
+{
+	asm volatile("");
+}
+
+bool rootcache_wrap_canary_fires(void)
+{
+	void (*call)(void) = wrap_canary_target;
+	int before = atomic_read(&wrap_canary_hits);
+
+	OPTIMIZER_HIDE_VAR(call);
+	call();
+	return atomic_read(&wrap_canary_hits) != before;
+}
+
+static bool is_endbr64(unsigned long addr)
+{
+	static const u8 endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	return !memcmp((void *)addr, endbr64, sizeof(endbr64));
+}
+
+/*
+ * The ftrace site of @addr's function, as a kprobe sees it: kprobes put
+ * there sit on ftrace. 0 if the function has none.
+ */
+static unsigned long ftrace_site(const char *symbol, void *addr)
+{
+	struct kprobe probe = { .symbol_name = symbol, .addr = addr };
+	unsigned long site = 0;
+
+	if (register_kprobe(&probe))
+		return 0;
+	if (kprobe_ftrace(&probe))
+		site = (unsigned long)probe.addr;
+	unregister_kprobe(&probe);
+	return site;
+}
+
+int rootcache_wrap_start(void)
+{
+	unsigned long start;
+	bool call_start;
+	int err;
+
+	insert_site = ftrace_site(ROOTCACHE_INSERT_SYMBOL, NULL);
+	canary_site = ftrace_site(NULL, wrap_canary_target);
+	if (!insert_site || !canary_site) {
+		pr_info("%s has no ftrace site\n", ROOTCACHE_INSERT_SYMBOL);
+		return -ENOENT;
+	}
+	/* kprobes step over an endbr64 at the start; the call may not. */
+	start = insert_site;
+	if (is_endbr64(insert_site - ENDBR_INSN_SIZE))
+		start = insert_site - ENDBR_INSN_SIZE;
+	call_start = rootcache_kernel_ibt() || test_wrap_call_start;
+	if (call_start && !is_endbr64(start)) {
+		pr_info("%s does not start with endbr64 under IBT\n",
+			ROOTCACHE_INSERT_SYMBOL);
+		return -ENOENT;
+	}
+	wrap_calls_start = call_start;
+	insert_target = (insert_fn)(call_start ? start :
+				    insert_site + MCOUNT_INSN_SIZE);
+
+	err = ftrace_set_filter_ip(&wrap_ops, insert_site, 0, 0);
+	if (!err)
+		err = ftrace_set_filter_ip(&wrap_ops, canary_site, 0, 0);
+	if (!err)
+		err = register_ftrace_function(&wrap_ops);
+	if (err) {
+		pr_info("cannot attach ftrace to %s (%d)\n",
+			ROOTCACHE_INSERT_SYMBOL, err);
+		ftrace_free_filter(&wrap_ops);
+		return err;
+	}
+	if (!rootcache_wrap_canary_fires()) {
+		pr_err("self-test: the ftrace callback did not fire\n");
+		rootcache_wrap_stop();
+		return -ENOEXEC;
+	}
+	wrap_registered = true;
+	return 0;
+}
+
+static long wrap_active_sum(void)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu(wrap_active, cpu);
+	return sum;
+}
+
+/* After rootcache_policy_stop(): no call entering now is redirected. */
+void rootcache_wrap_stop(void)
+{
+	unsigned int waited = 0;
+
+	unregister_ftrace_function(&wrap_ops);
+	ftrace_free_filter(&wrap_ops);
+	wrap_registered = false;
+	/* Calls that entered before: not redirected ones may still run. */
+	while (wrap_active_sum()) {
+		msleep(10);
+		if (++waited % 1000 == 0)
+			pr_info("unload waits for %ld calls of %s\n",
+				wrap_active_sum(), ROOTCACHE_INSERT_SYMBOL);
+	}
+	rootcache_sync_tasks();
+}
+
+bool rootcache_wrap_active(void)
+{
+	return wrap_registered;
+}
+
+#else /* !ROOTCACHE_HAVE_FTRACE_WRAP */
+
+int rootcache_wrap_start(void)
+{
+	return -EOPNOTSUPP;
+}
+
+void rootcache_wrap_stop(void)
+{
+}
+
+bool rootcache_wrap_canary_fires(void)
+{
+	return false;
+}
+
+bool rootcache_wrap_active(void)
+{
+	return false;
+}
+
+#endif
