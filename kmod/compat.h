@@ -270,6 +270,18 @@ static inline bool rootcache_kernel_ibt(void)
 #endif
 }
 
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+/* The argument registers, for the mm rewrite done by the ftrace callback. */
+static inline struct pt_regs *rootcache_ftrace_pt_regs(rootcache_ftrace_regs *r)
+{
+#if RC_KERNEL_AT_LEAST(5, 11, 0)
+	return &r->regs;	/* x86_64 always saves the argument registers */
+#else
+	return r;
+#endif
+}
+#endif
+
 /* Wait out tasks that may still run a few instructions of module text. */
 static inline void rootcache_sync_tasks(void)
 {

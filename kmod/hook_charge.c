@@ -36,23 +36,33 @@
 #include "rootcache.h"
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
-static int charge_pre(struct kprobe *p, struct pt_regs *regs)
+/**
+ * rootcache_charge_rewrite - the mm rewrite, at the entry of
+ * mem_cgroup_charge(page, mm, gfp), by a kprobe or the ftrace callback
+ * @regs: the argument registers
+ */
+void rootcache_charge_rewrite(struct pt_regs *regs)
 {
 	struct page *page = rootcache_arg(regs, 0);
 	struct address_space *mapping;
 
-	/* Only inside an insertion the entry handler redirected. */
+	/* Only inside an insertion the insertion hook redirected. */
 	if (!in_task() ||
 	    READ_ONCE(current->active_memcg) != rootcache_root_memcg)
-		return 0;
+		return;
 	mapping = READ_ONCE(page->mapping);
 	/* Anonymous, KSM and movable pages tag the low bits of ->mapping. */
 	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
-		return 0;
+		return;
 	/* shmem-like: never redirected (the insertion check then counts it) */
 	if (PageSwapBacked(page))
-		return 0;
+		return;
 	rootcache_clear_arg1(regs);
+}
+
+static int charge_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	rootcache_charge_rewrite(regs);
 	return 0;
 }
 
@@ -132,50 +142,71 @@ static struct kprobe *charge_probes[] = {
 	&writeback_probe,
 };
 
-int rootcache_charge_hook_start(void)
+/* How many of charge_probes[] are registered. */
+static unsigned int nr_charge_probes;
+
+/*
+ * @by_ftrace: the ftrace call wrapper does the mm rewrite (hook_wrap.c):
+ * register only the probes after it.
+ */
+int rootcache_charge_hook_start(bool by_ftrace)
 {
+	unsigned int first = 0;
 	unsigned int i;
 	int err;
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	err = charge_selftest();
-	if (err)
-		return err;
+	if (by_ftrace) {
+		first = 1;
+	} else {
+		err = charge_selftest();
+		if (err)
+			return err;
+	}
 #endif
-	for (i = 0; i < ARRAY_SIZE(charge_probes); i++) {
+	nr_charge_probes = ARRAY_SIZE(charge_probes) - first;
+	for (i = first; i < ARRAY_SIZE(charge_probes); i++) {
 		err = register_kprobe(charge_probes[i]);
 		if (err) {
 			pr_err("cannot probe %s (%d); not loading\n",
 			       charge_probes[i]->symbol_name, err);
-			if (i)
-				unregister_kprobes(charge_probes, i);
+			if (i > first)
+				unregister_kprobes(charge_probes + first,
+						   i - first);
 			return err;
 		}
 	}
 	return 0;
 }
 
+static struct kprobe **registered_charge_probes(void)
+{
+	return charge_probes + ARRAY_SIZE(charge_probes) - nr_charge_probes;
+}
+
 void rootcache_charge_hook_stop(void)
 {
-	unregister_kprobes(charge_probes, ARRAY_SIZE(charge_probes));
+	unregister_kprobes(registered_charge_probes(), nr_charge_probes);
 }
 
 unsigned long rootcache_charge_hook_misses(void)
 {
+	struct kprobe **probes = registered_charge_probes();
 	unsigned long misses = 0;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(charge_probes); i++)
-		misses += READ_ONCE(charge_probes[i]->nmissed);
+	for (i = 0; i < nr_charge_probes; i++)
+		misses += READ_ONCE(probes[i]->nmissed);
 	return misses;
 }
 
 bool rootcache_charge_hook_armed(void)
 {
+	struct kprobe **probes = registered_charge_probes();
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(charge_probes); i++)
-		if (kprobe_disabled(charge_probes[i]))
+	for (i = 0; i < nr_charge_probes; i++)
+		if (kprobe_disabled(probes[i]))
 			return false;
 	return true;
 }

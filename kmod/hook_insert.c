@@ -368,7 +368,10 @@ static int insert_hook_start(void)
 		err = rootcache_wrap_start();
 		if (!err) {
 			insert_by_ftrace = true;
-			return 0;
+			err = rootcache_charge_hook_start(true);
+			if (err)
+				rootcache_wrap_stop();
+			return err;
 		}
 		if (mechanism_param == MECH_FTRACE) {
 			pr_err("hook_mechanism=ftrace: cannot wrap %s (%d); not loading\n",
@@ -378,20 +381,28 @@ static int insert_hook_start(void)
 		pr_info("using a kretprobe on %s instead of ftrace (%d)\n",
 			ROOTCACHE_INSERT_SYMBOL, err);
 	}
+	/* The mm rewrite first: the kretprobe redirects from its start. */
+	err = rootcache_charge_hook_start(false);
+	if (err)
+		return err;
 	insert_probe.maxactive = rootcache_maxactive;
 	err = register_kretprobe(&insert_probe);
-	if (err)
+	if (err) {
 		pr_err("cannot probe %s (%d); not loading\n",
 		       ROOTCACHE_INSERT_SYMBOL, err);
+		rootcache_charge_hook_stop();
+	}
 	return err;
 }
 
+/* The insertion hook and the probes of hook_charge.c. */
 static void insert_hook_stop(void)
 {
 	if (insert_by_ftrace)
 		rootcache_wrap_stop();
 	else
 		unregister_kretprobe(&insert_probe);
+	rootcache_charge_hook_stop();
 }
 
 static bool insert_hook_armed(void)
@@ -430,13 +441,9 @@ int rootcache_hook_start(void)
 		pr_err("cannot register the canary kprobe (%d); not loading\n", err);
 		return err;
 	}
-	err = rootcache_charge_hook_start();
-	if (err)
-		goto canary;
-
 	err = insert_hook_start();
 	if (err)
-		goto charge;
+		goto canary;
 	err = rootcache_collapse_hook_start();
 	if (err)
 		goto insert;
@@ -444,8 +451,6 @@ int rootcache_hook_start(void)
 insert:
 	rootcache_policy_stop();
 	insert_hook_stop();
-charge:
-	rootcache_charge_hook_stop();
 canary:
 	unregister_kprobe(&canary_probe);
 	return err;
@@ -462,7 +467,6 @@ void rootcache_hook_stop(void)
 	synchronize_rcu();
 	insert_hook_stop();
 	rootcache_collapse_hook_stop();
-	rootcache_charge_hook_stop();
 	unregister_kprobe(&canary_probe);
 }
 

@@ -44,6 +44,7 @@ typedef int (*insert_fn)(void *arg0, void *arg1, unsigned long index,
 static insert_fn insert_target;	/* what the wrapper calls */
 static unsigned long insert_site;	/* the function's ftrace site */
 static unsigned long canary_site;
+static unsigned long charge_site;	/* the mm rewrite, where needed */
 static bool wrap_calls_start;	/* through the ftrace site again */
 
 /* Tasks inside insert_wrapper(), summed over CPUs at unload. */
@@ -88,8 +89,17 @@ static void notrace wrap_callback(unsigned long ip, unsigned long parent_ip,
 {
 	if (unlikely(ip == canary_site)) {
 		atomic_inc(&wrap_canary_hits);
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+		rootcache_clear_arg1(rootcache_ftrace_pt_regs(regs));
+#endif
 		return;
 	}
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+	if (ip == charge_site) {
+		rootcache_charge_rewrite(rootcache_ftrace_pt_regs(regs));
+		return;
+	}
+#endif
 	/* The wrapper's own call, when it calls the function at its start. */
 	if (unlikely(wrap_calls_start) &&
 	    within_module(parent_ip, THIS_MODULE))
@@ -104,18 +114,30 @@ static struct ftrace_ops wrap_ops = {
 	.flags = ROOTCACHE_WRAP_FTRACE_FLAGS,
 };
 
-static noinline void wrap_canary_target(void)
+/*
+ * The canary: the callback counts its calls, and where it rewrites the mm
+ * argument of mem_cgroup_charge(), clears the second argument as it would
+ * there (the self-test at start checks that the rewrite takes effect).
+ */
+static noinline void *wrap_canary_target(void *page, void *mm)
 {
-	asm volatile("");
+	asm volatile("" : "+r"(page), "+r"(mm));
+	return mm;
+}
+
+static void *call_canary(void)
+{
+	void *(*call)(void *, void *) = wrap_canary_target;
+
+	OPTIMIZER_HIDE_VAR(call);
+	return call(&wrap_ops, &wrap_ops);
 }
 
 bool rootcache_wrap_canary_fires(void)
 {
-	void (*call)(void) = wrap_canary_target;
 	int before = atomic_read(&wrap_canary_hits);
 
-	OPTIMIZER_HIDE_VAR(call);
-	call();
+	call_canary();
 	return atomic_read(&wrap_canary_hits) != before;
 }
 
@@ -143,10 +165,40 @@ static unsigned long ftrace_site(const char *symbol, void *addr)
 	return site;
 }
 
+/*
+ * ftrace_free_filter() is exported from 6.2 (and some stable 6.1 builds);
+ * before, find it as kprobes do. Without it, the ops' filter hash (8 KiB)
+ * would leak at every unload.
+ */
+static void wrap_free_filter(void)
+{
+#if RC_KERNEL_AT_LEAST(6, 2, 0)
+	ftrace_free_filter(&wrap_ops);
+#else
+	struct kprobe probe = { .symbol_name = "ftrace_free_filter" };
+	void (*free_filter)(struct ftrace_ops *ops);
+	unsigned long addr;
+
+	if (register_kprobe(&probe)) {
+		pr_warn("cannot find ftrace_free_filter: its filter stays allocated\n");
+		return;
+	}
+	addr = (unsigned long)probe.addr;
+	unregister_kprobe(&probe);
+	/* kprobes step over an endbr64 at the start */
+	if (is_endbr64(addr - ENDBR_INSN_SIZE))
+		addr -= ENDBR_INSN_SIZE;
+	free_filter = (void *)addr;
+	free_filter(&wrap_ops);
+#endif
+}
+
 int rootcache_wrap_start(void)
 {
 	unsigned long start;
 	bool call_start;
+	void *mm;
+	int before;
 	int err;
 
 	insert_site = ftrace_site(ROOTCACHE_INSERT_SYMBOL, NULL);
@@ -169,19 +221,32 @@ int rootcache_wrap_start(void)
 	insert_target = (insert_fn)(call_start ? start :
 				    insert_site + MCOUNT_INSN_SIZE);
 
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+	charge_site = ftrace_site(ROOTCACHE_CHARGE_SYMBOL, NULL);
+	if (!charge_site) {
+		pr_info("%s has no ftrace site\n", ROOTCACHE_CHARGE_SYMBOL);
+		return -ENOENT;
+	}
+#endif
 	err = ftrace_set_filter_ip(&wrap_ops, insert_site, 0, 0);
 	if (!err)
 		err = ftrace_set_filter_ip(&wrap_ops, canary_site, 0, 0);
+	if (!err && charge_site)
+		err = ftrace_set_filter_ip(&wrap_ops, charge_site, 0, 0);
 	if (!err)
 		err = register_ftrace_function(&wrap_ops);
 	if (err) {
 		pr_info("cannot attach ftrace to %s (%d)\n",
 			ROOTCACHE_INSERT_SYMBOL, err);
-		ftrace_free_filter(&wrap_ops);
+		wrap_free_filter();
 		return err;
 	}
-	if (!rootcache_wrap_canary_fires()) {
-		pr_err("self-test: the ftrace callback did not fire\n");
+	before = atomic_read(&wrap_canary_hits);
+	mm = call_canary();
+	if (atomic_read(&wrap_canary_hits) == before ||
+	    (IS_ENABLED(ROOTCACHE_CHARGE_MM_REWRITE) && mm)) {
+		pr_err("self-test: the ftrace callback did not fire or rewrite (%p)\n",
+		       mm);
 		rootcache_wrap_stop();
 		return -ENOEXEC;
 	}
@@ -205,7 +270,7 @@ void rootcache_wrap_stop(void)
 	unsigned int waited = 0;
 
 	unregister_ftrace_function(&wrap_ops);
-	ftrace_free_filter(&wrap_ops);
+	wrap_free_filter();
 	wrap_registered = false;
 	/* Calls that entered before: not redirected ones may still run. */
 	while (wrap_active_sum()) {

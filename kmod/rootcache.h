@@ -32,6 +32,7 @@ struct inode;
 struct cgroup_subsys_state;
 struct mem_cgroup;
 struct mm_struct;
+struct pt_regs;
 
 /* main.c */
 extern bool rootcache_enabled;
@@ -134,7 +135,8 @@ bool rootcache_wrap_canary_fires(void);
 bool rootcache_wrap_active(void);
 
 /* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
-int rootcache_charge_hook_start(void);
+int rootcache_charge_hook_start(bool by_ftrace);
+void rootcache_charge_rewrite(struct pt_regs *regs);
 void rootcache_charge_hook_stop(void);
 unsigned long rootcache_charge_hook_misses(void);
 bool rootcache_charge_hook_armed(void);
