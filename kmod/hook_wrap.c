@@ -212,7 +212,7 @@ int rootcache_wrap_start(void)
 	if (is_endbr64(insert_site - ENDBR_INSN_SIZE))
 		start = insert_site - ENDBR_INSN_SIZE;
 	call_start = rootcache_kernel_ibt() || test_wrap_call_start;
-	if (call_start && !is_endbr64(start)) {
+	if (rootcache_kernel_ibt() && !is_endbr64(start)) {
 		pr_info("%s does not start with endbr64 under IBT\n",
 			ROOTCACHE_INSERT_SYMBOL);
 		return -ENOENT;

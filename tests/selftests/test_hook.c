@@ -11,13 +11,29 @@
  *                it again (EIO), log one line for the first failure and one
  *                for the switch-off, and the job's cache must stay charged to
  *                the job (memory.stat).
- * disarmed:      with kprobes disarmed in debugfs, hook_state reads
- *                "disarmed" and nothing is redirected; re-armed, "ok".
+ * disarmed:      with the kretprobe mechanism and kprobes disarmed in
+ *                debugfs, hook_state reads "disarmed" and nothing is
+ *                redirected; re-armed, "ok".
+ * ftrace_disarmed: with the default ftrace mechanism and ftrace switched off
+ *                (/proc/sys/kernel/ftrace_enabled 0), hook_state reads
+ *                "disarmed" and the job's cache is charged to the job;
+ *                switched on again, "ok" and redirected.
+ * mechanism:     by default the insertion function is wrapped through
+ *                ftrace: hook_mechanism reads "ftrace", and the kernel's own
+ *                list of traced functions (enabled_functions) shows it
+ *                with an IPMODIFY callback of the module. hook_mechanism=
+ *                kretprobe loads the fallback, which redirects as well; a
+ *                word other than auto, ftrace or kretprobe is refused.
+ * call_start:    the test build with test_wrap_call_start=1 calls the
+ *                insertion function at its start, through its ftrace site
+ *                again, as on a CPU that enforces IBT: the callback must let
+ *                the wrapper's own call through, and the job's cache moves.
  * rmmod_in_flight: the test build with test_lose_returns=1 keeps the module
  *                reference of one redirected call, as a task that died
  *                inside the probed function would. rmmod must fail at once
  *                with EAGAIN instead of waiting, and succeed once the
- *                reference is given back.
+ *                reference is given back (kretprobe mechanism: the
+ *                ftrace wrapper's calls always return).
  *
  * The test build is ROOTCACHE_TESTING_KO (default: testmods/rootcache-testing.ko
  * beside the module); tests/vm/prepare builds it for every kernel.
@@ -38,6 +54,8 @@
 #define SIZE		MiB(16)
 #define FAIL_LIMIT	8	/* ROOTCACHE_FAIL_LIMIT in kmod/rootcache.h */
 #define KPROBES_ENABLED	"/sys/kernel/debug/kprobes/enabled"
+#define FTRACE_ENABLED	"/proc/sys/kernel/ftrace_enabled"
+#define ENABLED_FUNCS	"/sys/kernel/debug/tracing/enabled_functions"
 #define REFCNT		"/sys/module/rootcache/refcnt"
 
 static char testing_ko[512];
@@ -93,6 +111,19 @@ static bool hook_state_is(const char *want)
 	strtok(buf, "\n");
 	if (strcmp(buf, want)) {
 		rc_diag("hook_state: actual \"%s\", expected \"%s\"", buf, want);
+		return false;
+	}
+	return true;
+}
+
+static bool mechanism_is(const char *want)
+{
+	char buf[32] = "";
+
+	rc_read_str(RC_SYSFS "/hook_mechanism", buf, sizeof(buf));
+	strtok(buf, "\n");
+	if (strcmp(buf, want)) {
+		rc_diag("hook_mechanism: actual \"%s\", expected \"%s\"", buf, want);
 		return false;
 	}
 	return true;
@@ -241,11 +272,16 @@ static int disarmed(void)
 
 	if (access(KPROBES_ENABLED, W_OK))
 		return rc_skip("no %s (debugfs)", KPROBES_ENABLED);
-	st = rc_mod_set(RC_ENABLED);
+	st = rc_mod_set(RC_UNLOADED);
 	if (st != KSFT_PASS)
 		return st;
-	if (!hook_state_is("ok"))
+	st = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
+	if (st) {
+		rc_diag("insmod hook_mechanism=kretprobe: %s", strerror(-st));
 		return KSFT_FAIL;
+	}
+	if (!hook_state_is("ok") || !mechanism_is("kretprobe"))
+		goto out;
 	if (rc_write_str(KPROBES_ENABLED, "0"))
 		return KSFT_FAIL;
 	ok &= hook_state_is("disarmed");
@@ -263,6 +299,137 @@ static int disarmed(void)
 		ret = KSFT_PASS;
 out:
 	rc_write_str(KPROBES_ENABLED, "1");
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+static int ftrace_disarmed(void)
+{
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	if (access(FTRACE_ENABLED, W_OK))
+		return rc_skip("no %s", FTRACE_ENABLED);
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	if (!hook_state_is("ok") || !mechanism_is("ftrace"))
+		return KSFT_FAIL;
+	if (rc_write_str(FTRACE_ENABLED, "0"))
+		return KSFT_FAIL;
+	ok &= hook_state_is("disarmed");
+	if (run_job("ftrace_off", SIZE, &r))
+		goto out;
+	ok &= rc_equal("stats/redirected_bytes growth with ftrace off", r.redirected, 0);
+	ok &= rc_close("job file charge with ftrace off", r.file, SIZE, 10);
+	if (rc_write_str(FTRACE_ENABLED, "1"))
+		goto out;
+	ok &= hook_state_is("ok");
+	if (run_job("ftrace_on", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge with ftrace on", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth with ftrace on", r.redirected, SIZE, 10);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str(FTRACE_ENABLED, "1");
+	return ret;
+}
+
+/* The kernel's own list of traced functions names @symbol with @what. */
+static bool traced_with(const char *symbol, const char *what)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen(ENABLED_FUNCS, "r");
+
+	if (!f) {
+		rc_diag("%s: %s", ENABLED_FUNCS, strerror(errno));
+		return false;
+	}
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, symbol, strlen(symbol)) &&
+			line[strlen(symbol)] == ' ' && strstr(line, what);
+	fclose(f);
+	if (!found)
+		rc_diag("%s: no line for %s with \"%s\"", ENABLED_FUNCS, symbol, what);
+	return found;
+}
+
+static int mechanism(void)
+{
+	char symbol[64] = "";
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	ok &= rc_equal("insmod hook_mechanism=bogus (-errno)",
+		       rc_mod_load("hook_mechanism=bogus"), -EINVAL);
+	ok &= rc_equal("module loaded after the refused word", !access(RC_SYSFS, F_OK), 0);
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	ok &= mechanism_is("ftrace");
+	/* " I " is the IPMODIFY flag of the callback on the function */
+	ok &= traced_with(symbol, "wrap_callback");
+	ok &= traced_with(symbol, " I ");
+	if (run_job("mech_ftrace", 0, &r))
+		return KSFT_FAIL;
+	ok &= rc_below("job file charge (ftrace)", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth (ftrace)", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth (ftrace)", r.failed, 0);
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	st = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
+	if (st) {
+		rc_diag("insmod hook_mechanism=kretprobe: %s", strerror(-st));
+		return KSFT_FAIL;
+	}
+	ok &= mechanism_is("kretprobe");
+	ok &= traced_with(symbol, "kprobe_ftrace_handler");
+	if (run_job("mech_kretprobe", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge (kretprobe)", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth (kretprobe)", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth (kretprobe)", r.failed, 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+static int call_start(void)
+{
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	st = load_testing("enabled=1 test_wrap_call_start=1");
+	if (st != KSFT_PASS)
+		return st;
+	ok &= mechanism_is("ftrace");
+	if (run_job("call_start", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
+	ok &= hook_state_is("ok");
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
 	return ret;
 }
 
@@ -273,7 +440,7 @@ static int rmmod_in_flight(void)
 	int st, ret = KSFT_FAIL, err = 0;
 	bool ok = true;
 
-	st = load_testing("enabled=1 test_lose_returns=1");
+	st = load_testing("enabled=1 test_lose_returns=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
 	if (run_job("inflight", 0, &r))
@@ -308,6 +475,9 @@ static const struct rc_test tests[] = {
 	T(hook_checked, 0),
 	T(broken_switches_off, 0),
 	T(disarmed, 0),
+	T(ftrace_disarmed, 0),
+	T(mechanism, 0),
+	T(call_start, 0),
 	T(rmmod_in_flight, 0),
 };
 

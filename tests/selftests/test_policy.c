@@ -20,7 +20,8 @@
  *                  reads the same (cached) file again: the group's file
  *                  charge stays 32 MiB +-10%, nothing is redirected, root
  *                  does not grow. A new file read then does go to root.
- * maxactive_full:  rootcache.rst, maxactive: loaded with maxactive=1, 64
+ * maxactive_full:  rootcache.rst, maxactive: loaded with the kretprobe
+ *                  mechanism (hook_mechanism=kretprobe) and maxactive=1, 64
  *                  readers of distinct new 1 MiB files at once exhaust the
  *                  kretprobe's instances (a round without a miss, one
  *                  vCPU having run them all, is run again on cold files, up
@@ -361,9 +362,9 @@ static int maxactive_full(void)
 		}
 		close(fd);
 	}
-	st = rc_mod_load("enabled=1 maxactive=1");
+	st = rc_mod_load("enabled=1 maxactive=1 hook_mechanism=kretprobe");
 	if (st) {
-		rc_diag("insmod maxactive=1: %s", strerror(-st));
+		rc_diag("insmod maxactive=1 hook_mechanism=kretprobe: %s", strerror(-st));
 		goto cleanup;
 	}
 	if (!rc_equal("parameter maxactive",

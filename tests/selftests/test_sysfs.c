@@ -32,7 +32,7 @@
 #define ENABLED		RC_SYSFS "/enabled"
 #define METADATA	RC_SYSFS "/metadata"
 /* Read-only files the ABI documents: 3 at the top, 11 in stats/, 3 parameters. */
-#define NR_READONLY	17
+#define NR_READONLY	19
 #define PARAMS		"/sys/module/rootcache/parameters"
 
 struct input {
