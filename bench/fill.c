@@ -12,7 +12,11 @@
  * entries), so the job is OUTSIDE the scope (every lookup misses up to the
  * root and nothing is redirected); "spinN", the test build of the module
  * (--knob-ko) enabled with test_spin_loops=N (2N instructions added to every
- * redirected folio: the known effect bench/run --icount must find).
+ * redirected folio: the known effect bench/run --icount must find);
+ * "kretprobe", enabled with hook_mechanism=kretprobe (the fallback
+ * mechanism, and the only one before the ftrace wrapper); "callstart", the
+ * test build enabled with test_wrap_call_start=1 (the ftrace wrapper's path
+ * on a CPU that enforces IBT).
  *
  * Variants (cache dropped before every repetition):
  *   seq    read(2) of the whole file, 1 MiB buffers
@@ -60,7 +64,8 @@
 
 #define NSCOPE 1024
 
-enum kind { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, C_OUTSCOPE, C_SPIN };
+enum kind { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, C_OUTSCOPE,
+	    C_KRETPROBE, C_CALLSTART, C_SPIN };
 #define MAXCFG 16
 struct cfg {
 	char name[32];
@@ -167,7 +172,7 @@ static int set_cfg(int c)
 
 	if (k != C_SCOPE && k != C_OUTSCOPE && set_scope(0))
 		return -1;
-	if (testing || k == C_SPIN) {
+	if (testing || k == C_SPIN || k == C_CALLSTART || k == C_KRETPROBE) {
 		ret = rc_mod_unload();
 		if (ret) {
 			rc_diag("rmmod rootcache: %s", strerror(-ret));
@@ -175,9 +180,23 @@ static int set_cfg(int c)
 		}
 		testing = 0;
 	}
-	if (k == C_SPIN) {
-		snprintf(params, sizeof(params), "enabled=1 test_spin_loops=%u",
-			 cfgs[c].loops);
+	if (k == C_KRETPROBE) {
+		ret = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
+		if (ret) {
+			rc_diag("insmod hook_mechanism=kretprobe: %s",
+				strerror(-ret));
+			return -1;
+		}
+		testing = 1;	/* not the default load: unload it next */
+		return 0;
+	}
+	if (k == C_SPIN || k == C_CALLSTART) {
+		if (k == C_SPIN)
+			snprintf(params, sizeof(params),
+				 "enabled=1 test_spin_loops=%u", cfgs[c].loops);
+		else
+			snprintf(params, sizeof(params),
+				 "enabled=1 test_wrap_call_start=1");
 		ret = rc_mod_load_file(opt_knob_ko, params);
 		if (ret) {
 			rc_diag("insmod %s %s: %s", opt_knob_ko, params,
@@ -199,7 +218,8 @@ static int set_cfg(int c)
 static int parse_cfgs(const char *list)
 {
 	static const char *names[] = { "unloaded", "disabled", "enabled",
-				       "scope1024", "outscope" };
+				       "scope1024", "outscope", "kretprobe",
+				       "callstart" };
 	char buf[128], *save = NULL, *t;
 	unsigned int k;
 
@@ -452,7 +472,8 @@ static void usage(void)
 		"            [--readers 1,4,16,64] [--configs LIST] [--conc-configs LIST]\n"
 		"            [--anon MiB] [--knob-ko PATH] [--knob-variants LIST]\n"
 		"            [--deterministic]\n"
-		"  configs: unloaded,disabled,enabled,scope1024,outscope,spinN\n");
+		"  configs: unloaded,disabled,enabled,scope1024,outscope,kretprobe,\n"
+		"           callstart,spinN\n");
 	exit(2);
 }
 

@@ -26,7 +26,9 @@ VNAME = {"seq": "seq 1 MiB reads", "rand": "rand 4 KiB reads",
          "anon": "anonymous page faults"}
 CNAME = {"disabled": "loaded, disabled", "enabled": "enabled",
          "scope1024": "enabled, 1024 scope entries (job inside)",
-         "outscope": "enabled, out of scope (1023 entries)"}
+         "outscope": "enabled, out of scope (1023 entries)",
+         "kretprobe": "enabled, kretprobe mechanism (the fallback)",
+         "callstart": "enabled, wrapper calls the function at its start (IBT path, test build)"}
 FIELDS = ["variant", "readers", "config", "rep", "bytes", "ns", "file_pages",
           "redirected_folios", "probe_misses", "skipped_out_of_scope"]
 

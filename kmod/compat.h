@@ -226,7 +226,7 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
 #define ROOTCACHE_HAVE_FTRACE_WRAP 1
 #include <linux/ftrace.h>
 #if RC_KERNEL_AT_LEAST(5, 11, 0)
-typedef struct ftrace_regs rootcache_ftrace_regs;
+#define ROOTCACHE_FTRACE_REGS struct ftrace_regs
 #if IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
 #define ROOTCACHE_WRAP_FTRACE_FLAGS FTRACE_OPS_FL_IPMODIFY
 #else
@@ -234,33 +234,30 @@ typedef struct ftrace_regs rootcache_ftrace_regs;
 	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS)
 #endif
 #else
-typedef struct pt_regs rootcache_ftrace_regs;
+#define ROOTCACHE_FTRACE_REGS struct pt_regs
 #define ROOTCACHE_WRAP_FTRACE_FLAGS \
 	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS | \
 	 FTRACE_OPS_FL_RECURSION_SAFE)
 #endif
 
-static inline void rootcache_ftrace_set_ip(rootcache_ftrace_regs *regs,
-					   unsigned long ip)
-{
 #if RC_KERNEL_AT_LEAST(6, 2, 0)
-	ftrace_regs_set_instruction_pointer(regs, ip);
+#define rootcache_ftrace_set_ip(regs, ip) \
+	ftrace_regs_set_instruction_pointer(regs, ip)
 #elif RC_KERNEL_AT_LEAST(5, 11, 0)
-	ftrace_instruction_pointer_set(regs, ip);
+#define rootcache_ftrace_set_ip(regs, ip) ftrace_instruction_pointer_set(regs, ip)
 #else
-	regs->ip = ip;
+#define rootcache_ftrace_set_ip(regs, _ip) ((regs)->ip = (_ip))
 #endif
-}
+
+#ifndef ENDBR_INSN_SIZE
+#define ENDBR_INSN_SIZE 4	/* endbr64; asm/ibt.h from 5.18 */
+#endif
 
 /*
  * Whether the CPU enforces indirect branch tracking in the kernel: then an
  * indirect call may only land on an endbr64, so the wrapper must call the
  * function at its start (through its ftrace site again) rather than past it.
  */
-#ifndef ENDBR_INSN_SIZE
-#define ENDBR_INSN_SIZE 4	/* endbr64; asm/ibt.h from 5.18 */
-#endif
-
 static inline bool rootcache_kernel_ibt(void)
 {
 #ifdef CONFIG_X86_KERNEL_IBT
@@ -272,14 +269,11 @@ static inline bool rootcache_kernel_ibt(void)
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 /* The argument registers, for the mm rewrite done by the ftrace callback. */
-static inline struct pt_regs *rootcache_ftrace_pt_regs(rootcache_ftrace_regs *r)
-{
 #if RC_KERNEL_AT_LEAST(5, 11, 0)
-	return &r->regs;	/* x86_64 always saves the argument registers */
+#define rootcache_ftrace_pt_regs(fregs) (&(fregs)->regs)	/* args always saved */
 #else
-	return r;
+#define rootcache_ftrace_pt_regs(regs) (regs)
 #endif
-}
 #endif
 
 /* Wait out tasks that may still run a few instructions of module text. */

@@ -45,6 +45,11 @@ static insert_fn insert_target;	/* what the wrapper calls */
 static unsigned long insert_site;	/* the function's ftrace site */
 static unsigned long canary_site;
 static unsigned long charge_site;	/* the mm rewrite, where needed */
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+static const bool wrap_rewrites_charge = true;
+#else
+static const bool wrap_rewrites_charge;
+#endif
 static bool wrap_calls_start;	/* through the ftrace site again */
 
 /* Tasks inside insert_wrapper(), summed over CPUs at unload. */
@@ -85,7 +90,7 @@ static int insert_wrapper(void *arg0, void *arg1, unsigned long index,
 
 static void notrace wrap_callback(unsigned long ip, unsigned long parent_ip,
 				  struct ftrace_ops *op,
-				  rootcache_ftrace_regs *regs)
+				  ROOTCACHE_FTRACE_REGS *regs)
 {
 	if (unlikely(ip == canary_site)) {
 		atomic_inc(&wrap_canary_hits);
@@ -244,7 +249,7 @@ int rootcache_wrap_start(void)
 	before = atomic_read(&wrap_canary_hits);
 	mm = call_canary();
 	if (atomic_read(&wrap_canary_hits) == before ||
-	    (IS_ENABLED(ROOTCACHE_CHARGE_MM_REWRITE) && mm)) {
+	    (wrap_rewrites_charge && mm)) {
 		pr_err("self-test: the ftrace callback did not fire or rewrite (%p)\n",
 		       mm);
 		rootcache_wrap_stop();
@@ -274,8 +279,8 @@ void rootcache_wrap_stop(void)
 	wrap_registered = false;
 	/* Calls that entered before: not redirected ones may still run. */
 	while (wrap_active_sum()) {
-		msleep(10);
-		if (++waited % 1000 == 0)
+		msleep(20);
+		if (++waited % 500 == 0)
 			pr_info("unload waits for %ld calls of %s\n",
 				wrap_active_sum(), ROOTCACHE_INSERT_SYMBOL);
 	}
