@@ -68,6 +68,7 @@ class FixtureTree {
     put(moduleDir() + "/enabled", enabled ? "1\n" : "0\n");
     put(moduleDir() + "/version", "0.1.0\n");
     put(moduleDir() + "/hook", "filemap_add_folio\n");
+    put(moduleDir() + "/hook_mechanism", "ftrace\n");
     put(moduleDir() + "/hook_state", "ok\n");
     put(moduleDir() + "/metadata", "1\n");
     put(moduleDir() + "/scope", scope);
@@ -93,6 +94,7 @@ class FixtureTree {
     put(roots_.sysfs + "/module/rootcache/parameters/enabled", enabled ? "Y\n" : "N\n");
     put(roots_.sysfs + "/module/rootcache/parameters/maxactive", "512\n");
     put(roots_.sysfs + "/module/rootcache/parameters/metadata", "Y\n");
+    put(roots_.sysfs + "/module/rootcache/parameters/hook_mechanism", "auto\n");
   }
 
   // cgroup v2 at the root with the memory controller; `dying` dying

@@ -127,6 +127,13 @@ std::string renderPrometheus(const nlohmann::json& m) {
         out += fmt::format("rootcache_hook_state{{state=\"{}\"}} {}\n", toString(hs), current == toString(hs) ? 1 : 0);
       }
     }
+    if (m.contains("hook_mechanism") && m["hook_mechanism"].is_string()) {
+      // Info style: one series, the mechanism in its label.
+      family(out, {"rootcache_hook_mechanism", "gauge",
+                   "How the insertion function is hooked: ftrace (call wrapper) or kretprobe (fallback); always 1."});
+      out += fmt::format("rootcache_hook_mechanism{{mechanism=\"{}\"}} 1\n",
+                         escapeLabel(m["hook_mechanism"].get<std::string>()));
+    }
     const auto& s = m.contains("stats") ? m["stats"] : nlohmann::json::object();
     renderStats(out, s);
     if (m.contains("scope_entries") && !m["scope_entries"].is_null()) {
@@ -361,6 +368,8 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
     m["hook"] = st->hook;
     m["enabled"] = st->enabled;
     m["metadata"] = st->metadata ? nlohmann::json(*st->metadata) : nlohmann::json(nullptr);
+    m["hook_mechanism"] =
+        st->hookMechanism ? nlohmann::json(std::string(toString(*st->hookMechanism))) : nlohmann::json(nullptr);
     m["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     m["stats"] = st->stats;
     m["scope_entries"] = st->scope ? nlohmann::json(st->scope->size()) : nlohmann::json(nullptr);

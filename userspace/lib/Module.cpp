@@ -75,6 +75,40 @@ Result<std::optional<HookState>> ModuleClient::hookState() const {
   return std::optional<HookState>(*v);
 }
 
+std::string_view toString(HookMechanism m) {
+  switch (m) {
+    case HookMechanism::kFtrace:
+      return "ftrace";
+    case HookMechanism::kKretprobe:
+      break;
+  }
+  return "kretprobe";
+}
+
+std::optional<HookMechanism> parseHookMechanism(std::string_view text) {
+  text = trim(text);
+  for (HookMechanism m : {HookMechanism::kFtrace, HookMechanism::kKretprobe}) {
+    if (text == toString(m)) {
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+Result<std::optional<HookMechanism>> ModuleClient::hookMechanism() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  auto v = readParsed(joinPath(dir_, files::kHookMechanism), parseHookMechanism);
+  if (!v) {
+    if (v.error().errnum == ENOENT) {
+      return std::optional<HookMechanism>();  // older module: unknown
+    }
+    return v.error();
+  }
+  return std::optional<HookMechanism>(*v);
+}
+
 Result<std::vector<std::uint64_t>> ModuleClient::scope() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
@@ -138,6 +172,11 @@ Result<ModuleState> ModuleClient::read() const {
   st.version = std::string(trim(*version));
   auto hook = readFile(joinPath(dir_, files::kHook));
   st.hook = hook ? std::string(trim(*hook)) : std::string();
+  auto mech = hookMechanism();
+  if (!mech) {
+    return mech.error();
+  }
+  st.hookMechanism = *mech;
   auto en = enabled();
   if (!en) {
     return en.error();

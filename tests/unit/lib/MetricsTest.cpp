@@ -81,6 +81,53 @@ TEST(Metrics, HookStateAndRedirectFailed) {
   EXPECT_EQ(o.text.find("rootcache_hook_state"), std::string::npos);
 }
 
+// hook_mechanism: one info-style series, the mechanism in use as its label;
+// none with an older module; a garbage word fails the collection, naming the
+// file, as a garbage hook_state does.
+TEST(Metrics, HookMechanism) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_NE(o.text.find("# HELP rootcache_hook_mechanism "), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("# TYPE rootcache_hook_mechanism gauge\n"
+                        "rootcache_hook_mechanism{mechanism=\"ftrace\"} 1\n"),
+            std::string::npos)
+      << o.text;
+  EXPECT_EQ(o.text.find("mechanism=\"kretprobe\""), std::string::npos) << o.text;
+  EXPECT_EQ(o.json["hook_mechanism"], "ftrace");
+  test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kretprobe\n");
+  o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_NE(o.text.find("rootcache_hook_mechanism{mechanism=\"kretprobe\"} 1\n"), std::string::npos) << o.text;
+  EXPECT_EQ(o.text.find("mechanism=\"ftrace\""), std::string::npos) << o.text;
+  EXPECT_EQ(o.json["hook_mechanism"], "kretprobe");
+  // An older module without hook_mechanism: no series, no family.
+  std::filesystem::remove(t.moduleDir() + "/hook_mechanism");
+  o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_EQ(o.text.find("rootcache_hook_mechanism"), std::string::npos) << o.text;
+  EXPECT_TRUE(o.json["hook_mechanism"].is_null());
+  EXPECT_NE(o.text.find("rootcache_hook_state{state=\"ok\"} 1\n"), std::string::npos) << o.text;
+  // Garbage: no mechanism is claimed; the error names the file and the
+  // textfile says the scrape failed.
+  std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directory(dir);
+  test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kprobe\n");
+  o = runMetrics(t.roots(), dir);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.errors.find("unexpected value 'kprobe' in"), std::string::npos) << o.errors;
+  EXPECT_NE(o.errors.find("hook_mechanism"), std::string::npos) << o.errors;
+  std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
+  EXPECT_TRUE(checkPrometheusText(text).empty()) << text;
+  EXPECT_NE(text.find("rootcache_scrape_error 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("rootcache_hook_mechanism"), std::string::npos) << text;
+}
+
 // Counters this tool does not know are exported too, generically.
 TEST(Metrics, UnknownCounters) {
   test::FixtureTree t;

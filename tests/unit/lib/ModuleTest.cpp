@@ -64,6 +64,35 @@ TEST(Module, MissingOptionalFiles) {
   EXPECT_FALSE(ModuleClient(t.roots()).read().ok());
 }
 
+// hook_mechanism: one of two words, read into ModuleState; an older module
+// without the file leaves it unknown; any other word fails the read, naming
+// the file (as hook_state does).
+TEST(Module, HookMechanism) {
+  test::FixtureTree t;
+  t.module();
+  auto st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(st->hookMechanism, HookMechanism::kFtrace);
+  test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kretprobe\n");
+  st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(st->hookMechanism, HookMechanism::kKretprobe);
+  std::filesystem::remove(t.moduleDir() + "/hook_mechanism");
+  st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_FALSE(st->hookMechanism.has_value());
+  for (const char* garbage : {"kprobe\n", "auto\n", "FTRACE\n", "ftrace kretprobe\n", ""}) {
+    test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", garbage);
+    st = ModuleClient(t.roots()).read();
+    ASSERT_FALSE(st.ok()) << garbage;
+    EXPECT_EQ(st.error().exit, Exit::kCheckFailed);
+    EXPECT_NE(st.error().message.find("hook_mechanism"), std::string::npos) << st.error().message;
+  }
+  EXPECT_EQ(toString(HookMechanism::kFtrace), "ftrace");
+  EXPECT_EQ(toString(HookMechanism::kKretprobe), "kretprobe");
+  EXPECT_EQ(parseHookMechanism(" kretprobe\n"), HookMechanism::kKretprobe);
+}
+
 TEST(Module, Writes) {
   test::FixtureTree t;
   t.module(false);
@@ -205,6 +234,25 @@ TEST(ModuleErrno, HookStateReadErrors) {
   EXPECT_FALSE(hs->has_value());
   fs.fail(Op::kRead, t.moduleDir() + "/hook_state", EACCES, 1);
   ASSERT_FALSE(m.hookState().ok());
+}
+
+// hook_mechanism: ENOENT is an older module (unknown); EACCES fails.
+TEST(ModuleErrno, HookMechanismReadErrors) {
+  test::FixtureTree t;
+  t.module(true);
+  ModuleClient m(t.roots());
+  test::FakeKernelFs fs;
+  fs.fail(Op::kRead, t.moduleDir() + "/hook_mechanism", ENOENT, 1);
+  auto hm = m.hookMechanism();
+  ASSERT_TRUE(hm.ok());
+  EXPECT_FALSE(hm->has_value());
+  fs.fail(Op::kRead, t.moduleDir() + "/hook_mechanism", EACCES, 1);
+  auto r = m.read();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().errnum, EACCES);
+  hm = m.hookMechanism();
+  ASSERT_TRUE(hm.ok()) << hm.error().describe();
+  EXPECT_EQ(*hm, HookMechanism::kFtrace);
 }
 
 // EACCES or EPERM writing "enabled": not root (exit 3), and the message says so.

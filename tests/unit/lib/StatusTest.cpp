@@ -42,11 +42,39 @@ TEST(Status, ProbeMissesDegrade) {
   test::FixtureTree t;
   t.cgroupV2();
   t.module(true, "5\n", {{"probe_misses", "3\n"}});
+  test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kretprobe\n");
   Output o = runStatus(t.roots());
   EXPECT_EQ(o.exit, Exit::kCheckFailed);
   EXPECT_EQ(o.json["health"]["ok"], false);
-  EXPECT_NE(o.text.find("maxactive"), std::string::npos);
+  EXPECT_NE(o.text.find("raise the maxactive module parameter"), std::string::npos) << o.text;
   EXPECT_EQ(o.json["module"]["scope"].size(), 1U);
+}
+
+// The insertion hook's mechanism decides what probe misses mean. With the
+// kretprobe (and with an older module, which always uses it) maxactive is the
+// remedy; the ftrace wrapper cannot miss, so raising maxactive is not advised,
+// yet the misses of the other probes still degrade the verdict.
+TEST(Status, ProbeMissesAdviceFollowsTheHookMechanism) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true, "", {{"probe_misses", "3\n"}});
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.json["health"]["ok"], false);
+  std::string verdict = o.json["health"]["verdict"];
+  EXPECT_NE(verdict.find("3 probe misses since the module was loaded"), std::string::npos) << verdict;
+  EXPECT_NE(verdict.find("hook mechanism ftrace) cannot miss"), std::string::npos) << verdict;
+  EXPECT_EQ(verdict.find("raise the maxactive"), std::string::npos) << verdict;
+  EXPECT_EQ(verdict.find("maxactive=N"), std::string::npos) << verdict;
+  EXPECT_NE(verdict.find("the counter restarts at 0 when the module is reloaded"), std::string::npos) << verdict;
+  // An older module: the kretprobe, so maxactive is the advice.
+  std::filesystem::remove(t.moduleDir() + "/hook_mechanism");
+  test::FixtureTree::put(t.moduleDir() + "/stats/probe_misses", "4\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  verdict = o.json["health"]["verdict"];
+  EXPECT_NE(verdict.find("1 probe misses since the last status"), std::string::npos) << verdict;
+  EXPECT_NE(verdict.find("modprobe rootcache maxactive=N"), std::string::npos) << verdict;
 }
 
 // Probe misses are judged since the last status: an old burst does not keep
@@ -188,6 +216,49 @@ TEST(Status, HookStateDisarmedIsUnhealthy) {
                 "kprobes are disarmed (see /sys/kernel/debug/kprobes/enabled)"),
             std::string::npos)
       << o.text;
+}
+
+// hook_mechanism: shown as read, in JSON and text; it does not change health.
+TEST(Status, HookMechanism) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["module"]["hook_mechanism"], "ftrace");
+  EXPECT_NE(o.text.find("hook:           filemap_add_folio\nhook mechanism: ftrace\n"), std::string::npos) << o.text;
+  test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kretprobe\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["module"]["hook_mechanism"], "kretprobe");
+  EXPECT_NE(o.text.find("hook mechanism: kretprobe\n"), std::string::npos) << o.text;
+}
+
+// An older module has no hook_mechanism: unknown (JSON null), not a failure.
+TEST(Status, HookMechanismMissingIsUnknown) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::filesystem::remove(t.moduleDir() + "/hook_mechanism");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  ASSERT_TRUE(o.json["module"].contains("hook_mechanism"));
+  EXPECT_TRUE(o.json["module"]["hook_mechanism"].is_null());
+  EXPECT_NE(o.text.find("hook mechanism: unknown (module without hook_mechanism)\n"), std::string::npos) << o.text;
+}
+
+// An unknown word is named, not shown as a mechanism (as for hook_state).
+TEST(Status, GarbageHookMechanism) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kprobe\n");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_EQ(o.json["health"]["ok"], false);
+  EXPECT_NE(o.text.find("unexpected value 'kprobe' in"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("hook_mechanism"), std::string::npos) << o.text;
+  EXPECT_EQ(o.text.find("hook mechanism:"), std::string::npos) << o.text;
 }
 
 TEST(Status, RedirectFailedIsUnhealthy) {

@@ -34,6 +34,7 @@ inline constexpr std::string_view kEnabled = "enabled";
 inline constexpr std::string_view kMetadata = "metadata";
 inline constexpr std::string_view kVersion = "version";
 inline constexpr std::string_view kHook = "hook";
+inline constexpr std::string_view kHookMechanism = "hook_mechanism";
 inline constexpr std::string_view kHookState = "hook_state";
 inline constexpr std::string_view kScope = "scope";
 inline constexpr std::string_view kStatsDir = "stats";

@@ -50,11 +50,22 @@ enum class HookState { kOk, kDisarmed, kFailed };
 // What a hook state that is not "ok" means and what to do, in one line.
 [[nodiscard]] std::string explainHookState(HookState s);
 
+// hook_mechanism: how the module hooks the insertion function (the file
+// "hook" names). kFtrace: an ftrace call wrapper, the default where the
+// kernel allows it; it has no instances, so it never misses a call and the
+// maxactive module parameter does not size it. kKretprobe: a kretprobe,
+// the fallback, sized by maxactive; calls beyond it are probe misses. An
+// older module has no hook_mechanism file: then the mechanism is unknown.
+enum class HookMechanism { kFtrace, kKretprobe };
+[[nodiscard]] std::string_view toString(HookMechanism m);
+[[nodiscard]] std::optional<HookMechanism> parseHookMechanism(std::string_view text);
+
 struct ModuleState {
   std::string version;
   bool enabled = false;
   std::optional<bool> metadata;  // nullopt: no metadata file (older module)
   std::string hook;
+  std::optional<HookMechanism> hookMechanism;       // nullopt: no hook_mechanism file (older module)
   std::optional<HookState> hookState;               // nullopt: no hook_state file (older module)
   std::optional<std::vector<std::uint64_t>> scope;  // nullopt: no scope file
   std::map<std::string, std::uint64_t> stats;
@@ -76,6 +87,8 @@ class ModuleClient {
   [[nodiscard]] Result<bool> enabled() const;
   // nullopt when the module has no hook_state file.
   [[nodiscard]] Result<std::optional<HookState>> hookState() const;
+  // nullopt when the module has no hook_mechanism file.
+  [[nodiscard]] Result<std::optional<HookMechanism>> hookMechanism() const;
   [[nodiscard]] Result<std::vector<std::uint64_t>> scope() const;
   [[nodiscard]] Result<std::map<std::string, std::uint64_t>> stats() const;
 
