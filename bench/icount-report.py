@@ -174,8 +174,8 @@ def section(allres):
          "misses and the real cost of a kprobe's trap are not in it. "
          f"Command `{allres['command']}`, commit {allres['commit']}; "
          "full tables: `bench/results/icount/results.md`.", "",
-         "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | out of scope | 1024 scope entries |",
-         "|---|---|---|---|---|---|---|"]
+         "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | out of scope | 1024 scope entries | kretprobe mechanism | IBT path (test build) |",
+         "|---|---|---|---|---|---|---|---|---|"]
     for s, res in sorted(allres["series"].items(),
                          key=lambda x: [int(p) for p in x[0].split(".")]):
         for v, vr in res["variants"].items():
@@ -187,7 +187,8 @@ def section(allres):
                      f"({fmt_ci(e['added_ns_per_unit'], e['added_ns_per_unit_ci95'], 0)}) | "
                      + " | ".join(fmt_ci(vr[c]["ratio"], vr[c]["ratio_ci95"])
                                   if c in vr else "" for c in
-                                  ("disabled", "outscope", "scope1024")) + " |")
+                                  ("disabled", "outscope", "scope1024",
+                                   "kretprobe", "callstart")) + " |")
     d += ["", "Against the target (issue 15: enabled / not loaded with a 95 % "
           "interval no wider than ±0.005 and its lower bound ≥ 0.99):", ""]
     for s, res in sorted(allres["series"].items()):

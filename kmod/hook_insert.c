@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hook: a kretprobe around the page-cache insertion function
- * (ROOTCACHE_INSERT_SYMBOL, see compat.h), on every series.
+ * The hook around the page-cache insertion function (ROOTCACHE_INSERT_SYMBOL,
+ * see compat.h), on every series: what it does around each call
+ * (rootcache_insert_enter/exit/release), the choice of mechanism (the ftrace
+ * call wrapper of hook_wrap.c where the kernel allows it, else the kretprobe
+ * here), the self-tests and canaries, and hook_state.
  *
- * Entry: for insertions the policy accepts, save current->active_memcg, set
- * it to root and take a module reference. The charge inside then goes to
- * root (5.14+ by itself; 5.10 to 5.13 with the mm rewrite of hook_charge.c).
+ * Entry: for insertions the policy accepts, save current->active_memcg and
+ * set it to root (the kretprobe also takes a module reference). The charge
+ * inside then goes to root (5.14+ by itself; 5.10 to 5.13 with the mm
+ * rewrite of hook_charge.c or hook_wrap.c).
  *
  * Return: restore active_memcg, and check the result: a folio inserted while
  * redirected must be charged to root. A kernel whose charge path moved (a
@@ -13,7 +17,8 @@
  * ROOTCACHE_FAIL_LIMIT such folios the module switches itself off and says
  * so in hook_state, rather than count redirections that did not happen.
  *
- * Unload: unregister_kretprobe() skips the return handler of calls still
+ * Unload (kretprobe; hook_wrap.c for the wrapper's): unregister_kretprobe()
+ * skips the return handler of calls still
  * inside the function, which would leave those tasks charging to root for
  * good; and a task that dies inside the function (an oops) has its instance
  * recycled without the return handler. The module reference held by every
@@ -457,8 +462,9 @@ canary:
 }
 
 /*
- * Called at unload only, when no redirected call holds a module reference:
- * none is in flight, and none can start (try_module_get() fails).
+ * Called at unload only. With the kretprobe, no redirected call holds a
+ * module reference: none is in flight, and none can start (try_module_get()
+ * fails). The ftrace wrapper's unload waits for the calls inside it.
  */
 void rootcache_hook_stop(void)
 {

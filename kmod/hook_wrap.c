@@ -55,7 +55,6 @@ static bool wrap_calls_start;	/* through the ftrace site again */
 /* Tasks inside insert_wrapper(), summed over CPUs at unload. */
 static DEFINE_PER_CPU(long, wrap_active);
 static atomic_t wrap_canary_hits = ATOMIC_INIT(0);
-static bool wrap_registered;
 
 #ifdef ROOTCACHE_TESTING
 static bool test_wrap_call_start;
@@ -255,7 +254,6 @@ int rootcache_wrap_start(void)
 		rootcache_wrap_stop();
 		return -ENOEXEC;
 	}
-	wrap_registered = true;
 	return 0;
 }
 
@@ -276,7 +274,6 @@ void rootcache_wrap_stop(void)
 
 	unregister_ftrace_function(&wrap_ops);
 	wrap_free_filter();
-	wrap_registered = false;
 	/* Calls that entered before: not redirected ones may still run. */
 	while (wrap_active_sum()) {
 		msleep(20);
@@ -285,11 +282,6 @@ void rootcache_wrap_stop(void)
 				wrap_active_sum(), ROOTCACHE_INSERT_SYMBOL);
 	}
 	rootcache_sync_tasks();
-}
-
-bool rootcache_wrap_active(void)
-{
-	return wrap_registered;
 }
 
 #else /* !ROOTCACHE_HAVE_FTRACE_WRAP */
@@ -304,11 +296,6 @@ void rootcache_wrap_stop(void)
 }
 
 bool rootcache_wrap_canary_fires(void)
-{
-	return false;
-}
-
-bool rootcache_wrap_active(void)
 {
 	return false;
 }

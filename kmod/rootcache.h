@@ -132,7 +132,6 @@ bool rootcache_hook_failed(void);
 int rootcache_wrap_start(void);
 void rootcache_wrap_stop(void);
 bool rootcache_wrap_canary_fires(void);
-bool rootcache_wrap_active(void);
 
 /* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
 int rootcache_charge_hook_start(bool by_ftrace);

@@ -196,8 +196,12 @@ static int collapse(char *p, size_t len)
 {
 	int tries;
 
-	/* EAGAIN: a folio was busy (locked, under writeback); try again */
-	for (tries = 0; tries < 5; tries++) {
+	/*
+	 * EAGAIN: a folio was busy (locked, under writeback, or khugepaged
+	 * collapsing the same range, slowly on a loaded host): try again a
+	 * little later, for up to 10 s.
+	 */
+	for (tries = 0; tries < 100; tries++) {
 		if (!madvise(p, len, MADV_COLLAPSE))
 			return KSFT_PASS;
 		if (errno == EINVAL)
@@ -206,8 +210,9 @@ static int collapse(char *p, size_t len)
 			perror("madvise(MADV_COLLAPSE)");
 			return KSFT_FAIL;
 		}
+		usleep(100 * 1000);
 	}
-	fprintf(stderr, "madvise(MADV_COLLAPSE): EAGAIN 5 times\n");
+	fprintf(stderr, "madvise(MADV_COLLAPSE): EAGAIN for 10 s (%d tries)\n", tries);
 	return KSFT_FAIL;
 }
 
