@@ -86,20 +86,25 @@ static int find_testing_ko(void)
 	return rc_skip("no test build of the module at %s", testing_ko);
 }
 
-static int load_testing(const char *params)
+/* Reload the module from @ko with @params. */
+static int load_ko(const char *ko, const char *params)
 {
 	int ret, st;
 
 	st = rc_mod_set(RC_UNLOADED);
 	if (st != KSFT_PASS)
 		return st;
-	st = find_testing_ko();
-	if (st != KSFT_PASS)
-		return st;
-	ret = rc_mod_load_file(testing_ko, params);
+	ret = rc_mod_load_file(ko, params);
 	if (ret)
-		rc_diag("insmod %s %s: %s", testing_ko, params, strerror(-ret));
+		rc_diag("insmod %s %s: %s", ko, params, strerror(-ret));
 	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+static int load_testing(const char *params)
+{
+	int st = find_testing_ko();
+
+	return st == KSFT_PASS ? load_ko(testing_ko, params) : st;
 }
 
 static int job_read(void *file)
@@ -107,30 +112,29 @@ static int job_read(void *file)
 	return rc_read_file(file, SIZE) ? KSFT_FAIL : KSFT_PASS;
 }
 
-static bool hook_state_is(const char *want)
+/* The one-word file RC_SYSFS/@name reads @want. */
+static bool sysfs_word_is(const char *name, const char *want)
 {
-	char buf[32] = "";
+	char path[128], buf[32] = "";
 
-	rc_read_str(RC_SYSFS "/hook_state", buf, sizeof(buf));
+	snprintf(path, sizeof(path), RC_SYSFS "/%s", name);
+	rc_read_str(path, buf, sizeof(buf));
 	strtok(buf, "\n");
 	if (strcmp(buf, want)) {
-		rc_diag("hook_state: actual \"%s\", expected \"%s\"", buf, want);
+		rc_diag("%s: actual \"%s\", expected \"%s\"", name, buf, want);
 		return false;
 	}
 	return true;
 }
 
+static bool hook_state_is(const char *want)
+{
+	return sysfs_word_is("hook_state", want);
+}
+
 static bool mechanism_is(const char *want)
 {
-	char buf[32] = "";
-
-	rc_read_str(RC_SYSFS "/hook_mechanism", buf, sizeof(buf));
-	strtok(buf, "\n");
-	if (strcmp(buf, want)) {
-		rc_diag("hook_mechanism: actual \"%s\", expected \"%s\"", buf, want);
-		return false;
-	}
-	return true;
+	return sysfs_word_is("hook_mechanism", want);
 }
 
 /* A kernel log mark: kmsg_count() counts lines after the newest one. */
@@ -276,18 +280,13 @@ static int disarmed(void)
 
 	if (access(KPROBES_ENABLED, W_OK))
 		return rc_skip("no %s (debugfs)", KPROBES_ENABLED);
-	st = rc_mod_set(RC_UNLOADED);
+	st = load_ko(rc.ko, "enabled=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
-	st = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
-	if (st) {
-		rc_diag("insmod hook_mechanism=kretprobe: %s", strerror(-st));
-		return KSFT_FAIL;
-	}
 	if (!hook_state_is("ok") || !mechanism_is("kretprobe"))
 		goto out;
 	if (rc_write_str(KPROBES_ENABLED, "0"))
-		return KSFT_FAIL;
+		goto out;
 	ok &= hook_state_is("disarmed");
 	if (run_job("disarmed", SIZE, &r))
 		goto out;
@@ -399,14 +398,9 @@ static int mechanism(void)
 	ok &= rc_close("stats/redirected_bytes growth (ftrace)", r.redirected, SIZE, 10);
 	ok &= rc_equal("stats/redirect_failed growth (ftrace)", r.failed, 0);
 
-	st = rc_mod_set(RC_UNLOADED);
+	st = load_ko(rc.ko, "enabled=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
-	st = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
-	if (st) {
-		rc_diag("insmod hook_mechanism=kretprobe: %s", strerror(-st));
-		return KSFT_FAIL;
-	}
 	ok &= mechanism_is("kretprobe");
 	ok &= traced_with(symbol, "kprobe_ftrace_handler");
 	if (run_job("mech_kretprobe", 0, &r))
