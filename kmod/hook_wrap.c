@@ -153,6 +153,15 @@ static bool is_endbr64(unsigned long addr)
 }
 
 /*
+ * The start of the function a kprobe sits in at @addr: kprobes step over
+ * an endbr64 at the start.
+ */
+static unsigned long function_start(unsigned long addr)
+{
+	return is_endbr64(addr - ENDBR_INSN_SIZE) ? addr - ENDBR_INSN_SIZE : addr;
+}
+
+/*
  * The ftrace site of @addr's function, as a kprobe sees it: kprobes put
  * there sit on ftrace. 0 if the function has none.
  */
@@ -187,11 +196,8 @@ static void wrap_free_filter(void)
 		pr_warn("cannot find ftrace_free_filter: its filter stays allocated\n");
 		return;
 	}
-	addr = (unsigned long)probe.addr;
+	addr = function_start((unsigned long)probe.addr);
 	unregister_kprobe(&probe);
-	/* kprobes step over an endbr64 at the start */
-	if (is_endbr64(addr - ENDBR_INSN_SIZE))
-		addr -= ENDBR_INSN_SIZE;
 	free_filter = (void *)addr;
 	free_filter(&wrap_ops);
 #endif
@@ -211,10 +217,7 @@ int rootcache_wrap_start(void)
 		pr_info("%s has no ftrace site\n", ROOTCACHE_INSERT_SYMBOL);
 		return -ENOENT;
 	}
-	/* kprobes step over an endbr64 at the start; the call may not. */
-	start = insert_site;
-	if (is_endbr64(insert_site - ENDBR_INSN_SIZE))
-		start = insert_site - ENDBR_INSN_SIZE;
+	start = function_start(insert_site);
 	call_start = rootcache_kernel_ibt() || test_wrap_call_start;
 	if (rootcache_kernel_ibt() && !is_endbr64(start)) {
 		pr_info("%s does not start with endbr64 under IBT\n",
