@@ -4,11 +4,12 @@
  * (ROOTCACHE_INSERT_SYMBOL, see compat.h), on every series.
  *
  * Entry: for insertions the policy accepts, save current->active_memcg, set
- * it to root and take a module reference. The charge inside then goes to
- * root (5.14+ by itself; 5.10 to 5.13 with the mm rewrite of hook_charge.c).
+ * it to root (or the cache pool, target.c) and take a module reference.
+ * The charge inside then goes there (5.14+ by itself; 5.10 to 5.13, root
+ * only, with the mm rewrite of hook_charge.c).
  *
  * Return: restore active_memcg, and check the result: a folio inserted while
- * redirected must be charged to root. A kernel whose charge path moved (a
+ * redirected must be charged to the memcg it was redirected to. A kernel whose charge path moved (a
  * distribution backport, an untested version) fails that check; after
  * ROOTCACHE_FAIL_LIMIT such folios the module switches itself off and says
  * so in hook_state, rather than count redirections that did not happen.
@@ -98,6 +99,7 @@ static noinline void test_spin(void)
 
 struct insert_frame {
 	struct mem_cgroup *saved_memcg;
+	struct mem_cgroup *memcg;	/* redirected to, with a reference */
 	void *folio;
 	bool metadata;
 };
@@ -114,10 +116,11 @@ static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		return 1;	/* unloading */
 
 	frame->saved_memcg = current->active_memcg;
+	frame->memcg = rootcache_redirect_memcg();
 	frame->folio = rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO);
 	frame->metadata = verdict == RC_REDIRECT_METADATA;
 	if (!rootcache_test_skip_redirect())
-		current->active_memcg = rootcache_root_memcg;
+		current->active_memcg = frame->memcg;
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
 	return 0;
 }
@@ -141,14 +144,14 @@ void rootcache_redirect_failed(void *folio, const char *hook)
 		if (memcg)
 			id = cgroup_id(memcg->css.cgroup);
 		rcu_read_unlock();
-		pr_err("a redirected folio is charged to memory cgroup %llu, not root: %s does not redirect on this kernel\n",
+		pr_err("a redirected folio is charged to memory cgroup %llu, not where it was redirected: %s does not redirect on this kernel\n",
 		       id, hook);
 	}
 	/* Every time past the limit: a racing write to "enabled" may undo it. */
 	if (n >= ROOTCACHE_FAIL_LIMIT)
 		WRITE_ONCE(rootcache_enabled, false);
 	if (n == ROOTCACHE_FAIL_LIMIT)
-		pr_err("switched off after %d folios were not charged to root (hook_state: failed)\n",
+		pr_err("switched off after %d folios were not charged where they were redirected (hook_state: failed)\n",
 		       n);
 }
 
@@ -159,8 +162,7 @@ static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	current->active_memcg = frame->saved_memcg;
 	/* The folio is still locked by the caller: its charge cannot change. */
 	if (!regs_return_value(regs)) {
-		if (rootcache_folio_in_root(frame->folio,
-					    rootcache_root_memcg)) {
+		if (rootcache_folio_charged_to(frame->folio, frame->memcg)) {
 			rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
 			rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
 					   rootcache_folio_bytes(frame->folio));
@@ -172,6 +174,7 @@ static int insert_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 						  rootcache_hook_symbol);
 		}
 	}
+	rootcache_redirect_memcg_put(frame->memcg);
 #ifdef ROOTCACHE_TESTING
 	if (READ_ONCE(test_lose_returns) > 0) {
 		WRITE_ONCE(test_lose_returns, READ_ONCE(test_lose_returns) - 1);

@@ -127,6 +127,7 @@ static int __init rootcache_init(void)
 		pr_err("cannot create /sys/kernel/rootcache (%d); not loading\n", err);
 		rootcache_hook_stop();
 		rootcache_scope_exit();
+		rootcache_target_exit();
 		return err;
 	}
 
@@ -142,6 +143,7 @@ static void __exit rootcache_exit(void)
 	/* No redirected call is in flight: each holds a module reference. */
 	rootcache_hook_stop();
 	rootcache_scope_exit();
+	rootcache_target_exit();
 	pr_info("unloaded (probe misses: %lu)\n", rootcache_hook_misses());
 }
 
