@@ -71,6 +71,7 @@ class FixtureTree {
     put(moduleDir() + "/hook_state", "ok\n");
     put(moduleDir() + "/metadata", "1\n");
     put(moduleDir() + "/scope", scope);
+    put(moduleDir() + "/target", "0\n");
     std::map<std::string, std::string> all = {
         {"redirected_folios", "8192\n"},
         {"redirected_bytes", "33554432\n"},
@@ -81,6 +82,7 @@ class FixtureTree {
         {"redirect_failed", "0\n"},
         {"redirected_metadata_folios", "0\n"},
         {"redirected_collapses", "0\n"},
+        {"target_fallbacks", "0\n"},
         {"probe_misses", "0\n"},
         {"in_flight", "0\n"},
     };

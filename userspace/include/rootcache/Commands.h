@@ -71,6 +71,18 @@ inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
 [[nodiscard]] Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::string>& paths);
 
+// ---- target (the cache pool)
+enum class TargetAction { kShow, kSet, kClear };
+// set: `cgroup` is a path in the memory hierarchy (absolute, or relative to
+// its root), resolved to its ID.
+[[nodiscard]] Output runTarget(const Roots& roots, TargetAction action, const std::string& cgroup = {});
+// The target as people read it: "root", "/a/b (ID)", or "ID (removed: ...)".
+// `path` is the cgroup's path when it still exists.
+[[nodiscard]] std::string describeTarget(std::uint64_t id, const std::optional<std::string>& path);
+// The display path of target `id` ("/" for 0), or nullopt when no live
+// cgroup has that ID (the target was removed).
+[[nodiscard]] Result<std::optional<std::string>> targetPath(const MemoryHierarchy& h, std::uint64_t id);
+
 // ---- drain
 [[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups,
                               const DrainOptions& opts = {});
