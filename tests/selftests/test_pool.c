@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cache pool (/sys/kernel/rootcache/target): redirected cache is charged
+ * to a chosen memory cgroup instead of root. Proven with the kernel's own
+ * counters (memory.stat file, memory.current/usage, memory.peak or
+ * max_usage_in_bytes, memory.events oom_kill, the dying count).
+ *
+ * target_invalid: garbage, an ID no memory cgroup has, and (v2) a cgroup
+ *	without the memory controller are refused (EINVAL, ENOENT, ENOENT) and
+ *	change nothing. On 5.10 to 5.13 (the mm rewrite) a real pool is refused
+ *	with EOPNOTSUPP; the other pool tests skip there.
+ * pool_limit: a pool at a 256 MiB limit; a job in its own group reads 1 GiB
+ *	of new files. The job keeps < 1 MiB file charge, the pool never
+ *	exceeds 256 MiB (its peak, and the usage sampled every 20 ms), holds
+ *	the cache, nothing is OOM-killed, no redirected folio went elsewhere,
+ *	and the job's group leaves no dying memcg after rmdir + sync.
+ * pool_removed: the pool is removed while a job reads: the module falls
+ *	back to root (stats/target_fallbacks grows, target still reads the
+ *	ID), cache read afterwards is charged to root, not to the job, and no
+ *	redirection fails. A WARN would fail the run (the harness judges the
+ *	console).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/rc.h"
+
+#define TARGET		RC_SYSFS "/target"
+#define POOL_MAX	MiB(256)
+#define JOB_FILES	4
+#define JOB_FILE_SIZE	MiB(256)	/* 1 GiB in all */
+
+static long long cg_id(const char *cg)
+{
+	struct stat st;
+
+	if (stat(cg, &st)) {
+		rc_diag("stat %s: %s", cg, strerror(errno));
+		return -1;
+	}
+	return (long long)st.st_ino;
+}
+
+static int set_target_id(long long id)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%lld", id);
+	return rc_write_str(TARGET, val);
+}
+
+static long long target_id(void)
+{
+	return rc_read_ll(TARGET);
+}
+
+/* A pool needs a charge that honours active_memcg: 5.14 and later. */
+static bool pool_refused_here(void)
+{
+	return rc_kernel_before(5, 14);
+}
+
+static int need_target(void)
+{
+	int ret = rc_mod_set(RC_ENABLED);
+
+	if (ret != KSFT_PASS)
+		return ret;
+	if (access(TARGET, F_OK))
+		return rc_skip("module without %s", TARGET);
+	return KSFT_PASS;
+}
+
+/* A new sparse file: reading it inserts fresh page cache, fast. */
+static char *sparse_file(const char *name, int i, long long size)
+{
+	char *path = rc_path(rc.scratch, "rctest.%d.%s.%d", rc.main_pid, name, i);
+	int fd;
+
+	if (!path)
+		return NULL;
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, size)) {
+		rc_diag("%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
+
+static long long oom_kills(const char *cg)
+{
+	long long v = rc.v1 ? rc_cg_key(cg, "memory.oom_control", "oom_kill") :
+			      rc_cg_key(cg, "memory.events", "oom_kill");
+
+	return v < 0 ? 0 : v;
+}
+
+/* The kernel's own high-water mark of the group's usage, or -1. */
+static long long peak(const char *cg)
+{
+	return rc_cg_read_ll(cg, rc.v1 ? "memory.max_usage_in_bytes" :
+					 "memory.peak");
+}
+
+struct read_job {
+	char *files[JOB_FILES];
+	int nfiles;
+	long long size;
+	bool loop;	/* until killed; the files exceed the pool's limit */
+};
+
+static int read_job(void *arg)
+{
+	struct read_job *j = arg;
+	int i;
+
+	do {
+		for (i = 0; i < j->nfiles; i++) {
+			if (rc_read_file(j->files[i], j->size))
+				return KSFT_FAIL;
+		}
+	} while (j->loop);
+	return KSFT_PASS;
+}
+
+static void free_files(struct read_job *j)
+{
+	int i;
+
+	for (i = 0; i < j->nfiles; i++) {
+		unlink(j->files[i]);
+		free(j->files[i]);
+		j->files[i] = NULL;
+	}
+	j->nfiles = 0;
+}
+
+static int make_files(struct read_job *j, const char *name, int n,
+		      long long size)
+{
+	j->size = size;
+	for (j->nfiles = 0; j->nfiles < n; j->nfiles++) {
+		j->files[j->nfiles] = sparse_file(name, j->nfiles, size);
+		if (!j->files[j->nfiles])
+			return -1;
+	}
+	return 0;
+}
+
+static int target_invalid(void)
+{
+	static const char *const garbage[] = {
+		"abc", "-1", "+5", "5 ", " 5", "0x10", "1\n2",
+		"123456789012345678901234567890",
+	};
+	char *pool = NULL, *plain = NULL, *child = NULL;
+	int ret, err, result = KSFT_FAIL;
+	long long id;
+	size_t i;
+
+	ret = need_target();
+	if (ret != KSFT_PASS)
+		return ret;
+	if (!rc_equal("target at start", target_id(), 0))
+		return KSFT_FAIL;
+	for (i = 0; i < ARRAY_SIZE(garbage); i++) {
+		err = rc_write_str(TARGET, garbage[i]);
+		if (err != -EINVAL) {
+			rc_diag("writing '%s': actual %d, expected %d (EINVAL)",
+				garbage[i], err, -EINVAL);
+			goto cleanup;
+		}
+	}
+	err = set_target_id(987654321987LL);
+	if (!rc_equal("errno of a nonexistent cgroup ID", err, -ENOENT))
+		goto cleanup;
+
+	pool = rc_cg_create("pool");
+	if (!pool)
+		goto cleanup;
+	id = cg_id(pool);
+	err = set_target_id(id);
+	if (pool_refused_here()) {
+		if (!rc_equal("errno of a pool on the mm-rewrite kernel", err,
+			      -EOPNOTSUPP))
+			goto cleanup;
+		rc_diag("%s: pool refused with EOPNOTSUPP, as documented",
+			rc.kernel);
+	} else if (!rc_equal("errno of a live memory cgroup", err, 0) ||
+		   !rc_equal("target after setting it", target_id(), id)) {
+		goto cleanup;
+	}
+	/* Refused writes leave the target as it was. */
+	if (rc_write_str(TARGET, "garbage") != -EINVAL ||
+	    !rc_equal("target after a refused write", target_id(),
+		      pool_refused_here() ? 0 : id))
+		goto cleanup;
+
+	if (!rc.v1) {
+		/* A group whose parent does not enable memory has no memcg. */
+		plain = rc_cg_create("plain");
+		child = plain ? rc_path(plain, "child") : NULL;
+		if (!child || (mkdir(child, 0755) && errno != EEXIST))
+			goto cleanup;
+		err = set_target_id(cg_id(child));
+		if (!rc_equal("errno of a cgroup without the memory controller",
+			      err, -ENOENT))
+			goto cleanup;
+	}
+	/* Root's own ID, empty and 0 all mean root. */
+	if (!rc_equal("writing 0", rc_write_str(TARGET, "0"), 0) ||
+	    !rc_equal("target after 0", target_id(), 0) ||
+	    (!pool_refused_here() &&
+	     (set_target_id(id) || !rc_equal("writing an empty line",
+					     rc_write_str(TARGET, "\n"), 0) ||
+	      !rc_equal("target after an empty line", target_id(), 0))) ||
+	    !rc_equal("writing root's ID", set_target_id(cg_id(rc.cgroot)), 0) ||
+	    !rc_equal("target after root's ID", target_id(), 0))
+		goto cleanup;
+	result = KSFT_PASS;
+cleanup:
+	rc_write_str(TARGET, "0");
+	if (child)
+		rmdir(child);
+	free(child);
+	free(plain);
+	free(pool);
+	return result;
+}
+
+/* A forked sampler: the highest usage of cg seen every 20 ms, via shm. */
+struct sampler {
+	pid_t pid;
+	long long *max;
+};
+
+static int sampler_start(struct sampler *s, const char *cg)
+{
+	long long v;
+
+	s->max = mmap(NULL, sizeof(*s->max), PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->max == MAP_FAILED)
+		return -1;
+	*s->max = 0;
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (!s->pid) {
+		for (;;) {
+			v = rc_cg_usage(cg);
+			if (v > *s->max)
+				*s->max = v;
+			rc_msleep(20);
+		}
+	}
+	return 0;
+}
+
+static long long sampler_stop(struct sampler *s)
+{
+	long long max;
+
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	max = *s->max;
+	munmap(s->max, sizeof(*s->max));
+	return max;
+}
+
+static int pool_limit(void)
+{
+	struct read_job j = { .nfiles = 0 };
+	struct sampler smp;
+	char *pool = NULL, *job = NULL;
+	long long red0, red1, fail0, fail1, dying0, dying, job_file, pool_file;
+	long long pool_peak, sampled, ooms, t0;
+	int ret, st, result = KSFT_FAIL;
+
+	ret = need_target();
+	if (ret != KSFT_PASS)
+		return ret;
+	if (pool_refused_here())
+		return rc_skip("no pool on %s (the mm rewrite names root only)",
+			       rc.kernel);
+	pool = rc_cg_create("pool");
+	job = rc_cg_create("job");
+	if (!pool || !job || rc_cg_set_limit(pool, POOL_MAX) ||
+	    make_files(&j, "pool", JOB_FILES, JOB_FILE_SIZE) ||
+	    rc_drop_caches())
+		goto cleanup;
+	if (!rc_equal("setting the target", set_target_id(cg_id(pool)), 0))
+		goto cleanup;
+	dying0 = rc_dying_settle(1000, 5000);
+	red0 = rc_mod_stat("redirected_bytes");
+	fail0 = rc_mod_stat("redirect_failed");
+	if (sampler_start(&smp, pool))
+		goto cleanup;
+	t0 = rc_now_ms();
+	st = rc_cg_run(job, read_job, &j);
+	sampled = sampler_stop(&smp);
+	red1 = rc_mod_stat("redirected_bytes");
+	fail1 = rc_mod_stat("redirect_failed");
+	job_file = rc_cg_file(job);
+	pool_file = rc_cg_file(pool);
+	pool_peak = peak(pool);
+	ooms = oom_kills(pool) + oom_kills(job);
+	rc_diag("job read %s in %lld ms: job file %s, pool file %s, pool peak %s, sampled max %s, oom_kill %lld, redirected %s, redirect_failed %+lld",
+		rc_size(JOB_FILES * JOB_FILE_SIZE), rc_now_ms() - t0,
+		rc_size(job_file), rc_size(pool_file),
+		pool_peak < 0 ? "n/a" : rc_size(pool_peak), rc_size(sampled),
+		ooms, rc_size(red1 - red0), fail1 - fail0);
+	if (!rc_equal("job exit status", st, 0) ||
+	    !rc_below("job's file charge", job_file, MiB(1)) ||
+	    !rc_below("pool's sampled usage - 256 MiB", sampled - POOL_MAX, 1) ||
+	    (pool_peak >= 0 &&
+	     !rc_below("pool's peak - 256 MiB", pool_peak - POOL_MAX, 1)) ||
+	    !rc_at_least("pool's file charge", pool_file, MiB(64)) ||
+	    !rc_equal("oom kills in pool and job", ooms, 0) ||
+	    !rc_at_least("redirected bytes", red1 - red0,
+			 JOB_FILES * JOB_FILE_SIZE * 9 / 10) ||
+	    !rc_equal("redirect_failed growth", fail1 - fail0, 0))
+		goto cleanup;
+	sync();
+	if (rc_cg_destroy(job))
+		goto cleanup;
+	sync();
+	dying = rc_dying_wait(dying0, 10000);
+	rc_diag("dying memcgs: %lld before, %lld after the job's rmdir + sync",
+		dying0, dying);
+	if (!rc_below("dying memcgs after the job's rmdir + sync - before",
+		      dying - dying0, 1))
+		goto cleanup;
+	result = KSFT_PASS;
+cleanup:
+	rc_write_str(TARGET, "0");
+	free_files(&j);
+	free(job);
+	free(pool);
+	return result;
+}
+
+static int pool_removed(void)
+{
+	struct read_job j = { .loop = true }, k = { .nfiles = 0 };
+	char *pool = NULL, *job = NULL, *job2 = NULL;
+	long long id, fb0, fb1, fail0, fail1, root0, root1, job2_file;
+	int ret, st, result = KSFT_FAIL;
+	pid_t reader = -1;
+
+	ret = need_target();
+	if (ret != KSFT_PASS)
+		return ret;
+	if (pool_refused_here())
+		return rc_skip("no pool on %s (the mm rewrite names root only)",
+			       rc.kernel);
+	pool = rc_cg_create("pool");
+	job = rc_cg_create("job");
+	job2 = rc_cg_create("job2");
+	if (!pool || !job || !job2 || rc_cg_set_limit(pool, MiB(64)) ||
+	    make_files(&j, "busy", 2, MiB(64)) ||
+	    make_files(&k, "after", 1, MiB(32)) || rc_drop_caches())
+		goto cleanup;
+	id = cg_id(pool);
+	if (!rc_equal("setting the target", set_target_id(id), 0))
+		goto cleanup;
+	fb0 = rc_mod_stat("target_fallbacks");
+	fail0 = rc_mod_stat("redirect_failed");
+
+	/* A job reads in a loop while the pool goes away. */
+	fflush(stdout);
+	reader = fork();
+	if (reader < 0)
+		goto cleanup;
+	if (!reader) {
+		if (rc_cg_join(job))
+			_exit(KSFT_FAIL);
+		_exit(read_job(&j));
+	}
+	rc_msleep(1000);
+	if (rmdir(pool)) {
+		rc_diag("rmdir %s: %s", pool, strerror(errno));
+		goto cleanup;
+	}
+	rc_msleep(3000);
+	kill(reader, SIGKILL);
+	waitpid(reader, NULL, 0);
+	reader = -1;
+	fb1 = rc_mod_stat("target_fallbacks");
+	rc_diag("pool removed under a reading job: target_fallbacks %+lld, target reads %lld",
+		fb1 - fb0, target_id());
+	if (!rc_at_least("stats/target_fallbacks growth", fb1 - fb0, 1) ||
+	    !rc_equal("target after the pool's removal", target_id(), id))
+		goto cleanup;
+
+	/* Cache read now is charged to root, not to the job. */
+	root0 = rc_root_file_local();
+	st = rc_cg_run(job2, read_job, &k);
+	rc_msleep(2500);	/* memory.stat is flushed lazily */
+	root1 = rc_root_file_local();
+	job2_file = rc_cg_file(job2);
+	fail1 = rc_mod_stat("redirect_failed");
+	rc_diag("after removal: a job read %s; root's own file %+lld, job file %s, redirect_failed %+lld",
+		rc_size(MiB(32)), root1 - root0, rc_size(job2_file),
+		fail1 - fail0);
+	if (!rc_equal("job exit status", st, 0) ||
+	    !rc_below("job's file charge", job2_file, MiB(1)) ||
+	    !rc_at_least("root's own file charge growth", root1 - root0,
+			 MiB(28)) ||
+	    !rc_equal("redirect_failed growth", fail1 - fail0, 0))
+		goto cleanup;
+	result = KSFT_PASS;
+cleanup:
+	if (reader > 0) {
+		kill(reader, SIGKILL);
+		waitpid(reader, NULL, 0);
+	}
+	rc_write_str(TARGET, "0");
+	free_files(&j);
+	free_files(&k);
+	free(job2);
+	free(job);
+	free(pool);
+	return result;
+}
+
+static const struct rc_test tests[] = {
+	T(target_invalid, 0),
+	T(pool_limit, 300),
+	T(pool_removed, 180),
+};
+
+int main(int argc, char **argv)
+{
+	return rc_main(argc, argv, tests, ARRAY_SIZE(tests));
+}
