@@ -122,8 +122,11 @@ struct VerifyMeasurement {
   bool v2 = false;
   std::uint64_t sizeBytes = 0;
   std::uint64_t childFileBytes = 0;  // scratch cgroup's file charge after the I/O
-  std::uint64_t rootFileBefore = 0;  // root's file charge
+  std::uint64_t rootFileBefore = 0;  // root's file charge (the target's when set)
   std::uint64_t rootFileAfter = 0;
+  // The module's target (cache pool) path when one is set and exists: the
+  // file charge above is then the pool's, judged on v1 and v2 alike.
+  std::optional<std::string> target;
   std::uint64_t redirectedBefore = 0;  // module's redirected_bytes
   std::uint64_t redirectedAfter = 0;
   std::uint64_t dyingBefore = 0;
