@@ -19,6 +19,12 @@
  *	ID), cache read afterwards is charged to root, not to the job, and no
  *	redirection fails. A WARN would fail the run (the harness judges the
  *	console).
+ * pool_io_max (v2): the pool has io.max wbps=8 MiB/s on the scratch disk; a
+ *	job's buffered write of 48 MiB plus fsync runs at that rate within
+ *	20 % (the new file's inode is attached to the pool's writeback). With
+ *	root as the target and the same io.max on the job's own group, the
+ *	write is not limited (at least 1.5 times faster): the side effect the
+ *	pool removes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -438,10 +445,115 @@ cleanup:
 	return result;
 }
 
+#define IO_RATE		MiB(8)
+#define IO_SIZE		MiB(48)
+
+struct write_job {
+	char *file;
+};
+
+static int write_job(void *arg)
+{
+	struct write_job *w = arg;
+	int fd, ret;
+
+	fd = open(w->file, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		perror(w->file);
+		return KSFT_FAIL;
+	}
+	ret = rc_write_fd(fd, IO_SIZE);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+/* Bytes per second of a job's write + fsync in cg, or -1. */
+static long long timed_write(const char *cg, const char *name)
+{
+	struct write_job w;
+	long long t0, ms;
+	int st;
+
+	w.file = rc_path(rc.scratch, "rctest.%d.%s", rc.main_pid, name);
+	if (!w.file)
+		return -1;
+	unlink(w.file);
+	sync();
+	t0 = rc_now_ms();
+	st = rc_cg_run(cg, write_job, &w);
+	ms = rc_now_ms() - t0;
+	unlink(w.file);
+	free(w.file);
+	if (st) {
+		rc_diag("write job exited with status %d", st);
+		return -1;
+	}
+	return ms > 0 ? IO_SIZE * 1000 / ms : -1;
+}
+
+static int pool_io_max(void)
+{
+	char *pool = NULL, *job = NULL, limit[64], iomax[300];
+	long long pooled, unpooled, wb0, wb1;
+	int ret, result = KSFT_FAIL;
+	struct stat st;
+
+	ret = need_target();
+	if (ret != KSFT_PASS)
+		return ret;
+	if (rc.v1)
+		return rc_skip("cgroup v1 has no cgroup writeback");
+	if (pool_refused_here())
+		return rc_skip("no pool on %s (the mm rewrite names root only)",
+			       rc.kernel);
+	if (stat(rc.scratch, &st))
+		return KSFT_FAIL;
+	rc_cg_write(NULL, "cgroup.subtree_control", "+io");
+	pool = rc_cg_create("iopool");
+	job = rc_cg_create("iojob");
+	if (!pool || !job)
+		goto cleanup;
+	snprintf(limit, sizeof(limit), "%u:%u wbps=%lld", major(st.st_dev),
+		 minor(st.st_dev), IO_RATE);
+	snprintf(iomax, sizeof(iomax), "%s/io.max", pool);
+	if (access(iomax, F_OK)) {
+		result = rc_skip("no io.max (io controller or blk-throttle missing)");
+		goto cleanup;
+	}
+	if (rc_cg_write(pool, "io.max", limit) || rc_cg_write(job, "io.max", limit)) {
+		rc_diag("cannot write '%s' to io.max", limit);
+		goto cleanup;
+	}
+	if (!rc_equal("setting the target", set_target_id(cg_id(pool)), 0))
+		goto cleanup;
+	wb0 = rc_mod_stat("redirected_inode_writeback");
+	pooled = timed_write(job, "iopool");
+	wb1 = rc_mod_stat("redirected_inode_writeback");
+	if (rc_write_str(TARGET, "0"))
+		goto cleanup;
+	unpooled = timed_write(job, "ioroot");
+	rc_diag("io.max wbps=%s on pool and job: %s/s with the pool as target, %s/s with root (redirected_inode_writeback %+lld)",
+		rc_size(IO_RATE), rc_size(pooled), rc_size(unpooled), wb1 - wb0);
+	if (pooled < 0 || unpooled < 0 ||
+	    !rc_close("write rate with the pool (bytes/s)", pooled, IO_RATE, 20) ||
+	    !rc_at_least("write rate with root as target (bytes/s)", unpooled,
+			 IO_RATE * 3 / 2))
+		goto cleanup;
+	result = KSFT_PASS;
+cleanup:
+	rc_write_str(TARGET, "0");
+	free(job);
+	free(pool);
+	return result;
+}
+
 static const struct rc_test tests[] = {
 	T(target_invalid, 0),
 	T(pool_limit, 300),
 	T(pool_removed, 180),
+	T(pool_io_max, 180),
 };
 
 int main(int argc, char **argv)
