@@ -77,7 +77,7 @@ Output runStatus(const Roots& roots) {
   auto& jm = j["module"];
   jm["loaded"] = mod.loaded();
   std::optional<ModuleState> st;
-  std::string probeNote;  // old probe misses: said, but healthy
+  std::string probeNote;   // old probe misses: said, but healthy
   std::string targetText;  // empty: module without a target file
   if (!mod.loaded()) {
     problems.emplace_back(std::string(kLoadHint));
@@ -162,8 +162,8 @@ Output runStatus(const Roots& roots) {
     if (!st->enabled) {
       verdict = "ok: loaded, disabled (page cache is charged normally)";
     } else if (st->scope && !st->scope->empty()) {
-      verdict = fmt::format("ok: redirecting page cache of {} scoped cgroup subtree(s) to {}", st->scope->size(),
-                            where);
+      verdict =
+          fmt::format("ok: redirecting page cache of {} scoped cgroup subtree(s) to {}", st->scope->size(), where);
     } else {
       verdict = fmt::format("ok: redirecting page cache of all cgroups to {}", where);
     }

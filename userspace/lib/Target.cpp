@@ -96,9 +96,9 @@ Output runTarget(const Roots& roots, TargetAction action, const std::string& cgr
   }
   out.json["target"] = targetJson(id, cg->display());
   out.json["previous"] = **cur;
-  out.text = id == 0 ? "target cleared: redirected cache is charged to the root cgroup\n"
-                     : fmt::format("target set: redirected cache is charged to {} ({})\n",
-                                   escapeName(cg->display()), id);
+  out.text = id == 0
+                 ? "target cleared: redirected cache is charged to the root cgroup\n"
+                 : fmt::format("target set: redirected cache is charged to {} ({})\n", escapeName(cg->display()), id);
   return out;
 }
 

@@ -145,8 +145,7 @@ int run(int argc, char** argv) {
   addJson(targetShow, json);
   targetShow->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kShow)); });
   auto* targetSet = target->add_subcommand("set", "Charge redirected cache to CGROUP (its limits apply to it)");
-  targetSet->add_option("CGROUP", targetPath, "Cgroup path (absolute or relative to the memory hierarchy)")
-      ->required();
+  targetSet->add_option("CGROUP", targetPath, "Cgroup path (absolute or relative to the memory hierarchy)")->required();
   addJson(targetSet, json);
   targetSet->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kSet, targetPath)); });
   auto* targetClear = target->add_subcommand("clear", "Charge redirected cache to the root cgroup again");

@@ -102,10 +102,11 @@ TEST_F(TargetTest, KernelErrorsExplained) {
     Exit exit;
     const char* says;
   };
-  for (const Case& c : {Case{ENOENT, Exit::kCheckFailed, "not a live memory cgroup"},
-                        Case{EOPNOTSUPP, Exit::kCheckFailed, "only root is supported"},
-                        Case{EINVAL, Exit::kCheckFailed, "refused target"},
-                        Case{EACCES, Exit::kEnvironment, "needs root"}, Case{EPERM, Exit::kEnvironment, "needs root"}}) {
+  for (const Case& c :
+       {Case{ENOENT, Exit::kCheckFailed, "not a live memory cgroup"},
+        Case{EOPNOTSUPP, Exit::kCheckFailed, "only root is supported"},
+        Case{EINVAL, Exit::kCheckFailed, "refused target"}, Case{EACCES, Exit::kEnvironment, "needs root"},
+        Case{EPERM, Exit::kEnvironment, "needs root"}}) {
     test::FakeKernelFs fs;
     fs.fail(Op::kWrite, target, c.err);
     Output o = runTarget(t.roots(), TargetAction::kSet, "/system.slice/pagecache.slice");

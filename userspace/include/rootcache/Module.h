@@ -36,8 +36,7 @@ inline constexpr std::array<StatInfo, 12> kKnownStats = {{
      "Of the redirected folios, those of filesystem metadata (block device, ext4 buddy cache)."},
     {"redirected_collapses",
      "PMD-sized folios that khugepaged or MADV_COLLAPSE made of redirected cache, charged to root."},
-    {"target_fallbacks",
-     "Redirections charged to root because the target cgroup (the cache pool) was removed."},
+    {"target_fallbacks", "Redirections charged to root because the target cgroup (the cache pool) was removed."},
     {"probe_misses", "Times the probe could not run; such insertions were charged normally."},
     {"in_flight", "Insertions running with their charge redirected."},
 }};
