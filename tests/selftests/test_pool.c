@@ -20,7 +20,7 @@
  *	redirection fails. A WARN would fail the run (the harness judges the
  *	console).
  * pool_io_max (v2): the pool has io.max wbps=8 MiB/s on the scratch disk; a
- *	job's buffered write of 48 MiB plus fsync runs at that rate within
+ *	job's buffered write of 96 MiB plus fsync runs at that rate within
  *	20 % (the new file's inode is attached to the pool's writeback). With
  *	root as the target and the same io.max on the job's own group, the
  *	write is not limited (at least 1.5 times faster): the side effect the
@@ -446,7 +446,7 @@ cleanup:
 }
 
 #define IO_RATE		MiB(8)
-#define IO_SIZE		MiB(48)
+#define IO_SIZE		MiB(96)
 
 struct write_job {
 	char *file;
