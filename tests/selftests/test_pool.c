@@ -26,9 +26,10 @@
  *	to 90 % of the bytes): the new file's inode is attached to the pool's
  *	writeback. blk-throttle itself runs slow in guests under TCG on 7.x
  *	(7.2: 6.2 MiB/s): the O_DIRECT rate of a task in the pool under the
- *	same io.max is printed as the baseline. With root as the target and
- *	the same io.max on the job's own group, the write is not limited (write
- *	+ fsync at least 1.5 times faster): the side effect the pool removes.
+ *	same io.max is the baseline, and 80 % of it is enough. With root as the target and
+ *	the same io.max on the job's own group, the write is not the job's
+ *	(< 10 % of the bytes in its io.stat), so its io.max cannot limit it:
+ *	the side effect the pool removes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -572,7 +573,7 @@ static int pool_io_max(void)
 {
 	char *pool = NULL, *job = NULL, limit[64], iomax[300];
 	struct io_rate pooled, unpooled, direct;
-	long long wb0, wb1;
+	long long wb0, wb1, floor;
 	int ret, result = KSFT_FAIL;
 	struct stat st;
 
@@ -619,14 +620,17 @@ static int pool_io_max(void)
 		rc_size(pooled.wall), wb1 - wb0);
 	rc_diag("root as target: the job's own bios %s, %s/s write + fsync",
 		rc_size(unpooled.wbytes), rc_size(unpooled.wall));
+	/* Slow: 40 % under the limit, or 20 % under blk-throttle's own rate. */
+	floor = IO_RATE * 3 / 5;
+	if (direct.steady > 0 && direct.steady * 4 / 5 < floor)
+		floor = direct.steady * 4 / 5;
 	if (!rc_at_least("bytes the pool wrote", pooled.wbytes,
 			 IO_SIZE * 9 / 10) ||
 	    !rc_below("pool's write rate (bytes/s), 20 % over the limit",
 		      pooled.steady, IO_RATE * 6 / 5) ||
-	    !rc_at_least("pool's write rate (bytes/s), 40 % under the limit",
-			 pooled.steady, IO_RATE * 3 / 5) ||
-	    !rc_at_least("write + fsync rate with root as target (bytes/s)",
-			 unpooled.wall, IO_RATE * 3 / 2))
+	    !rc_at_least("pool's write rate (bytes/s)", pooled.steady, floor) ||
+	    !rc_below("the job's own bios with root as target (not limited by its io.max)",
+		      unpooled.wbytes, IO_SIZE / 10))
 		goto cleanup;
 	result = KSFT_PASS;
 cleanup:
