@@ -11,8 +11,8 @@
  *	with EOPNOTSUPP; the other pool tests skip there.
  * pool_limit: a pool at a 256 MiB limit; a job in its own group reads 1 GiB
  *	of new files. The job keeps < 1 MiB file charge, the pool never
- *	exceeds 256 MiB (its peak, and the usage sampled every 20 ms), holds
- *	the cache, nothing is OOM-killed, no redirected folio went elsewhere,
+ *	exceeds 256 MiB (its peak; the usage sampled every 20 ms within 1 MiB
+ *	of it), holds the cache, nothing is OOM-killed, no redirected folio went elsewhere,
  *	and the job's group leaves no dying memcg after rmdir + sync.
  * pool_removed: the pool is removed while a job reads: the module falls
  *	back to root (stats/target_fallbacks grows, target still reads the
@@ -338,7 +338,14 @@ static int pool_limit(void)
 		ooms, rc_size(red1 - red0), fail1 - fail0);
 	if (!rc_equal("job exit status", st, 0) ||
 	    !rc_below("job's file charge", job_file, MiB(1)) ||
-	    !rc_below("pool's sampled usage - 256 MiB", sampled - POOL_MAX, 1) ||
+	    /*
+	     * memory.current may pass memory.max for a moment by forced
+	     * charges (kernel memory with __GFP_NOFAIL, per-CPU batches):
+	     * 6.12 was sampled at +252 KiB once while memory.peak stayed at
+	     * the limit. The kernel's own high-water mark is the judge.
+	     */
+	    !rc_below("pool's sampled usage - 256 MiB", sampled - POOL_MAX,
+		      MiB(1)) ||
 	    (pool_peak >= 0 &&
 	     !rc_below("pool's peak - 256 MiB", pool_peak - POOL_MAX, 1)) ||
 	    !rc_at_least("pool's file charge", pool_file, MiB(64)) ||
