@@ -9,8 +9,9 @@
  * only, with the mm rewrite of hook_charge.c).
  *
  * Return: restore active_memcg, and check the result: a folio inserted while
- * redirected must be charged to the memcg it was redirected to. A kernel whose charge path moved (a
- * distribution backport, an untested version) fails that check; after
+ * redirected must be charged to the memcg it was redirected to. A kernel
+ * whose charge path moved (a distribution backport, an untested version)
+ * fails that check; after
  * ROOTCACHE_FAIL_LIMIT such folios the module switches itself off and says
  * so in hook_state, rather than count redirections that did not happen.
  *
