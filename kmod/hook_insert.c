@@ -11,9 +11,9 @@
  * Return: restore active_memcg, and check the result: a folio inserted while
  * redirected must be charged to the memcg it was redirected to. A kernel
  * whose charge path moved (a distribution backport, an untested version)
- * fails that check; after
- * ROOTCACHE_FAIL_LIMIT such folios the module switches itself off and says
- * so in hook_state, rather than count redirections that did not happen.
+ * fails that check; after ROOTCACHE_FAIL_LIMIT such folios the module
+ * switches itself off and says so in hook_state, rather than count
+ * redirections that did not happen.
  *
  * Unload: unregister_kretprobe() skips the return handler of calls still
  * inside the function, which would leave those tasks charging to root for
