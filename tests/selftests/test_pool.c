@@ -83,7 +83,16 @@ static bool pool_refused_here(void)
 
 static int need_target(void)
 {
-	int ret = rc_mod_set(RC_ENABLED);
+	int ret;
+
+	/*
+	 * test_policy.maxactive_full leaves the module loaded with
+	 * maxactive=1 (and its probe misses): start from a fresh load.
+	 */
+	if (rc_read_ll("/sys/module/rootcache/parameters/maxactive") == 1 &&
+	    rc_mod_set(RC_UNLOADED) != KSFT_PASS)
+		return KSFT_FAIL;
+	ret = rc_mod_set(RC_ENABLED);
 
 	if (ret != KSFT_PASS)
 		return ret;
