@@ -6,8 +6,9 @@
  * The hook (see Documentation/rootcache.rst, "Design"): on every series a
  * kretprobe sits on the function that inserts a new folio (page) into the page
  * cache and charges it. Its entry handler sets current->active_memcg to root
- * for insertions the policy accepts; its return handler restores it and checks
- * that the folio was charged to root. How the charge inside honours that:
+ * (or to the cache pool, target.c) for insertions the policy accepts; its
+ * return handler restores it and checks that the folio was charged there.
+ * How the charge inside honours that:
  *
  *  5.14 and later: the insertion charges with mm == NULL, and
  *	get_mem_cgroup_from_mm(NULL) returns active_memcg ("mm: charge active
@@ -67,6 +68,16 @@
 #if !RC_KERNEL_AT_LEAST(5, 14, 0)
 #define ROOTCACHE_CHARGE_MM_REWRITE 1
 #define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
+#endif
+
+/*
+ * A cache pool (target.c) other than root needs a charge that honours
+ * active_memcg: the mm rewrite can only name root (an mm of NULL).
+ */
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+#define ROOTCACHE_POOL_SUPPORTED 0
+#else
+#define ROOTCACHE_POOL_SUPPORTED 1
 #endif
 
 /*
@@ -149,16 +160,19 @@ static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 #endif
 }
 
-/* The post-condition of every redirection: @folio is charged to root. */
-static inline bool rootcache_folio_in_root(void *folio,
-					   struct mem_cgroup *root)
+/*
+ * The post-condition of every redirection: @folio is charged to @memcg, the
+ * memory cgroup it was redirected to (root, or the pool).
+ */
+static inline bool rootcache_folio_charged_to(void *folio,
+					      struct mem_cgroup *memcg)
 {
-	bool in_root;
+	bool charged;
 
 	rcu_read_lock();
-	in_root = rootcache_folio_memcg(folio) == root;
+	charged = rootcache_folio_memcg(folio) == memcg;
 	rcu_read_unlock();
-	return in_root;
+	return charged;
 }
 
 /*

@@ -22,7 +22,8 @@
  * redirects (rootcache_classify_writeback(): files whose cache moves, and
  * directories and symlinks with "metadata" on), a kprobe hands over the zero
  * page instead of NULL (compat.h), so the inode's writeback is attached to
- * root, like its page cache.
+ * root, like its page cache; with a cache pool set, a page charged to the
+ * pool (target.c), so that it is attached to the pool's writeback.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -46,7 +47,10 @@ void rootcache_charge_rewrite(struct pt_regs *regs)
 	struct page *page = rootcache_arg(regs, 0);
 	struct address_space *mapping;
 
-	/* Only inside an insertion the insertion hook redirected. */
+	/*
+	 * Only inside an insertion the entry handler redirected: to root, as
+	 * no pool can be set here (ROOTCACHE_POOL_SUPPORTED).
+	 */
 	if (!in_task() ||
 	    READ_ONCE(current->active_memcg) != rootcache_root_memcg)
 		return;
@@ -125,7 +129,7 @@ static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
 		return 0;
 	if (!rootcache_verdict_redirects(rootcache_classify_writeback(inode)))
 		return 0;
-	rootcache_set_arg1(regs, rootcache_wb_root_arg());
+	rootcache_set_arg1(regs, rootcache_redirect_wb_arg());
 	rootcache_stat_add(RC_STAT_REDIRECTED_INODE_WB, 1);
 	return 0;
 }

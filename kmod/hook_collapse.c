@@ -32,6 +32,7 @@
 
 struct collapse_frame {
 	struct mem_cgroup *saved_memcg;
+	struct mem_cgroup *memcg;	/* redirected to, with a reference */
 	struct address_space *mapping;
 	pgoff_t start;
 };
@@ -49,10 +50,11 @@ static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!try_module_get(THIS_MODULE))
 		return 1;
 	frame->saved_memcg = current->active_memcg;
+	frame->memcg = rootcache_redirect_memcg();
 	frame->mapping = file->f_mapping;
 	frame->start = (pgoff_t)rootcache_arg(regs, ROOTCACHE_COLLAPSE_ARG_START);
 	if (!rootcache_test_skip_redirect()) {
-		current->active_memcg = rootcache_root_memcg;
+		current->active_memcg = frame->memcg;
 		rootcache_clear_arg0(regs);
 	}
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
@@ -71,13 +73,14 @@ static int collapse_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	 */
 	folio = rootcache_get_folio(frame->mapping, frame->start);
 	if (folio && rootcache_folio_bytes(folio) >= PMD_SIZE) {
-		if (rootcache_folio_in_root(folio, rootcache_root_memcg))
+		if (rootcache_folio_charged_to(folio, frame->memcg))
 			rootcache_stat_add(RC_STAT_REDIRECTED_COLLAPSES, 1);
 		else
 			rootcache_redirect_failed(folio, "collapse_file");
 	}
 	if (folio)
 		rootcache_put_folio(folio);
+	rootcache_redirect_memcg_put(frame->memcg);
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
 	module_put(THIS_MODULE);
 	return 0;

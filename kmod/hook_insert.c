@@ -7,15 +7,16 @@
  * here), the self-tests and canaries, and hook_state.
  *
  * Entry: for insertions the policy accepts, save current->active_memcg and
- * set it to root (the kretprobe also takes a module reference). The charge
- * inside then goes to root (5.14+ by itself; 5.10 to 5.13 with the mm
- * rewrite of hook_charge.c or hook_wrap.c).
+ * set it to root or the cache pool (target.c); the kretprobe also takes a
+ * module reference. The charge inside then goes there (5.14+ by itself; 5.10
+ * to 5.13, root only, with the mm rewrite of hook_charge.c or hook_wrap.c).
  *
  * Return: restore active_memcg, and check the result: a folio inserted while
- * redirected must be charged to root. A kernel whose charge path moved (a
- * distribution backport, an untested version) fails that check; after
- * ROOTCACHE_FAIL_LIMIT such folios the module switches itself off and says
- * so in hook_state, rather than count redirections that did not happen.
+ * redirected must be charged to the memcg it was redirected to. A kernel
+ * whose charge path moved (a distribution backport, an untested version)
+ * fails that check; after ROOTCACHE_FAIL_LIMIT such folios the module
+ * switches itself off and says so in hook_state, rather than count
+ * redirections that did not happen.
  *
  * Unload (kretprobe; hook_wrap.c for the wrapper's): unregister_kretprobe()
  * skips the return handler of calls still
@@ -129,10 +130,11 @@ bool rootcache_insert_enter(struct rootcache_insert *ins,
 	ins->holds_module = hold_module;
 
 	ins->saved_memcg = current->active_memcg;
+	ins->memcg = rootcache_redirect_memcg();
 	ins->folio = folio;
 	ins->metadata = verdict == RC_REDIRECT_METADATA;
 	if (!rootcache_test_skip_redirect())
-		current->active_memcg = rootcache_root_memcg;
+		current->active_memcg = ins->memcg;
 	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
 	return true;
 }
@@ -156,14 +158,14 @@ void rootcache_redirect_failed(void *folio, const char *hook)
 		if (memcg)
 			id = cgroup_id(memcg->css.cgroup);
 		rcu_read_unlock();
-		pr_err("a redirected folio is charged to memory cgroup %llu, not root: %s does not redirect on this kernel\n",
+		pr_err("a redirected folio is charged to memory cgroup %llu, not where it was redirected: %s does not redirect on this kernel\n",
 		       id, hook);
 	}
 	/* Every time past the limit: a racing write to "enabled" may undo it. */
 	if (n >= ROOTCACHE_FAIL_LIMIT)
 		WRITE_ONCE(rootcache_enabled, false);
 	if (n == ROOTCACHE_FAIL_LIMIT)
-		pr_err("switched off after %d folios were not charged to root (hook_state: failed)\n",
+		pr_err("switched off after %d folios were not charged where they were redirected (hook_state: failed)\n",
 		       n);
 }
 
@@ -177,9 +179,9 @@ void rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
 {
 	current->active_memcg = ins->saved_memcg;
 	if (!inserted)
-		return;
+		goto out;
 	/* The folio is still locked by the caller: its charge cannot change. */
-	if (rootcache_folio_in_root(ins->folio, rootcache_root_memcg)) {
+	if (rootcache_folio_charged_to(ins->folio, ins->memcg)) {
 		rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
 		rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
 				   rootcache_folio_bytes(ins->folio));
@@ -189,6 +191,8 @@ void rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
 	} else {
 		rootcache_redirect_failed(ins->folio, rootcache_hook_symbol);
 	}
+out:
+	rootcache_redirect_memcg_put(ins->memcg);
 }
 
 /* The last step of a redirected call: drop what enter took. */

@@ -127,6 +127,7 @@ static int __init rootcache_init(void)
 		pr_err("cannot create /sys/kernel/rootcache (%d); not loading\n", err);
 		rootcache_hook_stop();
 		rootcache_scope_exit();
+		rootcache_target_exit();
 		return err;
 	}
 
@@ -139,9 +140,10 @@ static int __init rootcache_init(void)
 static void __exit rootcache_exit(void)
 {
 	rootcache_sysfs_exit();
-	/* No redirected call is in flight: each holds a module reference. */
+	/* Returns with no redirected call in flight (see hook_insert.c). */
 	rootcache_hook_stop();
 	rootcache_scope_exit();
+	rootcache_target_exit();
 	pr_info("unloaded (probe misses: %lu)\n", rootcache_hook_misses());
 }
 

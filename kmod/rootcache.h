@@ -53,6 +53,7 @@ enum rootcache_stat {
 	RC_STAT_REDIRECT_FAILED,
 	RC_STAT_REDIRECTED_METADATA,
 	RC_STAT_REDIRECTED_COLLAPSES,
+	RC_STAT_TARGET_FALLBACKS,
 	NR_RC_STATS
 };
 
@@ -98,11 +99,22 @@ int rootcache_scope_write(const char *buf, size_t count);
 ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count);
 void rootcache_scope_exit(void);
 
+/*
+ * target.c: the cache pool, the memory cgroup redirected cache is charged
+ * to (root when none is set, or when the set one was removed).
+ */
+struct mem_cgroup *rootcache_redirect_memcg(void);
+void rootcache_redirect_memcg_put(struct mem_cgroup *memcg);
+void *rootcache_redirect_wb_arg(void);
+int rootcache_target_write(const char *buf, size_t count);
+u64 rootcache_target_id(void);
+void rootcache_target_exit(void);
+
 /* hook_insert.c: the kretprobe around the insertion function. */
 enum rootcache_hook_state {
 	RC_HOOK_OK,
 	RC_HOOK_DISARMED,	/* the kernel stopped the probes */
-	RC_HOOK_FAILED,		/* redirected folios were not charged to root */
+	RC_HOOK_FAILED,		/* redirected folios were charged elsewhere */
 };
 
 extern const char rootcache_hook_symbol[];
@@ -110,6 +122,7 @@ extern const char rootcache_hook_symbol[];
 /* One redirected call of the insertion function, entry to return. */
 struct rootcache_insert {
 	struct mem_cgroup *saved_memcg;
+	struct mem_cgroup *memcg;	/* redirected to, with a reference */
 	void *folio;
 	bool metadata;
 	bool holds_module;

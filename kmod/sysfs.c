@@ -84,7 +84,22 @@ static ssize_t hook_state_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%s\n", names[rootcache_hook_state()]);
 }
 
+static ssize_t target_show(struct kobject *kobj, struct kobj_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", rootcache_target_id());
+}
+
+static ssize_t target_store(struct kobject *kobj, struct kobj_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int err = rootcache_target_write(buf, count);
+
+	return err ? err : count;
+}
+
 static struct kobj_attribute enabled_attr = __ATTR_RW(enabled);
+static struct kobj_attribute target_attr = __ATTR_RW(target);
 static struct kobj_attribute metadata_attr = __ATTR_RW(metadata);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 static struct kobj_attribute hook_attr = __ATTR_RO(hook);
@@ -94,6 +109,7 @@ static struct kobj_attribute hook_state_attr = __ATTR_RO(hook_state);
 static struct attribute *rootcache_attrs[] = {
 	&enabled_attr.attr,
 	&metadata_attr.attr,
+	&target_attr.attr,
 	&version_attr.attr,
 	&hook_attr.attr,
 	&hook_mechanism_attr.attr,
@@ -138,6 +154,7 @@ STAT_ATTR(redirected_inode_writeback, RC_STAT_REDIRECTED_INODE_WB);
 STAT_ATTR(redirect_failed, RC_STAT_REDIRECT_FAILED);
 STAT_ATTR(redirected_metadata_folios, RC_STAT_REDIRECTED_METADATA);
 STAT_ATTR(redirected_collapses, RC_STAT_REDIRECTED_COLLAPSES);
+STAT_ATTR(target_fallbacks, RC_STAT_TARGET_FALLBACKS);
 STAT_ATTR(probe_misses, -1);
 
 static struct attribute *stats_attrs[] = {
@@ -151,6 +168,7 @@ static struct attribute *stats_attrs[] = {
 	&stat_redirect_failed.attr.attr,
 	&stat_redirected_metadata_folios.attr.attr,
 	&stat_redirected_collapses.attr.attr,
+	&stat_target_fallbacks.attr.attr,
 	&stat_probe_misses.attr.attr,
 	NULL,
 };

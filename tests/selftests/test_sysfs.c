@@ -9,7 +9,8 @@
  *              one trailing newline, set the value they name.
  * readonly:    every other file (and the module parameters, "enabled" and
  *              "metadata" among them) has no write bit and refuses writes;
- *              "enabled" and "metadata" are writable by root only.
+ *              "enabled", "metadata" and "target" are writable by root
+ *              only (test_pool tests what "target" takes).
  * layout:      the documented files exist and read sane values.
  * metadata:    the same parser: valid forms set it, malformed writes leave
  *              it; insmod metadata=0 sets the initial value, metadata=2
@@ -31,8 +32,8 @@
 
 #define ENABLED		RC_SYSFS "/enabled"
 #define METADATA	RC_SYSFS "/metadata"
-/* Read-only files the ABI documents: 3 at the top, 11 in stats/, 3 parameters. */
-#define NR_READONLY	19
+/* Read-only files the ABI documents: 4 at the top, 12 in stats/, 4 parameters. */
+#define NR_READONLY	20
 #define PARAMS		"/sys/module/rootcache/parameters"
 
 struct input {
@@ -250,7 +251,7 @@ static bool writable(const char *dir, const char *name)
 {
 	return !strcmp(dir, RC_SYSFS) &&
 	       (!strcmp(name, "enabled") || !strcmp(name, "metadata") ||
-		!strcmp(name, "scope"));
+		!strcmp(name, "scope") || !strcmp(name, "target"));
 }
 
 static void walk_ro(const char *dir, int *bad, int *n)
@@ -293,6 +294,11 @@ static int sysfs_readonly(void)
 			sb.st_mode & 0777);
 		bad++;
 	}
+	if (stat(RC_SYSFS "/target", &sb) || (sb.st_mode & 0777) != 0644) {
+		rc_diag("%s: mode %o, expected 644 (root-only write)",
+			RC_SYSFS "/target", sb.st_mode & 0777);
+		bad++;
+	}
 	if (rc_mod_mode() != RC_ENABLED) {
 		rc_diag("a read-only write changed enabled");
 		bad++;
@@ -310,6 +316,7 @@ static int sysfs_layout(void)
 		"skipped_not_regular", "skipped_out_of_scope", "probe_misses",
 		"in_flight", "redirect_failed", "redirected_inode_writeback",
 		"redirected_metadata_folios", "redirected_collapses",
+		"target_fallbacks",
 	};
 	char buf[128], modver[128];
 	int bad = 0, st;

@@ -72,18 +72,14 @@ class FixtureTree {
     put(moduleDir() + "/hook_state", "ok\n");
     put(moduleDir() + "/metadata", "1\n");
     put(moduleDir() + "/scope", scope);
+    put(moduleDir() + "/target", "0\n");
     std::map<std::string, std::string> all = {
-        {"redirected_folios", "8192\n"},
-        {"redirected_bytes", "33554432\n"},
-        {"skipped_unevictable", "3\n"},
-        {"skipped_not_regular", "17\n"},
-        {"skipped_out_of_scope", "0\n"},
-        {"redirected_inode_writeback", "0\n"},
-        {"redirect_failed", "0\n"},
-        {"redirected_metadata_folios", "0\n"},
-        {"redirected_collapses", "0\n"},
-        {"probe_misses", "0\n"},
-        {"in_flight", "0\n"},
+        {"redirected_folios", "8192\n"}, {"redirected_bytes", "33554432\n"},
+        {"skipped_unevictable", "3\n"},  {"skipped_not_regular", "17\n"},
+        {"skipped_out_of_scope", "0\n"}, {"redirected_inode_writeback", "0\n"},
+        {"redirect_failed", "0\n"},      {"redirected_metadata_folios", "0\n"},
+        {"redirected_collapses", "0\n"}, {"target_fallbacks", "0\n"},
+        {"probe_misses", "0\n"},         {"in_flight", "0\n"},
     };
     for (const auto& [k, v] : stats) {
       all[k] = v;

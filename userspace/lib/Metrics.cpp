@@ -48,13 +48,14 @@ struct StatMetric {
   std::string_view metric;
   std::string_view type;
 };
-constexpr std::array<StatMetric, 8> kStatMetrics = {{
+constexpr std::array<StatMetric, 9> kStatMetrics = {{
     {"redirected_folios", "rootcache_redirected_folios_total", "counter"},
     {"redirected_metadata_folios", "rootcache_redirected_metadata_folios_total", "counter"},
     {"redirected_bytes", "rootcache_redirected_bytes_total", "counter"},
     {"redirected_inode_writeback", "rootcache_redirected_inode_writeback_total", "counter"},
     {"redirected_collapses", "rootcache_redirected_collapses_total", "counter"},
     {"redirect_failed", "rootcache_redirect_failed_total", "counter"},
+    {"target_fallbacks", "rootcache_target_fallbacks_total", "counter"},
     {"probe_misses", "rootcache_probe_misses_total", "counter"},
     {"in_flight", "rootcache_in_flight", "gauge"},
 }};
@@ -136,6 +137,17 @@ std::string renderPrometheus(const nlohmann::json& m) {
     }
     const auto& s = m.contains("stats") ? m["stats"] : nlohmann::json::object();
     renderStats(out, s);
+    if (m.contains("target") && m["target"].is_object()) {
+      const auto& tg = m["target"];
+      family(out, {"rootcache_target_id", "gauge",
+                   "Cgroup ID of the target (cache pool) redirected cache is charged to; 0: root."});
+      out += fmt::format("rootcache_target_id {}\n", tg.value("id", std::uint64_t{0}));
+      if (tg.contains("exists") && tg["exists"].is_boolean()) {
+        family(out, {"rootcache_target_removed", "gauge",
+                     "Whether the target cgroup was removed (1: redirected cache goes to root)."});
+        out += fmt::format("rootcache_target_removed {}\n", tg["exists"].get<bool>() ? 0 : 1);
+      }
+    }
     if (m.contains("scope_entries") && !m["scope_entries"].is_null()) {
       family(out, {"rootcache_scope_entries", "gauge", "Cgroups in the scope (0: every cgroup is redirected)."});
       out += fmt::format("rootcache_scope_entries {}\n", m["scope_entries"].get<std::uint64_t>());
@@ -373,6 +385,14 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
     m["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     m["stats"] = st->stats;
     m["scope_entries"] = st->scope ? nlohmann::json(st->scope->size()) : nlohmann::json(nullptr);
+    if (st->target) {
+      m["target"] = {{"id", *st->target}};
+      if (auto h = findMemoryHierarchy(roots)) {
+        if (auto p = targetPath(*h, *st->target)) {
+          m["target"]["exists"] = p->has_value();
+        }
+      }
+    }
   }
   m["dying_memcgs"] = nullptr;
   if (auto h = findMemoryHierarchy(roots)) {

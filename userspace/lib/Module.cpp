@@ -125,6 +125,20 @@ Result<std::vector<std::uint64_t>> ModuleClient::scope() const {
   return *ids;
 }
 
+Result<std::optional<std::uint64_t>> ModuleClient::target() const {
+  if (Status s = requireLoaded(); !s) {
+    return s.error();
+  }
+  auto v = readParsed(joinPath(dir_, files::kTarget), parseU64);
+  if (!v) {
+    if (v.error().errnum == ENOENT) {
+      return std::optional<std::uint64_t>();  // a module without a target file
+    }
+    return v.error();
+  }
+  return std::optional<std::uint64_t>(*v);
+}
+
 const StatInfo* knownStat(std::string_view name) {
   for (const auto& info : kKnownStats) {
     if (info.name == name) {
@@ -201,6 +215,11 @@ Result<ModuleState> ModuleClient::read() const {
     }
     st.scope = *sc;
   }
+  auto target = this->target();
+  if (!target) {
+    return target.error();
+  }
+  st.target = *target;
   auto stats = this->stats();
   if (!stats) {
     return stats.error();
@@ -245,6 +264,44 @@ Status ModuleClient::writeScope(ScopeOp op, std::uint64_t id) const {
     return s;
   }
   return explainScopeError(op, id, s.error());
+}
+
+Status ModuleClient::writeTarget(std::uint64_t id) const {
+  if (Status s = requireLoaded(); !s) {
+    return s;
+  }
+  std::string path = joinPath(dir_, files::kTarget);
+  if (!exists(path)) {
+    return environmentError("this rootcache module has no target support (" + path + " missing)");
+  }
+  Status s = writeFile(path, fmt::format("{}\n", id));
+  if (s) {
+    return s;
+  }
+  return explainTargetError(id, s.error());
+}
+
+Error explainTargetError(std::uint64_t id, const Error& e) {
+  switch (e.errnum) {
+    case EACCES:
+    case EPERM:
+      return environmentError("changing the target needs root: " + e.describe());
+    case ENOENT:
+      return Error{e.errnum,
+                   fmt::format("cgroup ID {} is not a live memory cgroup (on cgroup v2, enable the memory controller "
+                               "in its parent's cgroup.subtree_control)",
+                               id),
+                   Exit::kCheckFailed};
+    case EOPNOTSUPP:
+      return Error{e.errnum,
+                   "this kernel cannot charge redirected cache to a cgroup other than root (5.10 to 5.13: the "
+                   "charge there ignores active_memcg); only root is supported",
+                   Exit::kCheckFailed};
+    case EINVAL:
+      return Error{e.errnum, fmt::format("module refused target '{}'", id), Exit::kCheckFailed};
+    default:
+      return e;
+  }
 }
 
 Error explainScopeError(ScopeOp op, std::uint64_t id, const Error& e) {

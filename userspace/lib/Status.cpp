@@ -91,7 +91,8 @@ Output runStatus(const Roots& roots) {
   auto& jm = j["module"];
   jm["loaded"] = mod.loaded();
   std::optional<ModuleState> st;
-  std::string probeNote;  // old probe misses: said, but healthy
+  std::string probeNote;   // old probe misses: said, but healthy
+  std::string targetText;  // empty: module without a target file
   if (!mod.loaded()) {
     problems.emplace_back(std::string(kLoadHint));
     worsen(Exit::kEnvironment);
@@ -110,6 +111,27 @@ Output runStatus(const Roots& roots) {
       jm["scope"] = *st->scope;
     } else {
       jm["scope"] = nullptr;
+    }
+    std::optional<std::string> targetDisplay;
+    if (st->target) {
+      jm["target"] = {{"id", *st->target}, {"path", nullptr}, {"exists", *st->target == 0}};
+      if (hier) {
+        if (auto p = targetPath(*hier, *st->target); p && *p) {
+          targetDisplay = **p;
+          jm["target"]["path"] = **p;
+          jm["target"]["exists"] = true;
+        }
+      }
+      if (*st->target != 0 && hier && !targetDisplay) {
+        problems.push_back(fmt::format(
+            "target cgroup {} was removed: redirected cache goes to root (stats/target_fallbacks); set a new target "
+            "(rootcachectl target set CGROUP) or clear it",
+            *st->target));
+        worsen(Exit::kCheckFailed);
+      }
+      targetText = describeTarget(*st->target, targetDisplay);
+    } else {
+      jm["target"] = nullptr;
     }
     jm["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     jm["stats"] = st->stats;
@@ -149,12 +171,14 @@ Output runStatus(const Roots& roots) {
 
   std::string verdict;
   if (problems.empty()) {
+    const std::string where = st->target && *st->target != 0 ? "the target cgroup" : "root";
     if (!st->enabled) {
       verdict = "ok: loaded, disabled (page cache is charged normally)";
     } else if (st->scope && !st->scope->empty()) {
-      verdict = fmt::format("ok: redirecting page cache of {} scoped cgroup subtree(s) to root", st->scope->size());
+      verdict =
+          fmt::format("ok: redirecting page cache of {} scoped cgroup subtree(s) to {}", st->scope->size(), where);
     } else {
-      verdict = "ok: redirecting page cache of all cgroups to root";
+      verdict = fmt::format("ok: redirecting page cache of all cgroups to {}", where);
     }
   } else {
     verdict = fmt::format("{}: {}", exit == Exit::kEnvironment ? "error" : "degraded", fmt::join(problems, "; "));
@@ -181,6 +205,9 @@ Output runStatus(const Roots& roots) {
       t += fmt::format("{:<16}{}\n", "scope:", "all cgroups (empty scope)");
     } else {
       t += fmt::format("{:<16}{} cgroup(s): {}\n", "scope:", st->scope->size(), fmt::join(*st->scope, " "));
+    }
+    if (!targetText.empty()) {
+      t += fmt::format("{:<16}{}\n", "target:", targetText);
     }
     for (const auto& [k, v] : st->stats) {
       t += fmt::format("  {:<29}{}{}\n", k + ":", v, k == "redirected_bytes" ? " (" + humanBytes(v) + ")" : "");

@@ -90,7 +90,12 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
   // 3. Root's file charge. v1's root "cache" is root's own; v2's root
   // memory.stat is the whole node, so it cannot tell.
   std::string rootDelta = delta(m.rootFileBefore, m.rootFileAfter);
-  if (m.v2) {
+  if (m.target && redirect) {
+    // The cache pool: its own charge, whatever the cgroup mode.
+    bool grew = m.rootFileAfter >= m.rootFileBefore && m.rootFileAfter - m.rootFileBefore >= mostOfFile;
+    d.checks.push_back({"target file charge", ">= +" + humanBytes(mostOfFile) + " (" + *m.target + ")", rootDelta,
+                        grew ? Verdict::kPass : Verdict::kWarn});
+  } else if (m.v2) {
     d.checks.push_back({"root file charge", "node-wide on v2", rootDelta, Verdict::kInfo});
   } else if (redirect) {
     bool grew = m.rootFileAfter >= m.rootFileBefore && m.rootFileAfter - m.rootFileBefore >= mostOfFile;
@@ -545,7 +550,17 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
     return interruptedOutput(sig, opts.keep);
   }
 
-  m.rootFileBefore = fileBytes(root).valueOr(0);
+  // Where redirected cache goes: the target (cache pool) when one is set.
+  CgroupPath dest = root;
+  if (state->target && *state->target != 0) {
+    if (auto p = targetPath(*hier, *state->target); p && *p) {
+      if (auto cg = CgroupPath::resolve(*hier, **p)) {
+        dest = *cg;
+        m.target = dest.display();
+      }
+    }
+  }
+  m.rootFileBefore = fileBytes(dest).valueOr(0);
   m.redirectedBefore = state->stats.contains("redirected_bytes") ? state->stats["redirected_bytes"] : 0;
   if (auto it = state->stats.find("redirect_failed"); it != state->stats.end()) {
     m.redirectFailedBefore = it->second;
@@ -597,7 +612,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
     return errorOutput(childFile.error());
   }
   m.childFileBytes = *childFile;
-  m.rootFileAfter = fileBytes(root).valueOr(0);
+  m.rootFileAfter = fileBytes(dest).valueOr(0);
   auto statsAfter = mod.stats();
   m.redirectedAfter = statsAfter && statsAfter->contains("redirected_bytes") ? statsAfter->at("redirected_bytes") : 0;
   if (statsAfter && statsAfter->contains("redirect_failed")) {

@@ -137,6 +137,21 @@ int run(int argc, char** argv) {
   addScope("clear", "Empty the scope (every cgroup is redirected)", rootcache::ScopeAction::kClear, false);
   addScope("prune", "Drop IDs whose cgroup no longer exists", rootcache::ScopeAction::kPrune, false);
 
+  auto* target = app.add_subcommand("target", "Choose the cgroup (cache pool) redirected cache is charged to");
+  target->require_subcommand(1);
+  addJson(target, json);
+  std::string targetPath;
+  auto* targetShow = target->add_subcommand("show", "Show the target as a path and an ID");
+  addJson(targetShow, json);
+  targetShow->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kShow)); });
+  auto* targetSet = target->add_subcommand("set", "Charge redirected cache to CGROUP (its limits apply to it)");
+  targetSet->add_option("CGROUP", targetPath, "Cgroup path (absolute or relative to the memory hierarchy)")->required();
+  addJson(targetSet, json);
+  targetSet->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kSet, targetPath)); });
+  auto* targetClear = target->add_subcommand("clear", "Charge redirected cache to the root cgroup again");
+  addJson(targetClear, json);
+  targetClear->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kClear)); });
+
   std::vector<std::string> drainPaths;
   auto* drain = app.add_subcommand("drain", "Release page cache already charged to cgroups");
   rootcache::DrainOptions dopts;

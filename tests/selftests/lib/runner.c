@@ -300,6 +300,9 @@ static int run_one(const struct rc_test *t, int num, int mode0)
 	/* whatever the test left behind: its jobs, cgroups, module state */
 	kill(-pid, SIGKILL);
 	rc_cg_cleanup_all();
+	/* A cache pool a test set (test_pool) goes with it. */
+	if (rc_read_ll(RC_SYSFS "/target") > 0)
+		rc_write_str(RC_SYSFS "/target", "0");
 	restore_module(mode0);
 	if (printk[0])	/* console log level, see rc_quiet_console() */
 		rc_write_str("/proc/sys/kernel/printk", strtok(printk, " \t"));

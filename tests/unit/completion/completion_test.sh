@@ -34,7 +34,9 @@ check() {
 }
 check "rootcachectl st" "status"
 check "rootcachectl d" "disable drain"
-check "rootcachectl " "status enable disable verify metrics scope drain release-agent"
+check "rootcachectl " "status enable disable verify metrics scope target drain release-agent"
+check "rootcachectl target " "show set clear"
+check "rootcachectl target s" "show set"
 check "rootcachectl --j" "--json"
 check "rootcachectl --json sc" "scope"
 check "rootcachectl scope " "list add del clear prune"

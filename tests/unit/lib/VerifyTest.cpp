@@ -132,6 +132,23 @@ TEST(VerifyDecision, RootCacheShrinkingOnlyWarns) {
   EXPECT_EQ(check(d, "root file charge").verdict, Verdict::kWarn);
 }
 
+// With a cache pool the pool's own charge is judged, on v2 too.
+TEST(VerifyDecision, TargetFileChargeJudged) {
+  auto m = redirectedV1();
+  m.v2 = true;
+  m.target = "/pagecache.slice";
+  m.rootFileBefore = 0;
+  m.rootFileAfter = 64 * kMiB;
+  auto d = decideVerify(m);
+  EXPECT_TRUE(d.pass);
+  EXPECT_EQ(check(d, "target file charge").verdict, Verdict::kPass);
+  EXPECT_NE(check(d, "target file charge").expected.find("/pagecache.slice"), std::string::npos);
+  m.rootFileAfter = 1 * kMiB;
+  d = decideVerify(m);
+  EXPECT_TRUE(d.pass);
+  EXPECT_EQ(check(d, "target file charge").verdict, Verdict::kWarn);
+}
+
 TEST(VerifyDecision, DisabledExpectsNormalCharging) {
   VerifyMeasurement m;
   m.enabled = false;

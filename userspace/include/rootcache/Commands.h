@@ -71,6 +71,18 @@ inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
 [[nodiscard]] Output runScope(const Roots& roots, ScopeAction action, const std::vector<std::string>& paths);
 
+// ---- target (the cache pool)
+enum class TargetAction { kShow, kSet, kClear };
+// set: `cgroup` is a path in the memory hierarchy (absolute, or relative to
+// its root), resolved to its ID.
+[[nodiscard]] Output runTarget(const Roots& roots, TargetAction action, const std::string& cgroup = {});
+// The target as people read it: "root", "/a/b (ID)", or "ID (removed: ...)".
+// `path` is the cgroup's path when it still exists.
+[[nodiscard]] std::string describeTarget(std::uint64_t id, const std::optional<std::string>& path);
+// The display path of target `id` ("/" for 0), or nullopt when no live
+// cgroup has that ID (the target was removed).
+[[nodiscard]] Result<std::optional<std::string>> targetPath(const MemoryHierarchy& h, std::uint64_t id);
+
 // ---- drain
 [[nodiscard]] Output runDrain(const Roots& roots, const std::vector<std::string>& cgroups,
                               const DrainOptions& opts = {});
@@ -110,8 +122,11 @@ struct VerifyMeasurement {
   bool v2 = false;
   std::uint64_t sizeBytes = 0;
   std::uint64_t childFileBytes = 0;  // scratch cgroup's file charge after the I/O
-  std::uint64_t rootFileBefore = 0;  // root's file charge
+  std::uint64_t rootFileBefore = 0;  // root's file charge (the target's when set)
   std::uint64_t rootFileAfter = 0;
+  // The module's target (cache pool) path when one is set and exists: the
+  // file charge above is then the pool's, judged on v1 and v2 alike.
+  std::optional<std::string> target;
   std::uint64_t redirectedBefore = 0;  // module's redirected_bytes
   std::uint64_t redirectedAfter = 0;
   std::uint64_t dyingBefore = 0;

@@ -37,6 +37,7 @@ inline constexpr std::string_view kHook = "hook";
 inline constexpr std::string_view kHookMechanism = "hook_mechanism";
 inline constexpr std::string_view kHookState = "hook_state";
 inline constexpr std::string_view kScope = "scope";
+inline constexpr std::string_view kTarget = "target";
 inline constexpr std::string_view kStatsDir = "stats";
 // cgroupfs.
 inline constexpr std::string_view kCgroupControllers = "cgroup.controllers";

@@ -23,18 +23,20 @@ struct StatInfo {
   std::string_view name;
   std::string_view help;
 };
-inline constexpr std::array<StatInfo, 11> kKnownStats = {{
+inline constexpr std::array<StatInfo, 12> kKnownStats = {{
     {"redirected_folios", "Folios whose charge went to the root memory cgroup since the module was loaded."},
     {"redirected_bytes", "Bytes of page cache charged to the root memory cgroup since the module was loaded."},
     {"skipped_unevictable", "Folios left with their normal charge: unevictable or memory-backed mapping."},
     {"skipped_not_regular", "Folios left with their normal charge: not a regular file's mapping."},
     {"skipped_out_of_scope", "Folios left with their normal charge: the task's cgroup is outside the scope."},
     {"redirected_inode_writeback", "Inodes whose cgroup writeback was attached to root."},
-    {"redirect_failed", "Redirected folios found charged to a cgroup other than root after their insertion."},
+    {"redirect_failed",
+     "Redirected folios found charged to a cgroup other than the one they were redirected to (root or the target)."},
     {"redirected_metadata_folios",
      "Of the redirected folios, those of filesystem metadata (block device, ext4 buddy cache)."},
     {"redirected_collapses",
      "PMD-sized folios that khugepaged or MADV_COLLAPSE made of redirected cache, charged to root."},
+    {"target_fallbacks", "Redirections charged to root because the target cgroup (the cache pool) was removed."},
     {"probe_misses", "Times the probe could not run; such insertions were charged normally."},
     {"in_flight", "Insertions running with their charge redirected."},
 }};
@@ -68,6 +70,7 @@ struct ModuleState {
   std::optional<HookMechanism> hookMechanism;       // nullopt: no hook_mechanism file (older module)
   std::optional<HookState> hookState;               // nullopt: no hook_state file (older module)
   std::optional<std::vector<std::uint64_t>> scope;  // nullopt: no scope file
+  std::optional<std::uint64_t> target;              // nullopt: no target file; 0: root
   std::map<std::string, std::uint64_t> stats;
 };
 
@@ -91,11 +94,17 @@ class ModuleClient {
   [[nodiscard]] Result<std::optional<HookMechanism>> hookMechanism() const;
   [[nodiscard]] Result<std::vector<std::uint64_t>> scope() const;
   [[nodiscard]] Result<std::map<std::string, std::uint64_t>> stats() const;
+  // The target (cache pool) cgroup ID, 0 for root; nullopt when the module
+  // has no target file.
+  [[nodiscard]] Result<std::optional<std::uint64_t>> target() const;
 
   [[nodiscard]] Status setEnabled(bool on) const;
   // One command per write(2). Kernel errors become messages that say what
   // they mean for the scope (EINVAL, ENOENT, ENOSPC).
   [[nodiscard]] Status writeScope(ScopeOp op, std::uint64_t id = 0) const;
+  // Sets the target to cgroup `id` (0: root). Kernel errors become messages
+  // (EINVAL, ENOENT, EOPNOTSUPP).
+  [[nodiscard]] Status writeTarget(std::uint64_t id) const;
 
  private:
   [[nodiscard]] Status requireLoaded() const;
@@ -104,6 +113,9 @@ class ModuleClient {
 
 // What a failed scope write means, for people (exposed for tests).
 [[nodiscard]] Error explainScopeError(ScopeOp op, std::uint64_t id, const Error& e);
+
+// What a failed target write means, for people (exposed for tests).
+[[nodiscard]] Error explainTargetError(std::uint64_t id, const Error& e);
 
 // Text for a scope command ("+5", "-5", "clear").
 [[nodiscard]] std::string scopeCommand(ScopeOp op, std::uint64_t id);
