@@ -253,10 +253,44 @@ static bool selected(int argc, char **argv, const char *name)
 	return false;
 }
 
-static void restore_module(int mode)
+/*
+ * The load parameters that change how the module hooks: a test that loads
+ * it with others (maxactive=1, hook_mechanism=kretprobe) must not hand that
+ * module to the tests after it.
+ */
+static void load_signature(char *buf, size_t len)
 {
+	static const char *const params[] = { "maxactive", "hook_mechanism" };
+	char path[128], value[64];
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(params) && used < len; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/module/rootcache/parameters/%s", params[i]);
+		if (rc_read_str(path, value, sizeof(value)) < 0)
+			value[0] = '\0';
+		used += snprintf(buf + used, len - used, "%s=%s ", params[i],
+				 strtok(value, " \t\n") ?: "");
+	}
+}
+
+static void restore_module(int mode, const char *signature)
+{
+	char now_signature[256];
 	int now = rc_mod_mode();
 
+	/* Loaded before the test (else it is unloaded below anyway). */
+	if (mode != RC_UNLOADED && now != RC_UNLOADED) {
+		load_signature(now_signature, sizeof(now_signature));
+		if (strcmp(now_signature, signature)) {
+			rc_diag("module left loaded with %sby the test: unloading it",
+				now_signature);
+			if (rc_mod_unload())
+				rc_diag("could not unload it");
+			now = rc_mod_mode();
+		}
+	}
 	if (now == mode)
 		return;
 	if (rc_mod_set(mode) != KSFT_PASS)
@@ -267,12 +301,13 @@ static void restore_module(int mode)
 static int run_one(const struct rc_test *t, int num, int mode0)
 {
 	int timeout = t->timeout ? t->timeout : RC_DEFAULT_TIMEOUT;
-	char printk[64];
+	char printk[64], signature[256];
 	int status, ret;
 	long long t0 = rc_now_ms();
 	pid_t pid;
 
 	skip_reason[0] = '\0';
+	load_signature(signature, sizeof(signature));
 	if (rc_read_str("/proc/sys/kernel/printk", printk, sizeof(printk)) < 0)
 		printk[0] = '\0';
 	fflush(stdout);
@@ -303,7 +338,7 @@ static int run_one(const struct rc_test *t, int num, int mode0)
 	/* A cache pool a test set (test_pool) goes with it. */
 	if (rc_read_ll(RC_SYSFS "/target") > 0)
 		rc_write_str(RC_SYSFS "/target", "0");
-	restore_module(mode0);
+	restore_module(mode0, signature);
 	if (printk[0])	/* console log level, see rc_quiet_console() */
 		rc_write_str("/proc/sys/kernel/printk", strtok(printk, " \t"));
 
