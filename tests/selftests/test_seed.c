@@ -7,7 +7,8 @@
  *                    sync the dying-memcg count is back at its earlier value
  *                    within 10 s.
  * unloaded/disabled: the group keeps the charge (64 MiB +-10%) and, on
- *                    kernels before 7.1, the dying count rises.
+ *                    kernels before 7.1, the dying count rises (on v1, whose
+ *                    count is node-wide, in one of two runs).
 
  */
 #include <stdio.h>
@@ -51,30 +52,42 @@ static int seed_enabled(void)
 	return KSFT_FAIL;
 }
 
+/*
+ * On v1 the dying count is the whole node's (/proc/cgroups): an older dying
+ * memcg freed during the run can hide the job's. Such a run is measured once
+ * more; a kernel or module that frees the job's memcg fails both.
+ */
+#define V1_RUNS	2
+
 static int seed_off(int mode)
 {
 	struct rc_seed s = { .size = SIZE };
-	int ret;
+	int ret, run;
 
 	ret = rc_mod_set(mode);
 	if (ret != KSFT_PASS)
 		return ret;
-	/* 2 s is enough to see it stay; the charge keeps it for good */
-	if (rc_seed_run(&s, "seed", 0, 2000))
-		return KSFT_FAIL;
-	report(rc_mode_name(mode), &s);
-	if (!rc_equal("tasks left in the job group", s.procs, 0) ||
-	    !rc_close("empty group's usage", s.usage, SIZE, 10))
-		return KSFT_FAIL;
-	if (!rc_kernel_before(7, 1)) {
-		rc_diag("%s reparents LRU folios on offline: dying %lld -> %lld (not checked)",
-			rc.kernel, s.dying0, s.dying);
-		return KSFT_PASS;
+	for (run = 1; run <= (rc.v1 ? V1_RUNS : 1); run++) {
+		/* 2 s is enough to see it stay; the charge keeps it for good */
+		if (rc_seed_run(&s, "seed", 0, 2000))
+			return KSFT_FAIL;
+		report(rc_mode_name(mode), &s);
+		if (!rc_equal("tasks left in the job group", s.procs, 0) ||
+		    !rc_close("empty group's usage", s.usage, SIZE, 10))
+			return KSFT_FAIL;
+		if (!rc_kernel_before(7, 1)) {
+			rc_diag("%s reparents LRU folios on offline: dying %lld -> %lld (not checked)",
+				rc.kernel, s.dying0, s.dying);
+			return KSFT_PASS;
+		}
+		if (s.dying >= s.dying0 + 1)
+			return KSFT_PASS;
+		if (rc.v1 && run < V1_RUNS)
+			rc_diag("node-wide dying count did not rise (run %d): once more",
+				run);
 	}
-	if (!rc_at_least("dying memcgs 2 s after rmdir", s.dying,
-			 s.dying0 + 1))
-		return KSFT_FAIL;
-	return KSFT_PASS;
+	rc_at_least("dying memcgs 2 s after rmdir", s.dying, s.dying0 + 1);
+	return KSFT_FAIL;
 }
 
 static int seed_unloaded(void)
