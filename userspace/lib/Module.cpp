@@ -52,8 +52,11 @@ std::string explainHookState(HookState s) {
     case HookState::kOk:
       return "hook ok";
     case HookState::kDisarmed:
-      return "hook disarmed: kprobes are disarmed (see /sys/kernel/debug/kprobes/enabled), nothing is redirected; "
-             "re-arm them with: echo 1 > /sys/kernel/debug/kprobes/enabled";
+      // Either stops the module: its kprobes, and with ftrace_enabled 0 also
+      // the ftrace wrapper and every kprobe on a function entry.
+      return "hook disarmed: the kernel stopped the module's probes, nothing is redirected: kprobes are disarmed "
+             "(see /sys/kernel/debug/kprobes/enabled) or ftrace is off (sysctl kernel.ftrace_enabled); "
+             "re-arm them with: echo 1 > /sys/kernel/debug/kprobes/enabled; sysctl -w kernel.ftrace_enabled=1";
     case HookState::kFailed:
       break;
   }
@@ -61,18 +64,28 @@ std::string explainHookState(HookState s) {
          "(see dmesg; reload it only on a fixed or supported kernel)";
 }
 
+namespace {
+
+// A file newer modules have: absent (an older module) reads as unknown, not as an error.
+template <typename T>
+Result<std::optional<T>> readIfPresent(const std::string& path, std::optional<T> (*parse)(std::string_view)) {
+  auto v = readParsed(path, parse);
+  if (!v) {
+    if (v.error().errnum == ENOENT) {
+      return std::optional<T>();
+    }
+    return v.error();
+  }
+  return std::optional<T>(*v);
+}
+
+}  // namespace
+
 Result<std::optional<HookState>> ModuleClient::hookState() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
-  auto v = readParsed(joinPath(dir_, files::kHookState), parseHookState);
-  if (!v) {
-    if (v.error().errnum == ENOENT) {
-      return std::optional<HookState>();  // older module: unknown, not failed
-    }
-    return v.error();
-  }
-  return std::optional<HookState>(*v);
+  return readIfPresent(joinPath(dir_, files::kHookState), parseHookState);
 }
 
 std::string_view toString(HookMechanism m) {
@@ -99,14 +112,7 @@ Result<std::optional<HookMechanism>> ModuleClient::hookMechanism() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
-  auto v = readParsed(joinPath(dir_, files::kHookMechanism), parseHookMechanism);
-  if (!v) {
-    if (v.error().errnum == ENOENT) {
-      return std::optional<HookMechanism>();  // older module: unknown
-    }
-    return v.error();
-  }
-  return std::optional<HookMechanism>(*v);
+  return readIfPresent(joinPath(dir_, files::kHookMechanism), parseHookMechanism);
 }
 
 Result<std::vector<std::uint64_t>> ModuleClient::scope() const {
@@ -129,14 +135,7 @@ Result<std::optional<std::uint64_t>> ModuleClient::target() const {
   if (Status s = requireLoaded(); !s) {
     return s.error();
   }
-  auto v = readParsed(joinPath(dir_, files::kTarget), parseU64);
-  if (!v) {
-    if (v.error().errnum == ENOENT) {
-      return std::optional<std::uint64_t>();  // a module without a target file
-    }
-    return v.error();
-  }
-  return std::optional<std::uint64_t>(*v);
+  return readIfPresent(joinPath(dir_, files::kTarget), parseU64);
 }
 
 const StatInfo* knownStat(std::string_view name) {

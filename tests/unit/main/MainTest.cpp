@@ -150,7 +150,7 @@ TEST_F(MainTest, JsonAfterEveryCommand) {
        {"status --json", "scope list --json", "scope --json list", "metrics --json", "--json scope list"}) {
     RunResult r = run(cmd);
     EXPECT_EQ(r.exit, 0) << cmd << ": " << r.out;
-    EXPECT_NO_THROW((void)nlohmann::json::parse(r.out)) << cmd << ": " << r.out;
+    EXPECT_TRUE(nlohmann::json::accept(r.out)) << cmd << ": " << r.out;
   }
 }
 
