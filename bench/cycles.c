@@ -18,17 +18,24 @@
  *              filesystems' metadata cache keeps its normal charge
  *   reclaim    module not loaded; memory.reclaim (v1: memory.force_empty)
  *              before every rmdir
+ *   pool       module loaded and enabled, with a cache pool: a cgroup "pool"
+ *              with memory.max (v1: memory.limit_in_bytes) --pool-max MiB
+ *              (256) as /sys/kernel/rootcache/target. Refused before 5.14
+ *              (no pool there): the phase says so and is skipped.
  *
  * Output, prefixed "RCB cycle,":
  *   config,cycle,cycle_us,reclaim_us,reclaim_ret,dying,percpu_kb,slab_kb,
- *   memcgs,file_kb
+ *   memcgs,file_kb,pool_kb,pool_peak_kb
  * cycle 0 is the baseline before the first cycle; cycle -1 is the state
  * after the last cycle followed by sync(2) and a 3 s wait; cycle -2 is the
  * state once the dying count is back at its baseline or 20 s later, with the
  * time that took in cycle_us.
  * memcgs is num_cgroups of "memory" in /proc/cgroups (live + dying);
  * file_kb is all page cache in KiB: root memory.stat "file" (v2) or
- * "total_cache" (v1).
+ * "total_cache" (v1). pool_kb is the pool's usage (memory.current, v1
+ * memory.usage_in_bytes) and pool_peak_kb its high-water mark since it was
+ * made (memory.peak from 5.19, v1 memory.max_usage_in_bytes); -1 without a
+ * pool or such a file.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,8 +53,10 @@
 
 static int opt_n = 100;
 static long long opt_read = MiB(8), opt_write = MiB(4);
+static long long opt_pool_max = MiB(256);
 static char opt_cfgs[128] = "none,rootcache,reclaim";
 static char dir[280];
+static char *pool;	/* the pool cgroup of the pool phase */
 
 static long long now_us(void)
 {
@@ -96,10 +105,64 @@ static void report(const char *cfg, int cycle, long long cyc_us,
 		   long long rec_us, int rec_ret)
 {
 	long long file = rc.v1 ? rc_cg_stat(NULL, "total_cache") : rc_cg_file(NULL);
+	long long pool_b = -1, peak = -1;
 
-	printf("RCB cycle,%s,%d,%lld,%lld,%d,%lld,%lld,%lld,%lld,%lld\n", cfg,
-	       cycle, cyc_us, rec_us, rec_ret, rc_dying(), meminfo("Percpu"),
-	       meminfo("Slab"), proc_memcgs(), file < 0 ? -1 : file >> 10);
+	if (pool) {
+		pool_b = rc_cg_usage(pool);
+		peak = rc_cg_read_ll(pool, rc.v1 ? "memory.max_usage_in_bytes" :
+						  "memory.peak");
+	}
+	printf("RCB cycle,%s,%d,%lld,%lld,%d,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n",
+	       cfg, cycle, cyc_us, rec_us, rec_ret, rc_dying(), meminfo("Percpu"),
+	       meminfo("Slab"), proc_memcgs(), file < 0 ? -1 : file >> 10,
+	       pool_b < 0 ? -1 : pool_b >> 10, peak < 0 ? -1 : peak >> 10);
+}
+
+/* The pool phase's pool: made, limited and set as the target; 1: refused. */
+static int pool_start(void)
+{
+	char id[32];
+	struct stat st;
+	int err;
+
+	pool = rc_cg_create("pool");
+	if (!pool)
+		return -1;
+	if (rc_cg_set_limit(pool, opt_pool_max) || stat(pool, &st)) {
+		rc_diag("cannot limit %s", pool);
+		return -1;
+	}
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)st.st_ino);
+	err = rc_write_str(RC_SYSFS "/target", id);
+	if (err == -EOPNOTSUPP) {
+		rc_diag("pool: refused on %s (EOPNOTSUPP: no pool before 5.14); phase skipped",
+			rc.kernel);
+		return 1;
+	}
+	if (err) {
+		rc_diag("cannot set %s/target to %s: %s", RC_SYSFS, id,
+			strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/* Back to root; the pool goes once its cache is gone (clean_files). */
+static void pool_stop(void)
+{
+	if (!pool)
+		return;
+	rc_write_str(RC_SYSFS "/target", "0");
+}
+
+static void pool_remove(void)
+{
+	if (!pool)
+		return;
+	if (rc_cg_destroy(pool))
+		rc_diag("cannot remove %s", pool);
+	free(pool);
+	pool = NULL;
 }
 
 struct job {
@@ -150,15 +213,16 @@ static int phase(const char *cfg)
 {
 	int reclaim = !strcmp(cfg, "reclaim");
 	int nometa = !strcmp(cfg, "rootcache-nometa");
-	int want = !strcmp(cfg, "rootcache") || nometa ? RC_ENABLED :
-							  RC_UNLOADED;
+	int with_pool = !strcmp(cfg, "pool");
+	int want = !strcmp(cfg, "rootcache") || nometa || with_pool ?
+		   RC_ENABLED : RC_UNLOADED;
 	long long t0, t1, rec_us, base;
 	char name[64], val[32];
 	struct job j;
 	int i, fd, rec_ret;
 	char *cg;
 
-	if (!reclaim && !nometa && strcmp(cfg, "none") &&
+	if (!reclaim && !nometa && !with_pool && strcmp(cfg, "none") &&
 	    strcmp(cfg, "rootcache")) {
 		rc_diag("unknown configuration %s", cfg);
 		return -1;
@@ -174,6 +238,15 @@ static int phase(const char *cfg)
 	}
 	clean_files();
 	mkdir(dir, 0755);
+	if (with_pool) {
+		int st = pool_start();
+
+		if (st) {
+			pool_remove();
+			rc_mod_set(RC_UNLOADED);
+			return st > 0 ? 0 : -1;
+		}
+	}
 	base = rc_dying_settle(2000, 20000);
 	report(cfg, 0, 0, 0, 0);
 	for (i = 1; i <= opt_n; i++) {
@@ -220,6 +293,9 @@ static int phase(const char *cfg)
 	t0 = now_us();
 	rc_dying_wait(base, 20000);
 	report(cfg, -2, now_us() - t0, 0, 0);
+	pool_stop();
+	clean_files();
+	pool_remove();
 	rc_mod_set(RC_UNLOADED);
 	return 0;
 }
@@ -229,6 +305,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "n", 1, 0, 'n' }, { "read", 1, 0, 'r' },
 		{ "write", 1, 0, 'w' }, { "configs", 1, 0, 'C' },
+		{ "pool-max", 1, 0, 'P' },
 		{ 0, 0, 0, 0 } };
 	char buf[128], *save = NULL, *t, path[300];
 	int o, ret = 0;
@@ -239,9 +316,11 @@ int main(int argc, char **argv)
 		case 'r': opt_read = MiB(atoll(optarg)); break;
 		case 'w': opt_write = MiB(atoll(optarg)); break;
 		case 'C': snprintf(opt_cfgs, sizeof(opt_cfgs), "%s", optarg); break;
+		case 'P': opt_pool_max = MiB(atoll(optarg)); break;
 		default:
 			fprintf(stderr, "usage: cycles [--n N] [--read MiB] "
-				"[--write MiB] [--configs none,rootcache,reclaim]\n");
+				"[--write MiB] [--configs none,rootcache,reclaim,pool] "
+				"[--pool-max MiB]\n");
 			return 2;
 		}
 	}

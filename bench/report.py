@@ -18,7 +18,7 @@ T95 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
-CYCLE_CONFIGS = ["none", "rootcache-nometa", "rootcache", "reclaim"]
+CYCLE_CONFIGS = ["none", "rootcache-nometa", "rootcache", "reclaim", "pool"]
 
 TCG_NOTE = ("> Guests run under QEMU TCG emulation (no KVM), one vCPU thread "
             "per guest on a shared 2-core host: absolute numbers are those of "
@@ -166,6 +166,14 @@ def cycles_analysis(rows):
                              if int(b["memcgs"]) >= 0 else "n/a"),
             "file_kb_delta": int(last["file_kb"]) - int(b["file_kb"]),
         }
+        # the pool configuration's pool (columns absent in older runs)
+        pool = [int(r["pool_kb"]) for r in cyc if int(r.get("pool_kb") or -1) >= 0]
+        peak = [int(r["pool_peak_kb"]) for r in rs
+                if int(r.get("pool_peak_kb") or -1) >= 0]
+        if pool:
+            d["pool_kb_max"] = max(pool)
+            d["pool_kb_last"] = pool[-1]
+            d["pool_peak_kb"] = max(peak) if peak else None
         res[f"{series}/{cfg}"] = d
     return res
 
@@ -383,6 +391,57 @@ def md_cycles(cyc, meta):
     return L
 
 
+def md_pool(cyc, meta):
+    """The cache pool's job cycles (bench/run --pool), beside plain rootcache
+    in the same boot."""
+    pools = sorted((k for k in cyc if k.endswith("/pool")),
+                   key=lambda k: series_key(k.split("/")[0]))
+    if not pools:
+        return []
+    limit = meta.get("pool_max_mib", "?")
+    L = ["### Job cycles with a cache pool (`bench/run --pool`)\n",
+         TCG_NOTE + " Each series is its own boot: `rootcache` (enabled, "
+         "cache charged to root) and then `pool` (enabled, "
+         f"`/sys/kernel/rootcache/target` = a cgroup with `memory.max` "
+         f"{limit} MiB; v1: `memory.limit_in_bytes`), with files deleted, "
+         "caches dropped and the dying count settled between them.\n",
+         f"{meta.get('cycles_params', '')}\n",
+         "| series | cycles | ms per cycle, pool (mean ± 95% CI) | "
+         "ms per cycle, rootcache | pool / rootcache | pool usage max MiB "
+         "(after each job) | pool peak MiB | dying at start | after last "
+         "cycle | after sync + 3 s | after ≤ 20 s more |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for k in pools:
+        d = cyc[k]
+        s = k.split("/")[0]
+        r = cyc.get(f"{s}/rootcache")
+        pm = d["cycle_ms_mean_ci"][0]
+        rm = r["cycle_ms_mean_ci"][0] if r else None
+        peak = d.get("pool_peak_kb")
+        L.append(f"| {s} | {d['n']} | {fmt_ci(*d['cycle_ms_mean_ci'], digits=1)} | "
+                 + (f"{fmt_ci(*r['cycle_ms_mean_ci'], digits=1)} | "
+                    f"{pm / rm:.3f} | " if r and rm else "n/a | n/a | ")
+                 + f"{d.get('pool_kb_max', -1) / 1024:.2f} | "
+                 + (f"{peak / 1024:.2f}" if peak is not None else "n/a")
+                 + f" | {d['dying_base']} | {d['dying_last']} | "
+                 f"{d['dying_after_sync']} | {d['dying_late']} |")
+    L.append("")
+    skipped = sorted({k.split("/")[0] for k in cyc if k.endswith("/rootcache")}
+                     - {k.split("/")[0] for k in pools}, key=series_key)
+    if skipped:
+        L.append("No pool phase on " + ", ".join(skipped) + ": the module "
+                 "refuses a target before 5.14 (EOPNOTSUPP; the charge there "
+                 "names root only), and the phase is skipped.\n")
+    L.append("Pool usage = the pool's `memory.current` (v1 "
+             "`memory.usage_in_bytes`) read after every job; pool peak = "
+             "`memory.peak` (v1 `memory.max_usage_in_bytes`) at the end, "
+             "n/a where the kernel has no such file. Dying as in the table "
+             "above. pool / rootcache: ratio of the mean cycle times (job "
+             "throughput with the pool's reclaim in the jobs' charges); "
+             "wall clock under TCG, so within its noise.\n")
+    return L
+
+
 def verdict(m, h, target=0.99):
     if m is None or h is None:
         return "one repetition only: no interval"
@@ -443,6 +502,10 @@ def main():
         json.dump({"meta": meta, "fill": fill, "cycles": cyc}, f, indent=1,
                   default=str)
     body = md_fill(fill, meta) + md_cycles(cyc, meta)
+    pool_section = os.environ.get("BENCH_POOL_SECTION")
+    if pool_section:
+        with open(pool_section, "w") as f:
+            f.write("\n".join(md_pool(cyc, meta)) + "\n")
     with open(os.path.join(outdir, "summary.md"), "w") as f:
         f.write("\n".join(body) + "\n")
 
@@ -491,6 +554,11 @@ def main():
                           "section.md")
     if os.path.exists(icount):
         D.append(open(icount).read())
+    # the cache pool's job cycles (bench/run --pool), likewise
+    pool = os.path.join(os.path.dirname(__file__), "results", "pool",
+                        "section.md")
+    if os.path.exists(pool):
+        D.append(open(pool).read())
     D.append("## What is measured\n")
     D.append(open(os.path.join(os.path.dirname(__file__),
                                "METHOD.md")).read())
