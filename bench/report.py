@@ -400,6 +400,9 @@ def md_pool(cyc, meta):
         return []
     limit = meta.get("pool_max_mib", "?")
     L = ["### Job cycles with a cache pool (`bench/run --pool`)\n",
+         f"Command `{meta.get('command', '?')}`, commit "
+         f"{meta.get('commit', '?')}, {meta.get('date', '?')} UTC; raw data "
+         "in `bench/results/pool/`.\n",
          TCG_NOTE + " Each series is its own boot: `rootcache` (enabled, "
          "cache charged to root) and then `pool` (enabled, "
          f"`/sys/kernel/rootcache/target` = a cgroup with `memory.max` "
@@ -436,9 +439,12 @@ def md_pool(cyc, meta):
              "`memory.usage_in_bytes`) read after every job; pool peak = "
              "`memory.peak` (v1 `memory.max_usage_in_bytes`) at the end, "
              "n/a where the kernel has no such file. Dying as in the table "
-             "above. pool / rootcache: ratio of the mean cycle times (job "
-             "throughput with the pool's reclaim in the jobs' charges); "
-             "wall clock under TCG, so within its noise.\n")
+             "above. pool / rootcache: ratio of the mean cycle times, above 1 "
+             "when jobs are slower with the pool: once the pool is at its "
+             "limit, every job's new cache is charged by reclaiming the "
+             "pool in the job's own context (memcg direct reclaim), while "
+             "root's cache is reclaimed by kswapd in the background. Wall "
+             "clock under TCG on a loaded host: compare within a row.\n")
     return L
 
 
