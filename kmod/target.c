@@ -76,8 +76,9 @@ static void target_fallback(struct rootcache_target *t)
  * reference
  *
  * The pool's memory cgroup if a target is set and the pool is online, else
- * root (a pool found removed counts in stats/target_fallbacks). Callable
- * from probe context: preemption off, no sleep. The caller owns a reference
+ * root (a pool found removed counts in stats/target_fallbacks). Does not
+ * sleep: called from the ftrace wrapper and from probe handlers (preemption
+ * off). The caller owns a reference
  * on the result and drops it with rootcache_redirect_memcg_put() once the
  * charge it was taken for is done (root's is a no-op: CSS_NO_REF).
  *
