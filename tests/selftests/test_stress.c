@@ -14,7 +14,11 @@
  *              in_flight is 0 and, disabled, a new job's cache is charged to
  *              it again.
  * load_unload: 50 cycles of insmod enabled=1 / rmmod while 8 readers/writers
- *              (each in its own cgroup) churn new page cache. Chunks that
+ *              (each in its own cgroup) churn new page cache; at least 10
+ *              and as many as fit in LU_BUDGET_MS (an unload of the ftrace
+ *              wrapper waits for two RCU-tasks grace periods, about 10 s
+ *              each cycle on 6.1 and 6.12 with the workers running under
+ *              TCG); the slowest unload is reported. Chunks that
  *              started after insmod returned and ended before the counters
  *              were read must all have been redirected: the redirected bytes
  *              summed over the cycles are >= 90% of them, and every worker
@@ -347,10 +351,15 @@ cleanup:
 	return ret;
 }
 
+#define LU_CYCLES	50
+#define LU_MIN_CYCLES	10
+#define LU_BUDGET_MS	300000
+
 static int stress_load_unload(void)
 {
 	long long base[MAX_WORKERS], t0, shm, use, ubase[MAX_WORKERS];
 	long long redirected, loaded_redirects = 0, win = 0, win0, ins0;
+	long long t_unload, unload_max = 0;
 	struct worker w[MAX_WORKERS] = { 0 };
 	int ret = KSFT_FAIL, st, i, cycles = 0, prio = 0;
 	bool ok = true;
@@ -373,7 +382,10 @@ static int stress_load_unload(void)
 		rc_diag("setpriority: %s (cycles run at normal priority)", strerror(errno));
 	t0 = rc_now_ms();
 	ins0 = sum_ll(sh->bytes, MAX_WORKERS);
-	for (cycles = 0; cycles < 50; cycles++) {
+	for (cycles = 0; cycles < LU_CYCLES; cycles++) {
+		if (cycles >= LU_MIN_CYCLES &&
+		    rc_now_ms() - t0 > LU_BUDGET_MS)
+			break;
 		st = rc_mod_load("enabled=1");
 		if (st) {
 			rc_diag("cycle %d: insmod: %s", cycles, strerror(-st));
@@ -390,15 +402,20 @@ static int stress_load_unload(void)
 		redirected = rc_mod_stat("redirected_bytes");
 		if (redirected > 0)
 			loaded_redirects += redirected;
+		t_unload = rc_now_ms();
 		st = rc_mod_unload();
 		if (st) {
 			rc_diag("cycle %d: rmmod: %s", cycles, strerror(-st));
 			goto cleanup;
 		}
+		t_unload = rc_now_ms() - t_unload;
+		if (t_unload > unload_max)
+			unload_max = t_unload;
 	}
 	setpriority(PRIO_PROCESS, 0, prio);
-	rc_diag("50 load/unload cycles in %.1f s, %ld worker rounds, inserted %s in all, %s inside the windows, %s redirected while loaded",
-		(rc_now_ms() - t0) / 1000.0, total_iters(MAX_WORKERS),
+	rc_diag("%d load/unload cycles in %.1f s (slowest unload %.1f s), %ld worker rounds, inserted %s in all, %s inside the windows, %s redirected while loaded",
+		cycles, (rc_now_ms() - t0) / 1000.0, unload_max / 1000.0,
+		total_iters(MAX_WORKERS),
 		rc_size(sum_ll(sh->bytes, MAX_WORKERS) - ins0), rc_size(win),
 		rc_size(loaded_redirects));
 	/* the workers really went through the probe between loads and unloads */
