@@ -26,14 +26,9 @@
 #ifndef ROOTCACHE_COMPAT_H
 #define ROOTCACHE_COMPAT_H
 
+/* The first part is read by hook_direct.S too: preprocessor only. */
 #include <linux/version.h>
 #include <linux/kconfig.h>
-#include <linux/ptrace.h>
-#include <linux/sched.h>
-#include <linux/memcontrol.h>
-#include <linux/mm_types.h>
-#include <linux/pagemap.h>
-#include <linux/sysfs.h>
 
 /*
  * Out-of-tree code must know the version it runs on; this is the one place
@@ -54,6 +49,35 @@
 #error "rootcache needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
+#if !RC_KERNEL_AT_LEAST(5, 14, 0)
+#define ROOTCACHE_CHARGE_MM_REWRITE 1
+#define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
+#endif
+
+/*
+ * ftrace direct calls (hook_direct.S, hook_wrap.c), where they are the
+ * cheaper way to the same wrapper: kernels whose ftrace callbacks can change
+ * registers only through the full pt_regs trampoline (no
+ * HAVE_DYNAMIC_FTRACE_WITH_ARGS, which x86_64 gained in 5.11), i.e. 5.10.
+ * Their fentry call goes straight to a trampoline of the module
+ * (register_ftrace_direct(), 5.5 to 6.2; 6.3 replaced it with an
+ * ftrace_ops-based API). Later series keep the ftrace_ops, whose light
+ * trampoline costs little there.
+ */
+#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) && \
+	!RC_KERNEL_AT_LEAST(5, 11, 0)
+#define ROOTCACHE_FTRACE_DIRECT 1
+#endif
+
+#ifndef __ASSEMBLY__
+
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/memcontrol.h>
+#include <linux/mm_types.h>
+#include <linux/pagemap.h>
+#include <linux/sysfs.h>
+
 #if RC_KERNEL_AT_LEAST(5, 16, 0)
 #define ROOTCACHE_INSERT_SYMBOL "filemap_add_folio"
 #define ROOTCACHE_INSERT_ARG_MAPPING 0
@@ -62,11 +86,6 @@
 #define ROOTCACHE_INSERT_SYMBOL "__add_to_page_cache_locked"
 #define ROOTCACHE_INSERT_ARG_FOLIO 0
 #define ROOTCACHE_INSERT_ARG_MAPPING 1
-#endif
-
-#if !RC_KERNEL_AT_LEAST(5, 14, 0)
-#define ROOTCACHE_CHARGE_MM_REWRITE 1
-#define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
 #endif
 
 /*
@@ -276,6 +295,26 @@ static inline bool rootcache_kernel_ibt(void)
 #endif
 #endif
 
+#ifdef ROOTCACHE_FTRACE_DIRECT
+#define rootcache_have_ftrace_direct() true
+
+/* A direct call from the ftrace site @ip to @tramp (5.10's API). */
+static inline int rootcache_direct_attach(unsigned long ip, void (*tramp)(void))
+{
+	return register_ftrace_direct(ip, (unsigned long)tramp);
+}
+
+static inline void rootcache_direct_detach(unsigned long ip,
+					   void (*tramp)(void))
+{
+	int err = unregister_ftrace_direct(ip, (unsigned long)tramp);
+
+	WARN_ON_ONCE(err);
+}
+#else
+#define rootcache_have_ftrace_direct() false
+#endif
+
 /* Wait out tasks that may still run a few instructions of module text. */
 static inline void rootcache_sync_tasks(void)
 {
@@ -304,4 +343,5 @@ static inline void rootcache_sync_tasks(void)
 #define ROOTCACHE_BIN_WRITE write
 #endif
 
+#endif /* !__ASSEMBLY__ */
 #endif /* ROOTCACHE_COMPAT_H */

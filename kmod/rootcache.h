@@ -32,6 +32,7 @@ struct inode;
 struct cgroup_subsys_state;
 struct mem_cgroup;
 struct mm_struct;
+struct page;
 struct pt_regs;
 
 /* main.c */
@@ -129,12 +130,20 @@ enum rootcache_hook_state rootcache_hook_state(void);
 bool rootcache_hook_failed(void);
 
 /* hook_wrap.c: the ftrace call wrapper around the insertion function. */
+int rootcache_insert_wrapper(void *arg0, void *arg1, unsigned long index,
+			     gfp_t gfp, void *arg4);
 int rootcache_wrap_start(void);
 void rootcache_wrap_stop(void);
 bool rootcache_wrap_canary_fires(void);
 
+/* hook_direct.S: ftrace direct-call trampolines (5.10, see compat.h). */
+void rootcache_insert_tramp(void);
+void rootcache_charge_tramp(void);
+void rootcache_canary_tramp(void);
+
 /* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
 int rootcache_charge_hook_start(bool by_ftrace);
+bool rootcache_charge_redirects(struct page *page);
 void rootcache_charge_rewrite(struct pt_regs *regs);
 void rootcache_charge_hook_stop(void);
 unsigned long rootcache_charge_hook_misses(void);
