@@ -237,7 +237,8 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * moves the instruction pointer (FTRACE_OPS_FL_IPMODIFY), as livepatch does.
  * 5.11 gave x86_64 a light trampoline that saves only the argument registers
  * and honours a new RIP (HAVE_DYNAMIC_FTRACE_WITH_ARGS, struct ftrace_regs);
- * 5.10 needs the full pt_regs one, and asks for no recursion guard with
+ * 5.10 needs the full pt_regs one (and uses direct calls instead where it
+ * can, ROOTCACHE_FTRACE_DIRECT above), and asks for no recursion guard with
  * RECURSION_SAFE (5.11 turned the flag around: no flag, no guard). The
  * setter of the instruction pointer took its name in 6.2.
  */
