@@ -168,12 +168,18 @@ static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 #endif
 }
 
-/* The post-condition of every redirection: @folio is charged to root. */
+/*
+ * The post-condition of every redirection: @folio is charged to root.
+ * Before 5.11 page->mem_cgroup is a plain field, read without RCU (the
+ * caller holds the page lock: the charge cannot change).
+ */
 static inline bool rootcache_folio_in_root(void *folio,
 					   struct mem_cgroup *root)
 {
 	bool in_root;
 
+	if (!RC_KERNEL_AT_LEAST(5, 11, 0))
+		return rootcache_folio_memcg(folio) == root;
 	rcu_read_lock();
 	in_root = rootcache_folio_memcg(folio) == root;
 	rcu_read_unlock();

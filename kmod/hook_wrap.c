@@ -46,6 +46,7 @@
 #include <linux/atomic.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "hook_insert.h"
 
 #ifdef ROOTCACHE_HAVE_FTRACE_WRAP
 
@@ -82,19 +83,17 @@ MODULE_PARM_DESC(test_wrap_call_start,
  * In place of the insertion function: the ftrace callback moves the
  * instruction pointer here, the direct trampoline jumps here.
  */
-int rootcache_insert_wrapper(void *arg0, void *arg1, unsigned long index,
-			     gfp_t gfp, void *arg4)
+int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
+				     unsigned long index, gfp_t gfp, void *arg4)
 {
-	void *args[] = { arg0, arg1 };
+	void *mapping = ROOTCACHE_INSERT_ARG_MAPPING ? arg1 : arg0;
+	void *folio = ROOTCACHE_INSERT_ARG_FOLIO ? arg1 : arg0;
 	struct rootcache_insert ins;
 	bool redirected;
 	int ret;
 
 	this_cpu_inc(wrap_active);
-	redirected = rootcache_insert_enter(&ins,
-					    args[ROOTCACHE_INSERT_ARG_MAPPING],
-					    args[ROOTCACHE_INSERT_ARG_FOLIO],
-					    false);
+	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
 	ret = insert_target(arg0, arg1, index, gfp, arg4);
 	if (redirected) {
 		rootcache_insert_exit(&ins, !ret);
