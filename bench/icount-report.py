@@ -189,6 +189,8 @@ def section(allres):
                                   if c in vr else "" for c in
                                   ("disabled", "outscope", "scope1024",
                                    "kretprobe", "callstart")) + " |")
+    if allres.get("note"):	# which run each series comes from, ...
+        d += ["", "Operator's note: " + allres["note"]]
     d += ["", "Against the target (issue 15: enabled / not loaded with a 95 % "
           "interval no wider than ±0.005 and its lower bound ≥ 0.99):", ""]
     for s, res in sorted(allres["series"].items()):

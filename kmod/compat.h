@@ -27,14 +27,9 @@
 #ifndef ROOTCACHE_COMPAT_H
 #define ROOTCACHE_COMPAT_H
 
+/* The first part is read by hook_direct.S too: preprocessor only. */
 #include <linux/version.h>
 #include <linux/kconfig.h>
-#include <linux/ptrace.h>
-#include <linux/sched.h>
-#include <linux/memcontrol.h>
-#include <linux/mm_types.h>
-#include <linux/pagemap.h>
-#include <linux/sysfs.h>
 
 /*
  * Out-of-tree code must know the version it runs on; this is the one place
@@ -55,6 +50,35 @@
 #error "rootcache needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
+#if !RC_KERNEL_AT_LEAST(5, 14, 0)
+#define ROOTCACHE_CHARGE_MM_REWRITE 1
+#define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
+#endif
+
+/*
+ * ftrace direct calls (hook_direct.S, hook_wrap.c), where they are the
+ * cheaper way to the same wrapper: kernels whose ftrace callbacks can change
+ * registers only through the full pt_regs trampoline (no
+ * HAVE_DYNAMIC_FTRACE_WITH_ARGS, which x86_64 gained in 5.11), i.e. 5.10.
+ * Their fentry call goes straight to a trampoline of the module
+ * (register_ftrace_direct(), 5.5 to 6.2; 6.3 replaced it with an
+ * ftrace_ops-based API). Later series keep the ftrace_ops, whose light
+ * trampoline costs little there.
+ */
+#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) && \
+	!RC_KERNEL_AT_LEAST(5, 11, 0)
+#define ROOTCACHE_FTRACE_DIRECT 1
+#endif
+
+#ifndef __ASSEMBLY__
+
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/memcontrol.h>
+#include <linux/mm_types.h>
+#include <linux/pagemap.h>
+#include <linux/sysfs.h>
+
 #if RC_KERNEL_AT_LEAST(5, 16, 0)
 #define ROOTCACHE_INSERT_SYMBOL "filemap_add_folio"
 #define ROOTCACHE_INSERT_ARG_MAPPING 0
@@ -63,11 +87,6 @@
 #define ROOTCACHE_INSERT_SYMBOL "__add_to_page_cache_locked"
 #define ROOTCACHE_INSERT_ARG_FOLIO 0
 #define ROOTCACHE_INSERT_ARG_MAPPING 1
-#endif
-
-#if !RC_KERNEL_AT_LEAST(5, 14, 0)
-#define ROOTCACHE_CHARGE_MM_REWRITE 1
-#define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
 #endif
 
 /*
@@ -162,13 +181,17 @@ static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 
 /*
  * The post-condition of every redirection: @folio is charged to @memcg, the
- * memory cgroup it was redirected to (root, or the pool).
+ * memory cgroup it was redirected to (root, or the pool). Before 5.11
+ * page->mem_cgroup is a plain field, read without RCU (the caller holds the
+ * page lock: the charge cannot change).
  */
 static inline bool rootcache_folio_charged_to(void *folio,
 					      struct mem_cgroup *memcg)
 {
 	bool charged;
 
+	if (!RC_KERNEL_AT_LEAST(5, 11, 0))
+		return rootcache_folio_memcg(folio) == memcg;
 	rcu_read_lock();
 	charged = rootcache_folio_memcg(folio) == memcg;
 	rcu_read_unlock();
@@ -232,7 +255,8 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * moves the instruction pointer (FTRACE_OPS_FL_IPMODIFY), as livepatch does.
  * 5.11 gave x86_64 a light trampoline that saves only the argument registers
  * and honours a new RIP (HAVE_DYNAMIC_FTRACE_WITH_ARGS, struct ftrace_regs);
- * 5.10 needs the full pt_regs one, and asks for no recursion guard with
+ * 5.10 needs the full pt_regs one (and uses direct calls instead where it
+ * can, ROOTCACHE_FTRACE_DIRECT above), and asks for no recursion guard with
  * RECURSION_SAFE (5.11 turned the flag around: no flag, no guard). The
  * setter of the instruction pointer took its name in 6.2.
  */
@@ -290,6 +314,26 @@ static inline bool rootcache_kernel_ibt(void)
 #endif
 #endif
 
+#ifdef ROOTCACHE_FTRACE_DIRECT
+#define rootcache_have_ftrace_direct() true
+
+/* A direct call from the ftrace site @ip to @tramp (5.10's API). */
+static inline int rootcache_direct_attach(unsigned long ip, void (*tramp)(void))
+{
+	return register_ftrace_direct(ip, (unsigned long)tramp);
+}
+
+static inline void rootcache_direct_detach(unsigned long ip,
+					   void (*tramp)(void))
+{
+	int err = unregister_ftrace_direct(ip, (unsigned long)tramp);
+
+	WARN_ON_ONCE(err);
+}
+#else
+#define rootcache_have_ftrace_direct() false
+#endif
+
 /* Wait out tasks that may still run a few instructions of module text. */
 static inline void rootcache_sync_tasks(void)
 {
@@ -318,4 +362,5 @@ static inline void rootcache_sync_tasks(void)
 #define ROOTCACHE_BIN_WRITE write
 #endif
 
+#endif /* !__ASSEMBLY__ */
 #endif /* ROOTCACHE_COMPAT_H */

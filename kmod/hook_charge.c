@@ -38,30 +38,41 @@
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 /**
+ * rootcache_charge_redirects - whether mem_cgroup_charge(@page, mm, gfp)
+ * must charge root: the mm rewrite's decision, for a kprobe, the ftrace
+ * callback and the direct-call trampoline of hook_direct.S
+ * @page: the page being charged
+ *
+ * Return: true if the mm argument is to be cleared.
+ */
+bool notrace rootcache_charge_redirects(struct page *page)
+{
+	struct address_space *mapping;
+
+	/*
+	 * Only inside an insertion the insertion hook redirected: to root, as
+	 * no pool can be set here (ROOTCACHE_POOL_SUPPORTED).
+	 */
+	if (!in_task() ||
+	    READ_ONCE(current->active_memcg) != rootcache_root_memcg)
+		return false;
+	mapping = READ_ONCE(page->mapping);
+	/* Anonymous, KSM and movable pages tag the low bits of ->mapping. */
+	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
+		return false;
+	/* shmem-like: never redirected (the insertion check then counts it) */
+	return !PageSwapBacked(page);
+}
+
+/**
  * rootcache_charge_rewrite - the mm rewrite, at the entry of
  * mem_cgroup_charge(page, mm, gfp), by a kprobe or the ftrace callback
  * @regs: the argument registers
  */
 void rootcache_charge_rewrite(struct pt_regs *regs)
 {
-	struct page *page = rootcache_arg(regs, 0);
-	struct address_space *mapping;
-
-	/*
-	 * Only inside an insertion the entry handler redirected: to root, as
-	 * no pool can be set here (ROOTCACHE_POOL_SUPPORTED).
-	 */
-	if (!in_task() ||
-	    READ_ONCE(current->active_memcg) != rootcache_root_memcg)
-		return;
-	mapping = READ_ONCE(page->mapping);
-	/* Anonymous, KSM and movable pages tag the low bits of ->mapping. */
-	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
-		return;
-	/* shmem-like: never redirected (the insertion check then counts it) */
-	if (PageSwapBacked(page))
-		return;
-	rootcache_clear_arg1(regs);
+	if (rootcache_charge_redirects(rootcache_arg(regs, 0)))
+		rootcache_clear_arg1(regs);
 }
 
 static int charge_pre(struct kprobe *p, struct pt_regs *regs)

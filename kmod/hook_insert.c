@@ -2,7 +2,8 @@
 /*
  * The hook around the page-cache insertion function (ROOTCACHE_INSERT_SYMBOL,
  * see compat.h), on every series: what it does around each call
- * (rootcache_insert_enter/exit/release), the choice of mechanism (the ftrace
+ * (rootcache_insert_enter/exit/release, inline in hook_insert.h), the
+ * choice of mechanism (the ftrace
  * call wrapper of hook_wrap.c where the kernel allows it, else the kretprobe
  * here), the self-tests and canaries, and hook_state.
  *
@@ -40,6 +41,7 @@
 #include <linux/string.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "hook_insert.h"
 
 const char rootcache_hook_symbol[] = ROOTCACHE_INSERT_SYMBOL;
 
@@ -86,7 +88,7 @@ module_param(test_spin_loops, uint, 0644);
 MODULE_PARM_DESC(test_spin_loops,
 		 "TEST BUILD: per redirected folio, spin this many iterations of a two-instruction loop");
 
-static noinline void test_spin(void)
+noinline void rootcache_test_spin(void)
 {
 	unsigned long n = READ_ONCE(test_spin_loops);
 
@@ -99,45 +101,7 @@ static noinline void test_spin(void)
 		barrier();
 #endif
 }
-#else
-#define test_spin() do { } while (0)
 #endif
-
-/**
- * rootcache_insert_enter - the policy and the redirection around one call
- * of the insertion function, for either mechanism
- * @ins: state kept until rootcache_insert_exit()
- * @mapping: the page cache the folio joins
- * @folio: the folio (page) being inserted
- * @hold_module: take a module reference until rootcache_insert_release()
- *	(the kretprobe, whose return handler unload could skip; the ftrace
- *	wrapper's unload waits for its calls instead)
- *
- * Return: true if the call is redirected; then the caller must call
- * rootcache_insert_exit() and rootcache_insert_release() after it.
- */
-bool rootcache_insert_enter(struct rootcache_insert *ins,
-			    struct address_space *mapping, void *folio,
-			    bool hold_module)
-{
-	enum rootcache_verdict verdict;
-
-	verdict = rootcache_should_redirect(mapping);
-	if (!rootcache_verdict_redirects(verdict))
-		return false;
-	if (hold_module && !try_module_get(THIS_MODULE))
-		return false;	/* unloading */
-	ins->holds_module = hold_module;
-
-	ins->saved_memcg = current->active_memcg;
-	ins->memcg = rootcache_redirect_memcg();
-	ins->folio = folio;
-	ins->metadata = verdict == RC_REDIRECT_METADATA;
-	if (!rootcache_test_skip_redirect())
-		current->active_memcg = ins->memcg;
-	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
-	return true;
-}
 
 /*
  * A folio a hook redirected is charged elsewhere: @hook does not redirect
@@ -167,40 +131,6 @@ void rootcache_redirect_failed(void *folio, const char *hook)
 	if (n == ROOTCACHE_FAIL_LIMIT)
 		pr_err("switched off after %d folios were not charged where they were redirected (hook_state: failed)\n",
 		       n);
-}
-
-/**
- * rootcache_insert_exit - restore active_memcg after a redirected call and
- * check its result
- * @ins: what rootcache_insert_enter() kept
- * @inserted: the call inserted the folio
- */
-void rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
-{
-	current->active_memcg = ins->saved_memcg;
-	if (!inserted)
-		goto out;
-	/* The folio is still locked by the caller: its charge cannot change. */
-	if (rootcache_folio_charged_to(ins->folio, ins->memcg)) {
-		rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
-		rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
-				   rootcache_folio_bytes(ins->folio));
-		if (ins->metadata)
-			rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
-		test_spin();
-	} else {
-		rootcache_redirect_failed(ins->folio, rootcache_hook_symbol);
-	}
-out:
-	rootcache_redirect_memcg_put(ins->memcg);
-}
-
-/* The last step of a redirected call: drop what enter took. */
-void rootcache_insert_release(struct rootcache_insert *ins)
-{
-	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
-	if (ins->holds_module)
-		module_put(THIS_MODULE);
 }
 
 static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)

@@ -7,22 +7,34 @@
  * kprobe layer, an instance from the pool, a second trampoline on return),
  * several percent of a cold page-cache fill. Here an ftrace_ops on the
  * insertion function's ftrace site moves the instruction pointer to
- * insert_wrapper() (FTRACE_OPS_FL_IPMODIFY, as livepatch does), which runs
+ * rootcache_insert_wrapper() (FTRACE_OPS_FL_IPMODIFY, as livepatch does), which runs
  * the same policy as the kretprobe's entry handler, calls the original
  * function past its ftrace site, and restores active_memcg and checks the
  * result as the return handler does, in plain C.
  *
+ * 5.10 (ROOTCACHE_FTRACE_DIRECT, compat.h): an ftrace callback that moves
+ * the instruction pointer or rewrites an argument needs the full pt_regs
+ * trampoline there (about 75 instructions a pass), and the mm rewrite of
+ * mem_cgroup_charge() is a second pass per insertion. ftrace direct calls
+ * replace both: the fentry call of each site goes straight to a trampoline
+ * of hook_direct.S, which jumps to the same wrapper (or returns, disabled),
+ * or clears the mm argument. The direct calls share the kernel's direct_ops,
+ * which is IPMODIFY as well: a livepatch of either function and the
+ * module still exclude each other. The test build's test_wrap_call_start
+ * takes the ftrace_ops path there (IBT, its reason, does not exist on 5.10).
+ *
  * Calling past the ftrace site keeps the wrapper's own call from being
- * traced again. A CPU that enforces indirect branch tracking only lets an
- * indirect call land on an endbr64: there the wrapper calls the function at
- * its start, the callback sees the call come from this module and lets it
- * through.
+ * traced again (or entering the direct trampoline again). A CPU that
+ * enforces indirect branch tracking only lets an indirect call land on an
+ * endbr64: there the wrapper calls the function at its start, the callback
+ * sees the call come from this module and lets it through.
  *
  * Unlike a kretprobe, nothing here can skip the restore of active_memcg:
  * unregistering only stops new calls from entering the wrapper. Unload
  * waits until no task is inside it (wrap_active), then for an RCU-tasks
- * grace period, which covers the instructions before the first and after
- * the last count.
+ * grace period (plain RCU on 5.10's non-preemptible Debian kernels), which
+ * covers the instructions before the first and after the last count, and
+ * the direct trampolines.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -34,6 +46,7 @@
 #include <linux/atomic.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "hook_insert.h"
 
 #ifdef ROOTCACHE_HAVE_FTRACE_WRAP
 
@@ -51,6 +64,7 @@ static const bool wrap_rewrites_charge = true;
 static const bool wrap_rewrites_charge;
 #endif
 static bool wrap_calls_start;	/* through the ftrace site again */
+static bool wrap_direct;	/* direct calls instead of wrap_ops */
 
 /* Tasks inside insert_wrapper(), summed over CPUs at unload. */
 static DEFINE_PER_CPU(long, wrap_active);
@@ -65,19 +79,21 @@ MODULE_PARM_DESC(test_wrap_call_start,
 #define test_wrap_call_start false
 #endif
 
-static int insert_wrapper(void *arg0, void *arg1, unsigned long index,
-			  gfp_t gfp, void *arg4)
+/*
+ * In place of the insertion function: the ftrace callback moves the
+ * instruction pointer here, the direct trampoline jumps here.
+ */
+int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
+				     unsigned long index, gfp_t gfp, void *arg4)
 {
-	void *args[] = { arg0, arg1 };
+	void *mapping = ROOTCACHE_INSERT_ARG_MAPPING ? arg1 : arg0;
+	void *folio = ROOTCACHE_INSERT_ARG_FOLIO ? arg1 : arg0;
 	struct rootcache_insert ins;
 	bool redirected;
 	int ret;
 
 	this_cpu_inc(wrap_active);
-	redirected = rootcache_insert_enter(&ins,
-					    args[ROOTCACHE_INSERT_ARG_MAPPING],
-					    args[ROOTCACHE_INSERT_ARG_FOLIO],
-					    false);
+	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
 	ret = insert_target(arg0, arg1, index, gfp, arg4);
 	if (redirected) {
 		rootcache_insert_exit(&ins, !ret);
@@ -110,7 +126,7 @@ static void notrace wrap_callback(unsigned long ip, unsigned long parent_ip,
 		return;
 	if (!READ_ONCE(rootcache_enabled))
 		return;
-	rootcache_ftrace_set_ip(regs, (unsigned long)insert_wrapper);
+	rootcache_ftrace_set_ip(regs, (unsigned long)rootcache_insert_wrapper);
 }
 
 static struct ftrace_ops wrap_ops = {
@@ -121,7 +137,8 @@ static struct ftrace_ops wrap_ops = {
 /*
  * The canary: the callback counts its calls, and where it rewrites the mm
  * argument of mem_cgroup_charge(), clears the second argument as it would
- * there (the self-test at start checks that the rewrite takes effect).
+ * there (the self-test at start checks that the rewrite takes effect). The
+ * direct trampoline only clears it.
  */
 static noinline void *wrap_canary_target(void *page, void *mm)
 {
@@ -140,9 +157,12 @@ static void *call_canary(void)
 bool rootcache_wrap_canary_fires(void)
 {
 	int before = atomic_read(&wrap_canary_hits);
+	void *mm = call_canary();
 
-	call_canary();
-	return atomic_read(&wrap_canary_hits) != before;
+	if (wrap_direct)
+		return !mm;
+	return atomic_read(&wrap_canary_hits) != before &&
+	       !(wrap_rewrites_charge && mm);
 }
 
 static bool is_endbr64(unsigned long addr)
@@ -203,12 +223,82 @@ static void wrap_free_filter(void)
 #endif
 }
 
+#ifdef ROOTCACHE_FTRACE_DIRECT
+/* A site and the trampoline its direct call goes to. */
+struct direct_site {
+	unsigned long *ip;
+	void (*tramp)(void);
+};
+
+/*
+ * In the order of attaching: the mm rewrite before any insertion is
+ * redirected, the insertion last; detached in the opposite order.
+ */
+static const struct direct_site direct_sites[] = {
+	{ &charge_site, rootcache_charge_tramp },
+	{ &canary_site, rootcache_canary_tramp },
+	{ &insert_site, rootcache_insert_tramp },
+};
+
+static unsigned int nr_direct;	/* attached, from the start of direct_sites */
+
+/* All the direct calls, or (@all false) the insertion's. */
+static void wrap_detach_direct(bool all)
+{
+	unsigned int keep = all ? 0 : ARRAY_SIZE(direct_sites) - 1;
+
+	while (nr_direct > keep) {
+		nr_direct--;
+		rootcache_direct_detach(*direct_sites[nr_direct].ip,
+					direct_sites[nr_direct].tramp);
+	}
+}
+
+static int wrap_attach_direct(void)
+{
+	int err;
+
+	for (nr_direct = 0; nr_direct < ARRAY_SIZE(direct_sites); nr_direct++) {
+		err = rootcache_direct_attach(*direct_sites[nr_direct].ip,
+					      direct_sites[nr_direct].tramp);
+		if (err) {
+			wrap_detach_direct(true);
+			return err;
+		}
+	}
+	return 0;
+}
+#else
+static void wrap_detach_direct(bool all)
+{
+}
+
+static int wrap_attach_direct(void)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+static int wrap_attach_ops(void)
+{
+	int err;
+
+	err = ftrace_set_filter_ip(&wrap_ops, insert_site, 0, 0);
+	if (!err)
+		err = ftrace_set_filter_ip(&wrap_ops, canary_site, 0, 0);
+	if (!err && charge_site)
+		err = ftrace_set_filter_ip(&wrap_ops, charge_site, 0, 0);
+	if (!err)
+		err = register_ftrace_function(&wrap_ops);
+	if (err)
+		wrap_free_filter();
+	return err;
+}
+
 int rootcache_wrap_start(void)
 {
 	unsigned long start;
 	bool call_start;
-	void *mm;
-	int before;
 	int err;
 
 	insert_site = ftrace_site(ROOTCACHE_INSERT_SYMBOL, NULL);
@@ -227,6 +317,7 @@ int rootcache_wrap_start(void)
 	wrap_calls_start = call_start;
 	insert_target = (insert_fn)(call_start ? start :
 				    insert_site + MCOUNT_INSN_SIZE);
+	wrap_direct = rootcache_have_ftrace_direct() && !call_start;
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 	charge_site = ftrace_site(ROOTCACHE_CHARGE_SYMBOL, NULL);
@@ -235,25 +326,16 @@ int rootcache_wrap_start(void)
 		return -ENOENT;
 	}
 #endif
-	err = ftrace_set_filter_ip(&wrap_ops, insert_site, 0, 0);
-	if (!err)
-		err = ftrace_set_filter_ip(&wrap_ops, canary_site, 0, 0);
-	if (!err && charge_site)
-		err = ftrace_set_filter_ip(&wrap_ops, charge_site, 0, 0);
-	if (!err)
-		err = register_ftrace_function(&wrap_ops);
+	err = wrap_direct ? wrap_attach_direct() : wrap_attach_ops();
 	if (err) {
-		pr_info("cannot attach ftrace to %s (%d)\n",
+		pr_info("cannot attach ftrace%s to %s (%d)\n",
+			wrap_direct ? " direct calls" : "",
 			ROOTCACHE_INSERT_SYMBOL, err);
-		wrap_free_filter();
 		return err;
 	}
-	before = atomic_read(&wrap_canary_hits);
-	mm = call_canary();
-	if (atomic_read(&wrap_canary_hits) == before ||
-	    (wrap_rewrites_charge && mm)) {
-		pr_err("self-test: the ftrace callback did not fire or rewrite (%p)\n",
-		       mm);
+	if (!rootcache_wrap_canary_fires()) {
+		pr_err("self-test: the ftrace %s did not fire or rewrite\n",
+		       wrap_direct ? "direct call" : "callback");
 		rootcache_wrap_stop();
 		return -ENOEXEC;
 	}
@@ -270,13 +352,21 @@ static long wrap_active_sum(void)
 	return sum;
 }
 
-/* After rootcache_policy_stop(): no call entering now is redirected. */
+/*
+ * After rootcache_policy_stop(): no call entering now is redirected. Direct
+ * calls: the insertion's goes first, and the mm rewrite stays until no
+ * redirected call is left to need it.
+ */
 void rootcache_wrap_stop(void)
 {
 	unsigned int waited = 0;
 
-	unregister_ftrace_function(&wrap_ops);
-	wrap_free_filter();
+	if (wrap_direct) {
+		wrap_detach_direct(false);
+	} else {
+		unregister_ftrace_function(&wrap_ops);
+		wrap_free_filter();
+	}
 	/* Calls that entered before: not redirected ones may still run. */
 	while (wrap_active_sum()) {
 		msleep(20);
@@ -284,6 +374,7 @@ void rootcache_wrap_stop(void)
 			pr_info("unload waits for %ld calls of %s\n",
 				wrap_active_sum(), ROOTCACHE_INSERT_SYMBOL);
 	}
+	wrap_detach_direct(true);
 	rootcache_sync_tasks();
 }
 

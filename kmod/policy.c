@@ -89,8 +89,9 @@ static enum rootcache_verdict scoped(enum rootcache_verdict verdict,
 	return admitted ? verdict : RC_SKIP_OUT_OF_SCOPE;
 }
 
-static enum rootcache_verdict classify(struct address_space *mapping,
-				       struct mm_struct *mm)
+/* Inline: rootcache_should_redirect() runs it for every inserted folio. */
+static __always_inline enum rootcache_verdict
+classify(struct address_space *mapping, struct mm_struct *mm)
 {
 	enum rootcache_verdict verdict = RC_REDIRECT;
 	struct inode *host;
@@ -164,7 +165,7 @@ enum rootcache_verdict rootcache_classify_writeback(struct inode *inode)
  */
 enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping)
 {
-	enum rootcache_verdict verdict = rootcache_classify(mapping);
+	enum rootcache_verdict verdict = classify(mapping, NULL);
 
 	switch (verdict) {
 	case RC_SKIP_NOT_REGULAR:

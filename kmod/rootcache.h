@@ -4,6 +4,7 @@
 
 #include <linux/types.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 
 #ifdef ROOTCACHE_TESTING
 #define ROOTCACHE_VERSION "0.1.0+testing"
@@ -32,6 +33,7 @@ struct inode;
 struct cgroup_subsys_state;
 struct mem_cgroup;
 struct mm_struct;
+struct page;
 struct pt_regs;
 
 /* main.c */
@@ -93,7 +95,15 @@ enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping);
 void rootcache_policy_stop(void);
 
 /* scope.c: optional set of cgroup subtrees the redirection applies to. */
-bool rootcache_scope_empty(void);
+struct rootcache_scope;
+extern struct rootcache_scope __rcu *rootcache_scope_set;
+
+/* No scope is set: everyone's cache moves (the hot path's shortcut). */
+static inline bool rootcache_scope_empty(void)
+{
+	return !rcu_access_pointer(rootcache_scope_set);
+}
+
 bool rootcache_scope_admits(struct cgroup_subsys_state *css);
 int rootcache_scope_write(const char *buf, size_t count);
 ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count);
@@ -119,20 +129,7 @@ enum rootcache_hook_state {
 
 extern const char rootcache_hook_symbol[];
 
-/* One redirected call of the insertion function, entry to return. */
-struct rootcache_insert {
-	struct mem_cgroup *saved_memcg;
-	struct mem_cgroup *memcg;	/* redirected to, with a reference */
-	void *folio;
-	bool metadata;
-	bool holds_module;
-};
-
-bool rootcache_insert_enter(struct rootcache_insert *ins,
-			    struct address_space *mapping, void *folio,
-			    bool hold_module);
-void rootcache_insert_exit(struct rootcache_insert *ins, bool inserted);
-void rootcache_insert_release(struct rootcache_insert *ins);
+/* rootcache_insert_enter/exit/release: hook_insert.h */
 const char *rootcache_hook_mechanism(void);
 void rootcache_redirect_failed(void *folio, const char *hook);
 int rootcache_hook_start(void);
@@ -142,12 +139,20 @@ enum rootcache_hook_state rootcache_hook_state(void);
 bool rootcache_hook_failed(void);
 
 /* hook_wrap.c: the ftrace call wrapper around the insertion function. */
+int rootcache_insert_wrapper(void *arg0, void *arg1, unsigned long index,
+			     gfp_t gfp, void *arg4);
 int rootcache_wrap_start(void);
 void rootcache_wrap_stop(void);
 bool rootcache_wrap_canary_fires(void);
 
+/* hook_direct.S: ftrace direct-call trampolines (5.10, see compat.h). */
+void rootcache_insert_tramp(void);
+void rootcache_charge_tramp(void);
+void rootcache_canary_tramp(void);
+
 /* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
 int rootcache_charge_hook_start(bool by_ftrace);
+bool rootcache_charge_redirects(struct page *page);
 void rootcache_charge_rewrite(struct pt_regs *regs);
 void rootcache_charge_hook_stop(void);
 unsigned long rootcache_charge_hook_misses(void);

@@ -22,8 +22,8 @@ struct rootcache_scope {
 	u64 ids[];
 };
 
-/* NULL when empty: the global mode. */
-static struct rootcache_scope __rcu *scope_set;
+/* NULL when empty: the global mode (rootcache_scope_empty()). */
+struct rootcache_scope __rcu *rootcache_scope_set;
 static DEFINE_MUTEX(scope_mutex);
 
 static bool scope_contains(const struct rootcache_scope *scope, u64 id)
@@ -43,12 +43,6 @@ static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 	return false;
 }
 
-/* No scope is set: everyone's cache moves (the hot path's shortcut). */
-bool rootcache_scope_empty(void)
-{
-	return !rcu_access_pointer(scope_set);
-}
-
 /**
  * rootcache_scope_admits - is a memory cgroup inside the scope?
  * @css: the memory cgroup's css; caller holds rcu_read_lock()
@@ -58,7 +52,7 @@ bool rootcache_scope_empty(void)
  */
 bool rootcache_scope_admits(struct cgroup_subsys_state *css)
 {
-	const struct rootcache_scope *scope = rcu_dereference(scope_set);
+	const struct rootcache_scope *scope = rcu_dereference(rootcache_scope_set);
 
 	if (!scope)
 		return true;
@@ -104,7 +98,7 @@ static void scope_publish(struct rootcache_scope *next)
 {
 	struct rootcache_scope *prev;
 
-	prev = rcu_replace_pointer(scope_set, next,
+	prev = rcu_replace_pointer(rootcache_scope_set, next,
 				   lockdep_is_held(&scope_mutex));
 	if (prev)
 		kfree_rcu(prev, rcu);
@@ -115,7 +109,7 @@ static int scope_add(u64 id)
 	struct rootcache_scope *cur, *next;
 	unsigned int nr, pos;
 
-	cur = rcu_dereference_protected(scope_set,
+	cur = rcu_dereference_protected(rootcache_scope_set,
 					lockdep_is_held(&scope_mutex));
 	nr = cur ? cur->nr : 0;
 	/* Before the duplicate check: re-adding a stale ID must say so. */
@@ -143,7 +137,7 @@ static int scope_del(u64 id)
 	struct rootcache_scope *cur, *next = NULL;
 	unsigned int i, j;
 
-	cur = rcu_dereference_protected(scope_set,
+	cur = rcu_dereference_protected(rootcache_scope_set,
 					lockdep_is_held(&scope_mutex));
 	if (!cur || !scope_contains(cur, id))
 		return -ENOENT;
@@ -234,7 +228,7 @@ ssize_t rootcache_scope_read(char *buf, loff_t off, size_t count)
 	if (!text)
 		return -ENOMEM;
 	mutex_lock(&scope_mutex);
-	scope = rcu_dereference_protected(scope_set,
+	scope = rcu_dereference_protected(rootcache_scope_set,
 					  lockdep_is_held(&scope_mutex));
 	for (i = 0; scope && i < scope->nr; i++)
 		len += scnprintf(text + len, size - len, "%llu\n",

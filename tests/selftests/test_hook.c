@@ -21,13 +21,24 @@
  *                kernel no longer lets ftrace_enabled stop ftrace (7.3
  *                refuses the write; if a kernel took it and went on
  *                tracing, the job's cache is still redirected, and
- *                hook_state must read "ok").
+ *                hook_state must read "ok"). With ftrace direct calls
+ *                (5.10) the kernel must refuse it with EBUSY (its
+ *                direct_ops is permanent), and the hook goes on working.
  * mechanism:     by default the insertion function is wrapped through
  *                ftrace: hook_mechanism reads "ftrace", and the kernel's own
  *                list of traced functions (enabled_functions) shows it
- *                with an IPMODIFY callback of the module. hook_mechanism=
- *                kretprobe loads the fallback, which redirects as well; a
- *                word other than auto, ftrace or kretprobe is refused.
+ *                with an IPMODIFY callback of the module, or on 5.10 a
+ *                direct call to the module's trampoline (and one on
+ *                mem_cgroup_charge). hook_mechanism=kretprobe loads the
+ *                fallback, which redirects as well and leaves no direct
+ *                call; a word other than auto, ftrace or kretprobe is
+ *                refused.
+ * traced_too:    the function tracer on the insertion function (and on
+ *                5.10 to 5.13 on mem_cgroup_charge) while the module
+ *                redirects: both run (enabled_functions counts two users,
+ *                the trace has the function's calls), the job's cache
+ *                still moves (root's own file charge grows by it), and
+ *                disabled, the job keeps its cache.
  * call_start:    the test build with test_wrap_call_start=1 calls the
  *                insertion function at its start, through its ftrace site
  *                again, as on a CPU that enforces IBT: the callback must let
@@ -59,7 +70,8 @@
 #define FAIL_LIMIT	8	/* ROOTCACHE_FAIL_LIMIT in kmod/rootcache.h */
 #define KPROBES_ENABLED	"/sys/kernel/debug/kprobes/enabled"
 #define FTRACE_ENABLED	"/proc/sys/kernel/ftrace_enabled"
-#define ENABLED_FUNCS	"/sys/kernel/debug/tracing/enabled_functions"
+#define TRACING		"/sys/kernel/debug/tracing"
+#define ENABLED_FUNCS	TRACING "/enabled_functions"
 #define REFCNT		"/sys/module/rootcache/refcnt"
 
 static char testing_ko[512];
@@ -137,6 +149,21 @@ static bool mechanism_is(const char *want)
 	return sysfs_word_is("hook_mechanism", want);
 }
 
+/*
+ * Where the ftrace mechanism uses direct calls (kmod/compat.h,
+ * ROOTCACHE_FTRACE_DIRECT): kernels before 5.11, i.e. 5.10.
+ */
+static bool direct_expected(void)
+{
+	return rc_kernel_before(5, 11);
+}
+
+/* mem_cgroup_charge() is hooked too on 5.10 to 5.13 (the mm rewrite). */
+static bool charge_hooked(void)
+{
+	return rc_kernel_before(5, 14);
+}
+
 /* A kernel log mark: kmsg_count() counts lines after the newest one. */
 static char mark[64];
 
@@ -171,10 +198,16 @@ static int kmsg_count(const char *text)
 
 struct job_result {
 	long long file;		/* the kernel's file charge of the job's group */
+	long long root;		/* growth of root's own file charge */
 	long long redirected;	/* stats/redirected_bytes growth during the job */
 	long long folios;	/* stats/redirected_folios growth during the job */
 	long long failed;	/* stats/redirect_failed growth during the job */
 };
+
+static long long root_file(const char *cg __attribute__((unused)))
+{
+	return rc_root_file_local();
+}
 
 /*
  * A job in a fresh cgroup reads SIZE bytes of a new, uncached file. The
@@ -184,7 +217,7 @@ struct job_result {
 static int run_job(const char *name, long long expect, struct job_result *r)
 {
 	char *file = rc_path(rc.scratch, "rctest.%d.%s", rc.main_pid, name);
-	long long red0, fol0, fail0;
+	long long red0, fol0, fail0, root0;
 	char *cg = NULL;
 	int ret = KSFT_FAIL, st;
 
@@ -196,18 +229,21 @@ static int run_job(const char *name, long long expect, struct job_result *r)
 	red0 = rc_mod_stat("redirected_bytes");
 	fol0 = rc_mod_stat("redirected_folios");
 	fail0 = rc_mod_stat("redirect_failed");
+	root0 = rc_root_file_local();
 	st = rc_cg_run(cg, job_read, file);
 	if (st) {
 		rc_diag("job exited with status %d", st);
 		goto out;
 	}
 	r->file = rc_settle(rc_cg_file, cg, expect, 10, expect ? 3000 : 0);
+	r->root = rc_settle(root_file, NULL, root0 + SIZE - expect, 10,
+			    expect ? 0 : 3000) - root0;
 	r->redirected = rc_mod_stat("redirected_bytes") - red0;
 	r->folios = rc_mod_stat("redirected_folios") - fol0;
 	r->failed = rc_mod_stat("redirect_failed") - fail0;
-	rc_diag("%s: job file %s, redirected %+.2f MiB (%lld folios), redirect_failed %+lld",
-		name, rc_size(r->file), r->redirected / 1048576.0, r->folios,
-		r->failed);
+	rc_diag("%s: job file %s, root's own file %+.2f MiB, redirected %+.2f MiB (%lld folios), redirect_failed %+lld",
+		name, rc_size(r->file), r->root / 1048576.0,
+		r->redirected / 1048576.0, r->folios, r->failed);
 	ret = KSFT_PASS;
 out:
 	if (cg)
@@ -321,6 +357,17 @@ static int ftrace_disarmed(void)
 	if (!hook_state_is("ok") || !mechanism_is("ftrace"))
 		return KSFT_FAIL;
 	st = rc_write_str(FTRACE_ENABLED, "0");
+	if (direct_expected()) {
+		rc_write_str(FTRACE_ENABLED, "1");
+		ok &= rc_equal("write ftrace_enabled 0 with direct calls (-errno)",
+			       st, -EBUSY);
+		ok &= hook_state_is("ok");
+		if (run_job("ftrace_busy", 0, &r))
+			return KSFT_FAIL;
+		ok &= rc_below("job file charge", r.file, MiB(1));
+		ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
+		return ok ? KSFT_PASS : KSFT_FAIL;
+	}
 	if (st)
 		return rc_skip("this kernel refuses ftrace_enabled 0 (%s): ftrace cannot be switched off",
 			       strerror(-st));
@@ -350,24 +397,61 @@ out:
 	return ret;
 }
 
-/* The kernel's own list of traced functions names @symbol with @what. */
-static bool traced_with(const char *symbol, const char *what)
+/*
+ * @symbol's entry in the kernel's own list of traced functions: its line
+ * and the lines after it that start with a tab (5.10: "\tdirect-->...").
+ * Empty if it is not traced; false if the list cannot be read.
+ */
+static bool traced_entry(const char *symbol, char *entry, size_t len)
 {
+	size_t n = strlen(symbol), used = 0;
+	bool in = false;
 	char line[512];
-	bool found = false;
 	FILE *f = fopen(ENABLED_FUNCS, "r");
 
+	entry[0] = '\0';
 	if (!f) {
 		rc_diag("%s: %s", ENABLED_FUNCS, strerror(errno));
 		return false;
 	}
-	while (!found && fgets(line, sizeof(line), f))
-		found = !strncmp(line, symbol, strlen(symbol)) &&
-			line[strlen(symbol)] == ' ' && strstr(line, what);
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != '\t')
+			in = !strncmp(line, symbol, n) && line[n] == ' ';
+		if (in && used + strlen(line) < len) {
+			strcpy(entry + used, line);
+			used += strlen(line);
+		}
+	}
 	fclose(f);
-	if (!found)
-		rc_diag("%s: no line for %s with \"%s\"", ENABLED_FUNCS, symbol, what);
-	return found;
+	return true;
+}
+
+/* The kernel's own list of traced functions names @symbol with @what. */
+static bool traced_with(const char *symbol, const char *what)
+{
+	char entry[1024];
+
+	if (!traced_entry(symbol, entry, sizeof(entry)))
+		return false;
+	if (strstr(entry, what))
+		return true;
+	rc_diag("%s: no entry for %s with \"%s\" (%s)", ENABLED_FUNCS, symbol,
+		what, entry[0] ? strtok(entry, "\n") : "not traced");
+	return false;
+}
+
+/* ... and does not name it with @what. */
+static bool traced_without(const char *symbol, const char *what)
+{
+	char entry[1024];
+
+	if (!traced_entry(symbol, entry, sizeof(entry)))
+		return false;
+	if (!strstr(entry, what))
+		return true;
+	rc_diag("%s: the entry for %s has \"%s\": %s", ENABLED_FUNCS, symbol,
+		what, entry);
+	return false;
 }
 
 static int mechanism(void)
@@ -389,9 +473,16 @@ static int mechanism(void)
 	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
 	strtok(symbol, "\n");
 	ok &= mechanism_is("ftrace");
-	/* " I " is the IPMODIFY flag of the callback on the function */
-	ok &= traced_with(symbol, "wrap_callback");
+	/* " I " is the IPMODIFY flag of the callback (5.10: direct_ops) */
 	ok &= traced_with(symbol, " I ");
+	if (direct_expected()) {
+		ok &= traced_with(symbol, "direct-->rootcache_insert_tramp");
+		ok &= traced_with("mem_cgroup_charge",
+				  "direct-->rootcache_charge_tramp");
+	} else {
+		ok &= traced_with(symbol, "wrap_callback");
+		ok &= traced_without(symbol, "direct-->");
+	}
 	if (run_job("mech_ftrace", 0, &r))
 		return KSFT_FAIL;
 	ok &= rc_below("job file charge (ftrace)", r.file, MiB(1));
@@ -403,6 +494,7 @@ static int mechanism(void)
 		return st;
 	ok &= mechanism_is("kretprobe");
 	ok &= traced_with(symbol, "kprobe_ftrace_handler");
+	ok &= traced_without(symbol, "direct-->");
 	if (run_job("mech_kretprobe", 0, &r))
 		goto out;
 	ok &= rc_below("job file charge (kretprobe)", r.file, MiB(1));
@@ -413,6 +505,102 @@ static int mechanism(void)
 out:
 	if (rc_mod_unload())
 		ret = KSFT_FAIL;
+	return ret;
+}
+
+/* Lines of the trace buffer that record a call of @symbol. */
+static long long trace_calls(const char *symbol)
+{
+	char line[512], pat[80];
+	long long n = 0;
+	FILE *f = fopen(TRACING "/trace", "r");
+
+	if (!f)
+		return -1;
+	snprintf(pat, sizeof(pat), ": %s <-", symbol);
+	while (fgets(line, sizeof(line), f))
+		n += !!strstr(line, pat);
+	fclose(f);
+	return n;
+}
+
+static void tracer_off(void)
+{
+	int fd;
+
+	rc_write_str(TRACING "/current_tracer", "nop");
+	fd = open(TRACING "/set_ftrace_filter", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Write @val to the tracefs file @name; say why not. */
+static bool tracefs_write(const char *name, const char *val)
+{
+	char path[128];
+	int err;
+
+	snprintf(path, sizeof(path), TRACING "/%s", name);
+	err = rc_write_str(path, val);
+	if (err)
+		rc_diag("write %s to %s: %s", val, path, strerror(-err));
+	return !err;
+}
+
+static int traced_too(void)
+{
+	char symbol[64] = "";
+	struct job_result r;
+	long long calls;
+	int st, fd, ret = KSFT_FAIL;
+	bool ok = true;
+
+	if (access(TRACING "/current_tracer", W_OK))
+		return rc_skip("no %s/current_tracer (tracefs)", TRACING);
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	/* one name per write(2): the filter file takes one word per call */
+	if (!tracefs_write("set_ftrace_filter", symbol) ||
+	    (charge_hooked() &&
+	     !tracefs_write("set_ftrace_filter", "mem_cgroup_charge")) ||
+	    !tracefs_write("current_tracer", "function"))
+		goto out;
+	fd = open(TRACING "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	/* "(2)": the module's hook and the tracer on the same site */
+	ok &= traced_with(symbol, "(2)");
+	if (charge_hooked())
+		ok &= traced_with("mem_cgroup_charge", "(2)");
+	if (run_job("traced", 0, &r))
+		goto out;
+	calls = trace_calls(symbol);
+	rc_diag("trace: %lld calls of %s, %lld of mem_cgroup_charge", calls,
+		symbol, trace_calls("mem_cgroup_charge"));
+	ok &= rc_at_least("traced calls of the insertion function", calls,
+			  r.folios);
+	ok &= rc_below("job file charge, traced too", r.file, MiB(1));
+	ok &= rc_at_least("root's own file charge growth, traced too", r.root,
+			  SIZE * 8 / 10);
+	ok &= rc_close("stats/redirected_bytes growth, traced too",
+		       r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth, traced too", r.failed, 0);
+	ok &= hook_state_is("ok");
+
+	if (rc_mod_enable(false))
+		goto out;
+	if (run_job("traced_off", SIZE, &r))
+		goto out;
+	ok &= rc_close("job file charge, traced, disabled", r.file, SIZE, 10);
+	ok &= rc_equal("stats/redirected_bytes growth, traced, disabled",
+		       r.redirected, 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	tracer_off();
 	return ret;
 }
 
@@ -484,6 +672,7 @@ static const struct rc_test tests[] = {
 	T(disarmed, 0),
 	T(ftrace_disarmed, 0),
 	T(mechanism, 0),
+	T(traced_too, 0),
 	T(call_start, 0),
 	T(rmmod_in_flight, 0),
 };

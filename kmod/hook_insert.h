@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the insertion hook does around each call of the insertion function,
+ * for both mechanisms (hook_insert.c): inline, because the ftrace wrapper
+ * (hook_wrap.c) runs it for every inserted folio and a call costs about as
+ * much as the work (issue 15: the fill-cost target).
+ */
+#ifndef ROOTCACHE_HOOK_INSERT_H
+#define ROOTCACHE_HOOK_INSERT_H
+
+#include <linux/module.h>
+#include <linux/sched.h>
+#include "compat.h"
+#include "rootcache.h"
+
+/* One redirected call of the insertion function, entry to return. */
+struct rootcache_insert {
+	struct mem_cgroup *saved_memcg;
+	struct mem_cgroup *memcg;	/* redirected to, with a reference */
+	void *folio;
+	bool metadata;
+	bool holds_module;
+};
+
+#ifdef ROOTCACHE_TESTING
+void rootcache_test_spin(void);
+#else
+#define rootcache_test_spin() do { } while (0)
+#endif
+
+/**
+ * rootcache_insert_enter - the policy and the redirection around one call
+ * of the insertion function, for either mechanism
+ * @ins: state kept until rootcache_insert_exit()
+ * @mapping: the page cache the folio joins
+ * @folio: the folio (page) being inserted
+ * @hold_module: take a module reference until rootcache_insert_release()
+ *	(the kretprobe, whose return handler unload could skip; the ftrace
+ *	wrapper's unload waits for its calls instead)
+ *
+ * Return: true if the call is redirected; then the caller must call
+ * rootcache_insert_exit() and rootcache_insert_release() after it.
+ */
+static __always_inline bool
+rootcache_insert_enter(struct rootcache_insert *ins,
+		       struct address_space *mapping, void *folio,
+		       bool hold_module)
+{
+	enum rootcache_verdict verdict;
+
+	verdict = rootcache_should_redirect(mapping);
+	if (!rootcache_verdict_redirects(verdict))
+		return false;
+	if (hold_module && !try_module_get(THIS_MODULE))
+		return false;	/* unloading */
+	ins->holds_module = hold_module;
+
+	ins->saved_memcg = current->active_memcg;
+	ins->memcg = rootcache_redirect_memcg();
+	ins->folio = folio;
+	ins->metadata = verdict == RC_REDIRECT_METADATA;
+	if (!rootcache_test_skip_redirect())
+		current->active_memcg = ins->memcg;
+	rootcache_stat_add(RC_STAT_IN_FLIGHT, 1);
+	return true;
+}
+
+/**
+ * rootcache_insert_exit - restore active_memcg after a redirected call and
+ * check its result
+ * @ins: what rootcache_insert_enter() kept
+ * @inserted: the call inserted the folio
+ */
+static __always_inline void
+rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
+{
+	current->active_memcg = ins->saved_memcg;
+	if (!inserted)
+		goto out;
+	/* The folio is still locked by the caller: its charge cannot change. */
+	if (rootcache_folio_charged_to(ins->folio, ins->memcg)) {
+		rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
+		rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
+				   rootcache_folio_bytes(ins->folio));
+		if (ins->metadata)
+			rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
+		rootcache_test_spin();
+	} else {
+		rootcache_redirect_failed(ins->folio, rootcache_hook_symbol);
+	}
+out:
+	rootcache_redirect_memcg_put(ins->memcg);
+}
+
+/* The last step of a redirected call: drop what enter took. */
+static __always_inline void
+rootcache_insert_release(struct rootcache_insert *ins)
+{
+	rootcache_stat_add(RC_STAT_IN_FLIGHT, -1);
+	if (ins->holds_module)
+		module_put(THIS_MODULE);
+}
+
+#endif /* ROOTCACHE_HOOK_INSERT_H */
