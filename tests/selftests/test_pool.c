@@ -85,15 +85,8 @@ static int need_target(void)
 {
 	int ret;
 
-	/*
-	 * test_policy.maxactive_full leaves the module loaded with
-	 * maxactive=1 (and its probe misses): start from a fresh load.
-	 */
-	if (rc_read_ll("/sys/module/rootcache/parameters/maxactive") == 1 &&
-	    rc_mod_set(RC_UNLOADED) != KSFT_PASS)
-		return KSFT_FAIL;
+	/* A module another test left with other parameters: see runner.c. */
 	ret = rc_mod_set(RC_ENABLED);
-
 	if (ret != KSFT_PASS)
 		return ret;
 	if (access(TARGET, F_OK))
