@@ -29,6 +29,7 @@
 #include <linux/rcupdate.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "hook_insert.h"
 
 struct collapse_frame {
 	struct mem_cgroup *saved_memcg;

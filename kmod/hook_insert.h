@@ -22,6 +22,31 @@ struct rootcache_insert {
 	bool holds_module;
 };
 
+/**
+ * rootcache_redirect_memcg - where a redirected call charges, with a
+ * reference the caller drops with rootcache_redirect_memcg_put()
+ *
+ * Root without a call when no pool is set, and at compile time where none
+ * can be (5.10 to 5.13): this runs for every redirected folio. Otherwise
+ * the pool, or root if it was removed (target.c).
+ *
+ * Return: never NULL.
+ */
+static __always_inline struct mem_cgroup *rootcache_redirect_memcg(void)
+{
+	if (!ROOTCACHE_POOL_SUPPORTED || !rcu_access_pointer(rootcache_target))
+		return rootcache_root_memcg;
+	return rootcache_pool_memcg();
+}
+
+/* Root's reference is none (CSS_NO_REF): skip the call for it. */
+static __always_inline void
+rootcache_redirect_memcg_put(struct mem_cgroup *memcg)
+{
+	if (ROOTCACHE_POOL_SUPPORTED && memcg != rootcache_root_memcg)
+		css_put(&memcg->css);
+}
+
 #ifdef ROOTCACHE_TESTING
 void rootcache_test_spin(void);
 #else

@@ -113,8 +113,10 @@ void rootcache_scope_exit(void);
  * target.c: the cache pool, the memory cgroup redirected cache is charged
  * to (root when none is set, or when the set one was removed).
  */
-struct mem_cgroup *rootcache_redirect_memcg(void);
-void rootcache_redirect_memcg_put(struct mem_cgroup *memcg);
+struct rootcache_target;
+extern struct rootcache_target __rcu *rootcache_target;
+/* The slow path of rootcache_redirect_memcg() (hook_insert.h). */
+struct mem_cgroup *rootcache_pool_memcg(void);
 void *rootcache_redirect_wb_arg(void);
 int rootcache_target_write(const char *buf, size_t count);
 u64 rootcache_target_id(void);

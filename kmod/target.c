@@ -55,8 +55,12 @@ struct rootcache_target {
 	unsigned long gone;
 };
 
-/* NULL: no target, redirected cache goes to root. */
-static struct rootcache_target __rcu *target;
+/*
+ * NULL: no target, redirected cache goes to root. Never set on 5.10 to
+ * 5.13, where rootcache_redirect_memcg() (hook_insert.h) takes root at
+ * compile time.
+ */
+struct rootcache_target __rcu *rootcache_target;
 static DEFINE_MUTEX(target_mutex);
 
 static void target_gone_fn(struct work_struct *work);
@@ -72,25 +76,22 @@ static void target_fallback(struct rootcache_target *t)
 }
 
 /**
- * rootcache_redirect_memcg - where redirected cache is charged, with a
- * reference
+ * rootcache_pool_memcg - rootcache_redirect_memcg() when a target may be set
  *
- * The pool's memory cgroup if a target is set and the pool is online, else
- * root (a pool found removed counts in stats/target_fallbacks). Does not
- * sleep: called from the ftrace wrapper and from probe handlers (preemption
- * off). The caller owns a reference
- * on the result and drops it with rootcache_redirect_memcg_put() once the
- * charge it was taken for is done (root's is a no-op: CSS_NO_REF).
+ * The pool's memory cgroup, with a reference, if a target is set and the
+ * pool is online, else root (a pool found removed counts in
+ * stats/target_fallbacks). Does not sleep: called from the ftrace wrapper
+ * and from probe handlers (preemption off).
  *
  * Return: never NULL.
  */
-struct mem_cgroup *rootcache_redirect_memcg(void)
+struct mem_cgroup *rootcache_pool_memcg(void)
 {
 	struct mem_cgroup *memcg = rootcache_root_memcg;
 	struct rootcache_target *t;
 
 	rcu_read_lock();
-	t = rcu_dereference(target);
+	t = rcu_dereference(rootcache_target);
 	if (t) {
 		if (t->memcg && css_tryget_online(&t->memcg->css))
 			memcg = t->memcg;
@@ -99,11 +100,6 @@ struct mem_cgroup *rootcache_redirect_memcg(void)
 	}
 	rcu_read_unlock();
 	return memcg;
-}
-
-void rootcache_redirect_memcg_put(struct mem_cgroup *memcg)
-{
-	css_put(&memcg->css);
 }
 
 /**
@@ -122,7 +118,7 @@ void *rootcache_redirect_wb_arg(void)
 	void *arg = rootcache_wb_root_arg();
 
 	rcu_read_lock();
-	t = rcu_dereference(target);
+	t = rcu_dereference(rootcache_target);
 	if (t) {
 		if (t->memcg && (READ_ONCE(t->memcg->css.flags) & CSS_ONLINE) &&
 		    !css_is_dying(&t->memcg->css)) {
@@ -180,7 +176,7 @@ static void target_publish(struct rootcache_target *next)
 {
 	struct rootcache_target *prev;
 
-	prev = rcu_replace_pointer(target, next,
+	prev = rcu_replace_pointer(rootcache_target, next,
 				   lockdep_is_held(&target_mutex));
 	if (next && next->memcg)
 		mod_delayed_work(system_wq, &target_poll_work,
@@ -202,7 +198,8 @@ static void target_check_locked(void)
 {
 	struct rootcache_target *cur, *next;
 
-	cur = rcu_dereference_protected(target, lockdep_is_held(&target_mutex));
+	cur = rcu_dereference_protected(rootcache_target,
+					lockdep_is_held(&target_mutex));
 	if (!cur || !target_pool_gone(cur))
 		return;
 	next = kzalloc(sizeof(*next), GFP_KERNEL);
@@ -231,7 +228,8 @@ static void target_poll_fn(struct work_struct *work)
 
 	mutex_lock(&target_mutex);
 	target_check_locked();
-	cur = rcu_dereference_protected(target, lockdep_is_held(&target_mutex));
+	cur = rcu_dereference_protected(rootcache_target,
+					lockdep_is_held(&target_mutex));
 	if (cur && cur->memcg)
 		schedule_delayed_work(&target_poll_work,
 				      msecs_to_jiffies(ROOTCACHE_TARGET_POLL_MS));
@@ -341,7 +339,8 @@ u64 rootcache_target_id(void)
 
 	mutex_lock(&target_mutex);
 	target_check_locked();
-	cur = rcu_dereference_protected(target, lockdep_is_held(&target_mutex));
+	cur = rcu_dereference_protected(rootcache_target,
+					lockdep_is_held(&target_mutex));
 	id = cur ? cur->id : 0;
 	mutex_unlock(&target_mutex);
 	return id;
