@@ -94,6 +94,22 @@ static int need_target(void)
 	return KSFT_PASS;
 }
 
+static int skip_no_pool(void)
+{
+	return rc_skip("no pool on %s (the mm rewrite names root only)",
+		       rc.kernel);
+}
+
+/* The module with a target file, on a kernel that takes a pool. */
+static int need_pool(void)
+{
+	int ret = need_target();
+
+	if (ret != KSFT_PASS)
+		return ret;
+	return pool_refused_here() ? skip_no_pool() : KSFT_PASS;
+}
+
 /* A new sparse file: reading it inserts fresh page cache, fast. */
 static char *sparse_file(const char *name, int i, long long size)
 {
@@ -305,12 +321,9 @@ static int pool_limit(void)
 	long long pool_peak, sampled, ooms, t0;
 	int ret, st, result = KSFT_FAIL;
 
-	ret = need_target();
+	ret = need_pool();
 	if (ret != KSFT_PASS)
 		return ret;
-	if (pool_refused_here())
-		return rc_skip("no pool on %s (the mm rewrite names root only)",
-			       rc.kernel);
 	pool = rc_cg_create("pool");
 	job = rc_cg_create("job");
 	if (!pool || !job || rc_cg_set_limit(pool, POOL_MAX) ||
@@ -383,12 +396,9 @@ static int pool_removed(void)
 	int ret, st, result = KSFT_FAIL;
 	pid_t reader = -1;
 
-	ret = need_target();
+	ret = need_pool();
 	if (ret != KSFT_PASS)
 		return ret;
-	if (pool_refused_here())
-		return rc_skip("no pool on %s (the mm rewrite names root only)",
-			       rc.kernel);
 	pool = rc_cg_create("pool");
 	job = rc_cg_create("job");
 	job2 = rc_cg_create("job2");
@@ -592,8 +602,7 @@ static int pool_io_max(void)
 	if (rc.v1)
 		return rc_skip("cgroup v1 has no cgroup writeback");
 	if (pool_refused_here())
-		return rc_skip("no pool on %s (the mm rewrite names root only)",
-			       rc.kernel);
+		return skip_no_pool();
 	if (stat(rc.scratch, &st))
 		return KSFT_FAIL;
 	rc_cg_write(NULL, "cgroup.subtree_control", "+io");
