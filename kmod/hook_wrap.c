@@ -34,7 +34,9 @@
  * waits until no task is inside it (wrap_active), then for an RCU-tasks
  * grace period (plain RCU on 5.10's non-preemptible Debian kernels), which
  * covers the instructions before the first and after the last count, and
- * the direct trampolines.
+ * the direct trampolines. The grace period unregister_ftrace_function()
+ * waits for itself cannot serve: a task asleep inside the function when it
+ * starts is not waited for, and may be past its last count when it ends.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
