@@ -3,9 +3,9 @@
  * The hook around the page-cache insertion function (ROOTCACHE_INSERT_SYMBOL,
  * see compat.h), on every series: what it does around each call
  * (rootcache_insert_enter/exit/release, inline in hook_insert.h), the
- * choice of mechanism (the ftrace
- * call wrapper of hook_wrap.c where the kernel allows it, else the kretprobe
- * here), the self-tests and canaries, and hook_state.
+ * choice of mechanism (the ftrace call wrapper of hook_wrap.c where the
+ * kernel allows it, else the kretprobe here), the self-tests and canaries,
+ * and hook_state.
  *
  * Entry: for insertions the policy accepts, save current->active_memcg and
  * set it to root or the cache pool (target.c); the kretprobe also takes a

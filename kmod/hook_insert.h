@@ -34,7 +34,8 @@ struct rootcache_insert {
  */
 static __always_inline struct mem_cgroup *rootcache_redirect_memcg(void)
 {
-	if (!ROOTCACHE_POOL_SUPPORTED || !rcu_access_pointer(rootcache_target))
+	if (!ROOTCACHE_POOL_SUPPORTED ||
+	    !rcu_access_pointer(rootcache_target_set))
 		return rootcache_root_memcg;
 	return rootcache_pool_memcg();
 }

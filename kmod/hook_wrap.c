@@ -7,10 +7,10 @@
  * kprobe layer, an instance from the pool, a second trampoline on return),
  * several percent of a cold page-cache fill. Here an ftrace_ops on the
  * insertion function's ftrace site moves the instruction pointer to
- * rootcache_insert_wrapper() (FTRACE_OPS_FL_IPMODIFY, as livepatch does), which runs
- * the same policy as the kretprobe's entry handler, calls the original
- * function past its ftrace site, and restores active_memcg and checks the
- * result as the return handler does, in plain C.
+ * rootcache_insert_wrapper() (FTRACE_OPS_FL_IPMODIFY, as livepatch does),
+ * which runs the same policy as the kretprobe's entry handler, calls the
+ * original function past its ftrace site, and restores active_memcg and
+ * checks the result as the return handler does, in plain C.
  *
  * 5.10 (ROOTCACHE_FTRACE_DIRECT, compat.h): an ftrace callback that moves
  * the instruction pointer or rewrites an argument needs the full pt_regs
@@ -68,7 +68,7 @@ static const bool wrap_rewrites_charge;
 static bool wrap_calls_start;	/* through the ftrace site again */
 static bool wrap_direct;	/* direct calls instead of wrap_ops */
 
-/* Tasks inside insert_wrapper(), summed over CPUs at unload. */
+/* Tasks inside rootcache_insert_wrapper(), summed over CPUs at unload. */
 static DEFINE_PER_CPU(long, wrap_active);
 static atomic_t wrap_canary_hits = ATOMIC_INIT(0);
 

@@ -114,7 +114,7 @@ void rootcache_scope_exit(void);
  * to (root when none is set, or when the set one was removed).
  */
 struct rootcache_target;
-extern struct rootcache_target __rcu *rootcache_target;
+extern struct rootcache_target __rcu *rootcache_target_set;
 /* The slow path of rootcache_redirect_memcg() (hook_insert.h). */
 struct mem_cgroup *rootcache_pool_memcg(void);
 void *rootcache_redirect_wb_arg(void);

@@ -60,7 +60,7 @@ struct rootcache_target {
  * 5.13, where rootcache_redirect_memcg() (hook_insert.h) takes root at
  * compile time.
  */
-struct rootcache_target __rcu *rootcache_target;
+struct rootcache_target __rcu *rootcache_target_set;
 static DEFINE_MUTEX(target_mutex);
 
 static void target_gone_fn(struct work_struct *work);
@@ -91,7 +91,7 @@ struct mem_cgroup *rootcache_pool_memcg(void)
 	struct rootcache_target *t;
 
 	rcu_read_lock();
-	t = rcu_dereference(rootcache_target);
+	t = rcu_dereference(rootcache_target_set);
 	if (t) {
 		if (t->memcg && css_tryget_online(&t->memcg->css))
 			memcg = t->memcg;
@@ -118,7 +118,7 @@ void *rootcache_redirect_wb_arg(void)
 	void *arg = rootcache_wb_root_arg();
 
 	rcu_read_lock();
-	t = rcu_dereference(rootcache_target);
+	t = rcu_dereference(rootcache_target_set);
 	if (t) {
 		if (t->memcg && (READ_ONCE(t->memcg->css.flags) & CSS_ONLINE) &&
 		    !css_is_dying(&t->memcg->css)) {
@@ -176,7 +176,7 @@ static void target_publish(struct rootcache_target *next)
 {
 	struct rootcache_target *prev;
 
-	prev = rcu_replace_pointer(rootcache_target, next,
+	prev = rcu_replace_pointer(rootcache_target_set, next,
 				   lockdep_is_held(&target_mutex));
 	if (next && next->memcg)
 		mod_delayed_work(system_wq, &target_poll_work,
@@ -198,7 +198,7 @@ static void target_check_locked(void)
 {
 	struct rootcache_target *cur, *next;
 
-	cur = rcu_dereference_protected(rootcache_target,
+	cur = rcu_dereference_protected(rootcache_target_set,
 					lockdep_is_held(&target_mutex));
 	if (!cur || !target_pool_gone(cur))
 		return;
@@ -228,7 +228,7 @@ static void target_poll_fn(struct work_struct *work)
 
 	mutex_lock(&target_mutex);
 	target_check_locked();
-	cur = rcu_dereference_protected(rootcache_target,
+	cur = rcu_dereference_protected(rootcache_target_set,
 					lockdep_is_held(&target_mutex));
 	if (cur && cur->memcg)
 		schedule_delayed_work(&target_poll_work,
@@ -339,7 +339,7 @@ u64 rootcache_target_id(void)
 
 	mutex_lock(&target_mutex);
 	target_check_locked();
-	cur = rcu_dereference_protected(rootcache_target,
+	cur = rcu_dereference_protected(rootcache_target_set,
 					lockdep_is_held(&target_mutex));
 	id = cur ? cur->id : 0;
 	mutex_unlock(&target_mutex);
