@@ -20,9 +20,16 @@
  *	get_mem_cgroup_from_mm(NULL) returns root.
  *
  * The insertion function: __add_to_page_cache_locked(page, mapping, ...) up
- * to 5.15 (noinline; every insertion that charges passes it), and from 5.16
- * filemap_add_folio(mapping, folio, ...), which charges either itself or
- * through __filemap_add_folio(). Read in the 5.10 to 6.8 release sources.
+ * to 5.15 and in RHEL 9.0 (noinline; every insertion that charges passes it),
+ * and from 5.16 and RHEL 9.1 filemap_add_folio(mapping, folio, ...), which
+ * charges either itself or through __filemap_add_folio(). Read in the 5.10
+ * to 6.8 release sources and AlmaLinux's 9.0 to 9.6 and 10.0 trees.
+ *
+ * What the kernel has is probed before the build (conftest.sh writes
+ * features.h: ROOTCACHE_HAVE_*), not read off its version: distribution
+ * kernels carry backports under old version numbers (RHEL 9 is 5.14 by
+ * number and has the folio page cache of 6.1). A version is compared only
+ * where no header can tell, each time with the reason.
  */
 #ifndef ROOTCACHE_COMPAT_H
 #define ROOTCACHE_COMPAT_H
@@ -30,15 +37,17 @@
 /* The first part is read by hook_direct.S too: preprocessor only. */
 #include <linux/version.h>
 #include <linux/kconfig.h>
+#include "features.h"	/* conftest.sh's answers, made by kmod/Makefile */
 
-/*
- * Out-of-tree code must know the version it runs on; this is the one place
- * that compares it.
- */
+/* The one place that compares versions, where no probe can tell. */
 #define RC_KERNEL_AT_LEAST(a, b, c) (LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c))
 
-#if !RC_KERNEL_AT_LEAST(5, 10, 0)
+/* conftest.sh refuses these kernels with one line; this is a backstop. */
+#ifndef ROOTCACHE_HAVE_KERNEL_5_10
 #error "rootcache needs Linux 5.10 or later"
+#endif
+#ifndef ROOTCACHE_HAVE_TASK_ACTIVE_MEMCG
+#error "rootcache needs task_struct.active_memcg"
 #endif
 #ifndef CONFIG_X86_64
 #error "rootcache supports x86_64 only (the hooks rewrite argument registers)"
@@ -50,23 +59,55 @@
 #error "rootcache needs CONFIG_KPROBES and CONFIG_KRETPROBES"
 #endif
 
-#if !RC_KERNEL_AT_LEAST(5, 14, 0)
+/*
+ * The insertion function, and whether it hands the charge a folio (the
+ * folio helpers below follow it).
+ */
+#if defined(ROOTCACHE_HAVE_FILEMAP_ADD_FOLIO)
+#define ROOTCACHE_INSERT_FOLIO 1
+#define ROOTCACHE_INSERT_SYMBOL "filemap_add_folio"
+#define ROOTCACHE_INSERT_ARG_MAPPING 0
+#define ROOTCACHE_INSERT_ARG_FOLIO 1
+#elif defined(ROOTCACHE_HAVE_ADD_TO_PAGE_CACHE_LOCKED)
+#define ROOTCACHE_INSERT_SYMBOL "__add_to_page_cache_locked"
+#define ROOTCACHE_INSERT_ARG_FOLIO 0
+#define ROOTCACHE_INSERT_ARG_MAPPING 1
+#else
+#error "rootcache: this kernel has neither filemap_add_folio nor __add_to_page_cache_locked"
+#endif
+
+/*
+ * Whether the insertion charges with current->mm (the mm rewrite) or with
+ * NULL. The argument is inside mm/filemap.c, which no header shows, so the
+ * version decides here: the insertion passes NULL from 5.14 ("mm: charge
+ * active memcg when no mm is set"), RHEL 9.0 included, and the folio
+ * insertion always does. The charge function is the one that takes the mm:
+ * __mem_cgroup_charge() where mem_cgroup_charge() is its inline wrapper.
+ */
+#if !defined(ROOTCACHE_INSERT_FOLIO) && !RC_KERNEL_AT_LEAST(5, 14, 0)
 #define ROOTCACHE_CHARGE_MM_REWRITE 1
+#if defined(ROOTCACHE_HAVE___MEM_CGROUP_CHARGE_PAGE)
+#define ROOTCACHE_CHARGE_SYMBOL "__mem_cgroup_charge"
+#elif defined(ROOTCACHE_HAVE_MEM_CGROUP_CHARGE_PAGE)
 #define ROOTCACHE_CHARGE_SYMBOL "mem_cgroup_charge"
+#else
+#error "rootcache: this kernel has no mem_cgroup_charge(page, mm, gfp) to rewrite"
+#endif
 #endif
 
 /*
  * ftrace direct calls (hook_direct.S, hook_wrap.c), where they are the
  * cheaper way to the same wrapper: kernels whose ftrace callbacks can change
- * registers only through the full pt_regs trampoline (no
- * HAVE_DYNAMIC_FTRACE_WITH_ARGS, which x86_64 gained in 5.11), i.e. 5.10.
- * Their fentry call goes straight to a trampoline of the module
- * (register_ftrace_direct(), 5.5 to 6.2; 6.3 replaced it with an
- * ftrace_ops-based API). Later series keep the ftrace_ops, whose light
- * trampoline costs little there.
+ * registers only through the full pt_regs trampoline (callbacks without
+ * struct ftrace_regs, and no HAVE_DYNAMIC_FTRACE_WITH_ARGS, which x86_64
+ * gained in 5.11), i.e. 5.10. Their fentry call goes straight to a
+ * trampoline of the module (register_ftrace_direct(ip, addr), 5.5 to 6.2;
+ * 6.3 replaced it with an ftrace_ops-based API). Later series keep the
+ * ftrace_ops, whose light trampoline costs little there.
  */
 #if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) && \
-	!RC_KERNEL_AT_LEAST(5, 11, 0)
+	!defined(ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK) && \
+	defined(ROOTCACHE_HAVE_REGISTER_FTRACE_DIRECT_IP)
 #define ROOTCACHE_FTRACE_DIRECT 1
 #endif
 
@@ -78,16 +119,6 @@
 #include <linux/mm_types.h>
 #include <linux/pagemap.h>
 #include <linux/sysfs.h>
-
-#if RC_KERNEL_AT_LEAST(5, 16, 0)
-#define ROOTCACHE_INSERT_SYMBOL "filemap_add_folio"
-#define ROOTCACHE_INSERT_ARG_MAPPING 0
-#define ROOTCACHE_INSERT_ARG_FOLIO 1
-#else
-#define ROOTCACHE_INSERT_SYMBOL "__add_to_page_cache_locked"
-#define ROOTCACHE_INSERT_ARG_FOLIO 0
-#define ROOTCACHE_INSERT_ARG_MAPPING 1
-#endif
 
 /*
  * A cache pool (target.c) other than root needs a charge that honours
@@ -104,14 +135,19 @@
  * static but never inlined (kallsyms of 5.10, 6.1, 6.12, 7.2, 7.3). Its mm
  * serves only to charge the new folio, and a tracepoint (read in 5.15, 6.6,
  * 6.8 and Debian's 7.3 sources).
- *  6.1 and later: collapse_file(mm, addr, file, start, cc).
- *  5.10 to 6.0: collapse_file(mm, file, start, hpage, node).
+ *  6.1 and later, RHEL 9.4 and later: collapse_file(mm, addr, file, start, cc).
+ *  5.10 to 6.0, RHEL 8 and 9.0 to 9.3: collapse_file(mm, file, start, hpage,
+ *  node).
+ * Being static, its prototype is in no header: the layout goes with
+ * MADV_COLLAPSE, which came in the same series (conftest.sh), and
+ * hook_collapse.c checks that the file argument is a kernel pointer before
+ * it reads it, so a layout that does not match is never dereferenced.
  * Its result is no guide to success: void before 6.1, and after a collapse
  * for madvise(MADV_COLLAPSE) 7.3 reports SCAN_PTE_MAPPED_HUGEPAGE, whose
  * value moves between versions. A PMD-sized folio at @start afterwards is
  * the sign: the scan calls collapse_file() only for a range without one.
  */
-#if RC_KERNEL_AT_LEAST(6, 1, 0)
+#ifdef ROOTCACHE_HAVE_MADV_COLLAPSE
 #define ROOTCACHE_COLLAPSE_ARG_FILE 2
 #define ROOTCACHE_COLLAPSE_ARG_START 3
 #else
@@ -130,6 +166,16 @@
 static inline void *rootcache_wb_root_arg(void)
 {
 	return ZERO_PAGE(0);
+}
+
+/*
+ * Whether @p can be a kernel object's address: above every user address.
+ * For an argument whose position is inferred (collapse_file()): what sits
+ * in another layout's slot there is a user address or a page index.
+ */
+static inline bool rootcache_kernel_pointer(const void *p)
+{
+	return (unsigned long)p >= TASK_SIZE_MAX;
 }
 
 /* Argument registers of the probed function, x86_64 calling convention. */
@@ -153,10 +199,10 @@ static inline void rootcache_set_arg1(struct pt_regs *regs, void *value)
 	regs->si = (unsigned long)value;
 }
 
-/* Bytes in the folio (page, possibly a THP before 5.16) being inserted. */
+/* Bytes in the folio (page, possibly a THP before folios) being inserted. */
 static inline long rootcache_folio_bytes(void *folio)
 {
-#if RC_KERNEL_AT_LEAST(5, 16, 0)
+#ifdef ROOTCACHE_INSERT_FOLIO
 	return folio_size(folio);
 #else
 	return thp_size(folio);
@@ -170,9 +216,9 @@ static inline long rootcache_folio_bytes(void *folio)
  */
 static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 {
-#if RC_KERNEL_AT_LEAST(5, 16, 0)
+#if defined(ROOTCACHE_INSERT_FOLIO)
 	return folio_memcg(folio);
-#elif RC_KERNEL_AT_LEAST(5, 11, 0)
+#elif defined(ROOTCACHE_HAVE_PAGE_MEMCG)
 	return page_memcg(folio);
 #else
 	return ((struct page *)folio)->mem_cgroup;
@@ -181,21 +227,23 @@ static inline struct mem_cgroup *rootcache_folio_memcg(void *folio)
 
 /*
  * The post-condition of every redirection: @folio is charged to @memcg, the
- * memory cgroup it was redirected to (root, or the pool). Before 5.11
- * page->mem_cgroup is a plain field, read without RCU (the caller holds the
- * page lock: the charge cannot change).
+ * memory cgroup it was redirected to (root, or the pool). Without
+ * page_memcg() (5.10), page->mem_cgroup is a plain field, read without RCU
+ * (the caller holds the page lock: the charge cannot change).
  */
 static inline bool rootcache_folio_charged_to(void *folio,
 					      struct mem_cgroup *memcg)
 {
+#if !defined(ROOTCACHE_INSERT_FOLIO) && !defined(ROOTCACHE_HAVE_PAGE_MEMCG)
+	return rootcache_folio_memcg(folio) == memcg;
+#else
 	bool charged;
 
-	if (!RC_KERNEL_AT_LEAST(5, 11, 0))
-		return rootcache_folio_memcg(folio) == memcg;
 	rcu_read_lock();
 	charged = rootcache_folio_memcg(folio) == memcg;
 	rcu_read_unlock();
 	return charged;
+#endif
 }
 
 /*
@@ -205,7 +253,7 @@ static inline bool rootcache_folio_charged_to(void *folio,
 static inline void *rootcache_get_folio(struct address_space *mapping,
 					pgoff_t index)
 {
-#if RC_KERNEL_AT_LEAST(5, 16, 0)
+#ifdef ROOTCACHE_INSERT_FOLIO
 	struct folio *folio = __filemap_get_folio(mapping, index, 0, 0);
 
 	return IS_ERR_OR_NULL(folio) ? NULL : folio;
@@ -216,7 +264,7 @@ static inline void *rootcache_get_folio(struct address_space *mapping,
 
 static inline void rootcache_put_folio(void *folio)
 {
-#if RC_KERNEL_AT_LEAST(5, 16, 0)
+#ifdef ROOTCACHE_INSERT_FOLIO
 	folio_put(folio);
 #else
 	put_page(folio);
@@ -260,10 +308,13 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * RECURSION_SAFE (5.11 turned the flag around: no flag, no guard). The
  * setter of the instruction pointer took its name in 6.2.
  */
-#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE) && IS_ENABLED(CONFIG_FUNCTION_TRACER)
+#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE) && IS_ENABLED(CONFIG_FUNCTION_TRACER) && \
+	(!defined(ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK) || \
+	 defined(ROOTCACHE_HAVE_FTRACE_REGS_SET_INSTRUCTION_POINTER) || \
+	 defined(ROOTCACHE_HAVE_FTRACE_INSTRUCTION_POINTER_SET))
 #define ROOTCACHE_HAVE_FTRACE_WRAP 1
 #include <linux/ftrace.h>
-#if RC_KERNEL_AT_LEAST(5, 11, 0)
+#ifdef ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK
 #define ROOTCACHE_FTRACE_REGS struct ftrace_regs
 #if IS_ENABLED(CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)
 #define ROOTCACHE_WRAP_FTRACE_FLAGS FTRACE_OPS_FL_IPMODIFY
@@ -273,15 +324,20 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
 #endif
 #else
 #define ROOTCACHE_FTRACE_REGS struct pt_regs
+#ifdef ROOTCACHE_HAVE_FTRACE_OPS_FL_RECURSION_SAFE
 #define ROOTCACHE_WRAP_FTRACE_FLAGS \
 	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS | \
 	 FTRACE_OPS_FL_RECURSION_SAFE)
+#else
+#define ROOTCACHE_WRAP_FTRACE_FLAGS \
+	(FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_SAVE_REGS)
+#endif
 #endif
 
-#if RC_KERNEL_AT_LEAST(6, 2, 0)
+#if defined(ROOTCACHE_HAVE_FTRACE_REGS_SET_INSTRUCTION_POINTER)
 #define rootcache_ftrace_set_ip(regs, ip) \
 	ftrace_regs_set_instruction_pointer(regs, ip)
-#elif RC_KERNEL_AT_LEAST(5, 11, 0)
+#elif defined(ROOTCACHE_HAVE_FTRACE_INSTRUCTION_POINTER_SET)
 #define rootcache_ftrace_set_ip(regs, ip) ftrace_instruction_pointer_set(regs, ip)
 #else
 #define rootcache_ftrace_set_ip(regs, _ip) ((regs)->ip = (_ip))
@@ -307,7 +363,7 @@ static inline bool rootcache_kernel_ibt(void)
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 /* The argument registers, for the mm rewrite done by the ftrace callback. */
-#if RC_KERNEL_AT_LEAST(5, 11, 0)
+#ifdef ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK
 #define rootcache_ftrace_pt_regs(fregs) (&(fregs)->regs)	/* args always saved */
 #else
 #define rootcache_ftrace_pt_regs(regs) (regs)
@@ -349,15 +405,16 @@ static inline void rootcache_sync_tasks(void)
  * sysfs binary attributes took a const attribute in 6.13, first through
  * read_new/write_new, then (6.17) through read/write again.
  */
-#if RC_KERNEL_AT_LEAST(6, 13, 0)
+#if defined(ROOTCACHE_HAVE_BIN_ATTR_READ_NEW_CONST)
 #define ROOTCACHE_BIN_ATTR_CONST const
-#else
-#define ROOTCACHE_BIN_ATTR_CONST
-#endif
-#if RC_KERNEL_AT_LEAST(6, 13, 0) && !RC_KERNEL_AT_LEAST(6, 17, 0)
 #define ROOTCACHE_BIN_READ read_new
 #define ROOTCACHE_BIN_WRITE write_new
+#elif defined(ROOTCACHE_HAVE_BIN_ATTR_READ_CONST)
+#define ROOTCACHE_BIN_ATTR_CONST const
+#define ROOTCACHE_BIN_READ read
+#define ROOTCACHE_BIN_WRITE write
 #else
+#define ROOTCACHE_BIN_ATTR_CONST
 #define ROOTCACHE_BIN_READ read
 #define ROOTCACHE_BIN_WRITE write
 #endif

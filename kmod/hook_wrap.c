@@ -201,13 +201,13 @@ static unsigned long ftrace_site(const char *symbol, void *addr)
 }
 
 /*
- * ftrace_free_filter() is exported from 6.2 (and some stable 6.1 builds);
- * before, find it as kprobes do. Without it, the ops' filter hash (8 KiB)
- * would leak at every unload.
+ * ftrace_free_filter() is exported from 6.2 (and some stable 6.1 builds;
+ * conftest.sh reads Module.symvers); elsewhere, find it as kprobes do.
+ * Without it, the ops' filter hash (8 KiB) would leak at every unload.
  */
 static void wrap_free_filter(void)
 {
-#if RC_KERNEL_AT_LEAST(6, 2, 0)
+#ifdef ROOTCACHE_HAVE_FTRACE_FREE_FILTER_EXPORT
 	ftrace_free_filter(&wrap_ops);
 #else
 	struct kprobe probe = { .symbol_name = "ftrace_free_filter" };
