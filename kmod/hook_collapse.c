@@ -17,6 +17,11 @@
  * active_memcg; a new PMD-sized folio must be charged to root, or the hook
  * counts a failure like the insertion hook does.
  *
+ * collapse_file() is static: its argument layout is inferred (compat.h).
+ * The file argument is checked to be a kernel pointer before it is read: in
+ * the other layout's slot sits a user address or a page index, so a wrong
+ * inference turns the hook off with a message instead of dereferencing it.
+ *
  * Unload: as for the insertion hook (hook_insert.c), every redirected call
  * holds a module reference until its return handler runs.
  */
@@ -31,6 +36,26 @@
 #include "rootcache.h"
 #include "hook_insert.h"
 
+#ifdef ROOTCACHE_TESTING
+/* Read the arguments in the other layout, as a wrong inference would. */
+static bool test_collapse_other_layout;
+module_param(test_collapse_other_layout, bool, 0444);
+MODULE_PARM_DESC(test_collapse_other_layout,
+		 "TEST BUILD: read collapse_file()'s arguments in the layout this kernel does not have");
+#define collapse_arg_file() \
+	(test_collapse_other_layout ? 3 - ROOTCACHE_COLLAPSE_ARG_FILE : \
+				      ROOTCACHE_COLLAPSE_ARG_FILE)
+#define collapse_arg_start() \
+	(test_collapse_other_layout ? 5 - ROOTCACHE_COLLAPSE_ARG_START : \
+				      ROOTCACHE_COLLAPSE_ARG_START)
+#else
+#define collapse_arg_file() ROOTCACHE_COLLAPSE_ARG_FILE
+#define collapse_arg_start() ROOTCACHE_COLLAPSE_ARG_START
+#endif
+
+/* Set when the arguments did not match the inferred layout: hook off. */
+static bool collapse_layout_wrong;
+
 struct collapse_frame {
 	struct mem_cgroup *saved_memcg;
 	struct mem_cgroup *memcg;	/* redirected to, with a reference */
@@ -41,11 +66,18 @@ struct collapse_frame {
 static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct collapse_frame *frame = (struct collapse_frame *)ri->data;
-	struct file *file = rootcache_arg(regs, ROOTCACHE_COLLAPSE_ARG_FILE);
+	struct file *file = rootcache_arg(regs, collapse_arg_file());
 	struct mm_struct *mm = rootcache_arg(regs, 0);
 
-	if (!file || !mm ||
-	    !rootcache_verdict_redirects(rootcache_classify_for_mm(file->f_mapping,
+	if (unlikely(READ_ONCE(collapse_layout_wrong)))
+		return 1;
+	if (unlikely(!rootcache_kernel_pointer(file) ||
+		     !rootcache_kernel_pointer(mm))) {
+		WRITE_ONCE(collapse_layout_wrong, true);
+		pr_err("collapse_file() arguments are not in the layout this build inferred: collapses are no longer redirected\n");
+		return 1;
+	}
+	if (!rootcache_verdict_redirects(rootcache_classify_for_mm(file->f_mapping,
 								   mm)))
 		return 1;
 	if (!try_module_get(THIS_MODULE))
@@ -53,7 +85,7 @@ static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	frame->saved_memcg = current->active_memcg;
 	frame->memcg = rootcache_redirect_memcg();
 	frame->mapping = file->f_mapping;
-	frame->start = (pgoff_t)rootcache_arg(regs, ROOTCACHE_COLLAPSE_ARG_START);
+	frame->start = (pgoff_t)rootcache_arg(regs, collapse_arg_start());
 	if (!rootcache_test_skip_redirect()) {
 		current->active_memcg = frame->memcg;
 		rootcache_clear_arg0(regs);
