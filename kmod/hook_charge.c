@@ -183,8 +183,8 @@ int rootcache_charge_hook_start(bool by_ftrace)
 	for (i = first; i < ARRAY_SIZE(charge_probes); i++) {
 		err = register_kprobe(charge_probes[i]);
 		if (err) {
-			pr_err("cannot probe %s (%d); not loading\n",
-			       charge_probes[i]->symbol_name, err);
+			rootcache_probe_failed(charge_probes[i]->symbol_name,
+					       err);
 			if (i > first)
 				unregister_kprobes(charge_probes + first,
 						   i - first);

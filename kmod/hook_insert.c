@@ -299,6 +299,21 @@ const char *rootcache_hook_mechanism(void)
 	return mechanism_names[insert_by_ftrace ? MECH_FTRACE : MECH_KRETPROBE];
 }
 
+/**
+ * rootcache_probe_failed - say why loading stops at a function the build
+ * chose for this kernel (compat.h, from conftest.sh's probes)
+ * @symbol: the function
+ * @err: what registering its probe returned
+ */
+void rootcache_probe_failed(const char *symbol, int err)
+{
+	if (err == -ENOENT)
+		pr_err("this kernel has no function %s, which the module was built to hook (built against another kernel's headers?); not loading\n",
+		       symbol);
+	else
+		pr_err("cannot probe %s (%d); not loading\n", symbol, err);
+}
+
 static int insert_hook_start(void)
 {
 	int err;
@@ -327,8 +342,7 @@ static int insert_hook_start(void)
 	insert_probe.maxactive = rootcache_maxactive;
 	err = register_kretprobe(&insert_probe);
 	if (err) {
-		pr_err("cannot probe %s (%d); not loading\n",
-		       ROOTCACHE_INSERT_SYMBOL, err);
+		rootcache_probe_failed(ROOTCACHE_INSERT_SYMBOL, err);
 		rootcache_charge_hook_stop();
 	}
 	return err;

@@ -134,6 +134,7 @@ extern const char rootcache_hook_symbol[];
 /* rootcache_insert_enter/exit/release: hook_insert.h */
 const char *rootcache_hook_mechanism(void);
 void rootcache_redirect_failed(void *folio, const char *hook);
+void rootcache_probe_failed(const char *symbol, int err);
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
