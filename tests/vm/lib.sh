@@ -104,6 +104,19 @@ host_archive_uri() {
 	echo "${uri%/}"
 }
 
+# in_chroot DIR CMD...: run CMD inside chroot DIR with /proc mounted (objtool
+# reads it), in a private mount namespace so nothing stays mounted when it
+# ends, with a clean environment.
+in_chroot() {
+	local dir=$1
+	shift
+	cp -L /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+	# shellcheck disable=SC2016  # expanded by the inner sh
+	unshare --mount --fork -- sh -c 'mount -t proc proc "$1/proc" && shift && exec chroot "$@"' \
+		sh "$dir" "$dir" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive "$@"
+}
+
 # with_lock NAME CMD...: run CMD holding an exclusive lock in the cache dir.
 with_lock() {
 	local name=$1
