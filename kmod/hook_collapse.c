@@ -53,8 +53,8 @@ MODULE_PARM_DESC(test_collapse_other_layout,
 #define collapse_arg_start() ROOTCACHE_COLLAPSE_ARG_START
 #endif
 
-/* Set when the arguments did not match the inferred layout: hook off. */
-static bool collapse_layout_wrong;
+/* Bit 0 set when the arguments did not match the inferred layout: hook off. */
+static unsigned long collapse_layout_wrong;
 
 struct collapse_frame {
 	struct mem_cgroup *saved_memcg;
@@ -69,12 +69,12 @@ static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct file *file = rootcache_arg(regs, collapse_arg_file());
 	struct mm_struct *mm = rootcache_arg(regs, 0);
 
-	if (unlikely(READ_ONCE(collapse_layout_wrong)))
+	if (unlikely(test_bit(0, &collapse_layout_wrong)))
 		return 1;
 	if (unlikely(!rootcache_kernel_pointer(file) ||
 		     !rootcache_kernel_pointer(mm))) {
-		WRITE_ONCE(collapse_layout_wrong, true);
-		pr_err("collapse_file() arguments are not in the layout this build inferred: collapses are no longer redirected\n");
+		if (!test_and_set_bit(0, &collapse_layout_wrong))
+			pr_err("collapse_file() arguments are not in the layout this build inferred: collapses are no longer redirected\n");
 		return 1;
 	}
 	if (!rootcache_verdict_redirects(rootcache_classify_for_mm(file->f_mapping,
