@@ -484,7 +484,7 @@ static long long huge_charge(const char *cg, struct huge *h)
 
 static bool hugetlb_hooked(void)
 {
-	return rc_kernel_before(5, 16);
+	return !rc_kernel_inserts_folios();
 }
 
 static int hugetlbfs_enabled(void)
@@ -526,8 +526,9 @@ static int hugetlbfs_enabled(void)
 		       HUGE_PAGES);
 	/*
 	 * Where hugetlbfs inserts through the hooked function, each huge page
-	 * passes the hook once and is declined; from 5.16 it calls
-	 * __filemap_add_folio() directly and never reaches the hook.
+	 * passes the hook once and is declined; where page cache is inserted
+	 * as folios (5.16, RHEL 9.1) it calls __filemap_add_folio() directly
+	 * and never reaches the hook.
 	 */
 	if (hugetlb_hooked())
 		ok &= rc_equal("stats/skipped_unevictable growth",

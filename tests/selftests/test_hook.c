@@ -50,17 +50,14 @@
  *                reference is given back (kretprobe mechanism: the
  *                ftrace wrapper's calls always return).
  *
- * The test build is ROOTCACHE_TESTING_KO (default: testmods/rootcache-testing.ko
- * beside the module); tests/vm/prepare builds it for every kernel.
+ * The test build: rc_mod_load_testing() (lib/module.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/klog.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -73,51 +70,6 @@
 #define TRACING		"/sys/kernel/debug/tracing"
 #define ENABLED_FUNCS	TRACING "/enabled_functions"
 #define REFCNT		"/sys/module/rootcache/refcnt"
-
-static char testing_ko[512];
-
-/* The test build: a missing one is a harness error inside a test guest. */
-static int find_testing_ko(void)
-{
-	const char *env = getenv("ROOTCACHE_TESTING_KO");
-	char dir[256];
-
-	if (env) {
-		snprintf(testing_ko, sizeof(testing_ko), "%s", env);
-	} else {
-		snprintf(dir, sizeof(dir), "%s", rc.ko);
-		snprintf(testing_ko, sizeof(testing_ko),
-			 "%s/testmods/rootcache-testing.ko", dirname(dir));
-	}
-	if (!access(testing_ko, R_OK))
-		return KSFT_PASS;
-	if (getenv("ROOTCACHE_KERNEL")) {
-		rc_diag("the test build of the module is missing: %s", testing_ko);
-		return KSFT_FAIL;
-	}
-	return rc_skip("no test build of the module at %s", testing_ko);
-}
-
-/* Reload the module from @ko with @params. */
-static int load_ko(const char *ko, const char *params)
-{
-	int ret, st;
-
-	st = rc_mod_set(RC_UNLOADED);
-	if (st != KSFT_PASS)
-		return st;
-	ret = rc_mod_load_file(ko, params);
-	if (ret)
-		rc_diag("insmod %s %s: %s", ko, params, strerror(-ret));
-	return ret ? KSFT_FAIL : KSFT_PASS;
-}
-
-static int load_testing(const char *params)
-{
-	int st = find_testing_ko();
-
-	return st == KSFT_PASS ? load_ko(testing_ko, params) : st;
-}
 
 static int job_read(void *file)
 {
@@ -162,38 +114,6 @@ static bool direct_expected(void)
 static bool charge_hooked(void)
 {
 	return rc_kernel_before(5, 14);
-}
-
-/* A kernel log mark: kmsg_count() counts lines after the newest one. */
-static char mark[64];
-
-static void kmsg_mark(void)
-{
-	snprintf(mark, sizeof(mark), "rootcache-selftest mark %d.%lld",
-		 getpid(), rc_now_ms());
-	rc_write_str("/dev/kmsg", mark);
-}
-
-static int kmsg_count(const char *text)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
-	char *buf, *p, *line;
-
-	if (len <= 0)
-		return -1;
-	buf = calloc(1, len + 1);
-	if (!buf)
-		return -1;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
-	if (len < 0) {
-		free(buf);
-		return -1;
-	}
-	p = strstr(buf, mark);
-	while (p && (line = strsep(&p, "\n")))
-		n += !!strstr(line, text);
-	free(buf);
-	return n;
 }
 
 struct job_result {
@@ -280,8 +200,8 @@ static int broken_switches_off(void)
 	int st, ret = KSFT_FAIL;
 	bool ok = true;
 
-	kmsg_mark();
-	st = load_testing("enabled=1 test_skip_redirect=1");
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_skip_redirect=1");
 	if (st != KSFT_PASS)
 		return st;
 	if (!hook_state_is("ok"))
@@ -297,9 +217,9 @@ static int broken_switches_off(void)
 	ok &= rc_equal("enabling a failed hook (-errno)", rc_mod_enable(true), -EIO);
 	ok &= rc_equal("enabled after the refused write", rc_read_ll(RC_SYSFS "/enabled"), 0);
 	ok &= rc_equal("log lines for the first failure",
-		       kmsg_count("does not redirect on this kernel"), 1);
+		       rc_kmsg_count("does not redirect on this kernel"), 1);
 	ok &= rc_equal("log lines for switching off",
-		       kmsg_count("switched off after 8 folios"), 1);
+		       rc_kmsg_count("switched off after 8 folios"), 1);
 	if (ok)
 		ret = KSFT_PASS;
 out:
@@ -316,7 +236,7 @@ static int disarmed(void)
 
 	if (access(KPROBES_ENABLED, W_OK))
 		return rc_skip("no %s (debugfs)", KPROBES_ENABLED);
-	st = load_ko(rc.ko, "enabled=1 hook_mechanism=kretprobe");
+	st = rc_mod_reload(rc.ko, "enabled=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
 	if (!hook_state_is("ok") || !mechanism_is("kretprobe"))
@@ -489,7 +409,7 @@ static int mechanism(void)
 	ok &= rc_close("stats/redirected_bytes growth (ftrace)", r.redirected, SIZE, 10);
 	ok &= rc_equal("stats/redirect_failed growth (ftrace)", r.failed, 0);
 
-	st = load_ko(rc.ko, "enabled=1 hook_mechanism=kretprobe");
+	st = rc_mod_reload(rc.ko, "enabled=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
 	ok &= mechanism_is("kretprobe");
@@ -610,7 +530,7 @@ static int call_start(void)
 	int st, ret = KSFT_FAIL;
 	bool ok = true;
 
-	st = load_testing("enabled=1 test_wrap_call_start=1");
+	st = rc_mod_load_testing("enabled=1 test_wrap_call_start=1");
 	if (st != KSFT_PASS)
 		return st;
 	ok &= mechanism_is("ftrace");
@@ -635,7 +555,7 @@ static int rmmod_in_flight(void)
 	int st, ret = KSFT_FAIL, err = 0;
 	bool ok = true;
 
-	st = load_testing("enabled=1 test_lose_returns=1 hook_mechanism=kretprobe");
+	st = rc_mod_load_testing("enabled=1 test_lose_returns=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
 	if (run_job("inflight", 0, &r))

@@ -22,6 +22,14 @@
  * it still needs it, as Debian's 6.1 and 6.12)
  * skips it.
  *
+ * mmap_collapse.other_layout: the test build reads collapse_file()'s
+ * arguments in the layout this kernel does not have
+ * (test_collapse_other_layout), as a wrong inference of that static
+ * function's layout would. The hook must notice without dereferencing them
+ * (the guest would oops): one kernel log line says so, nothing more is
+ * redirected (stats/redirected_collapses does not grow), and the collapse
+ * works as without the module (thp_collapse_alloc grows by 16 or more).
+ *
  * khugepaged_scoped: the same collapse done by khugepaged in the background,
  * with the scope holding only the job's cgroup. khugepaged runs in the root
  * cgroup: the scope must be judged by the owner of the mm it collapses. The
@@ -441,6 +449,52 @@ cleanup:
 	return ret;
 }
 
+static int collapse_other_layout(void)
+{
+	long long thp0, thp1, coll0, coll1;
+	char *cg = NULL, *file = NULL;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_collapse_other_layout=1");
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.src.64m");
+	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
+		goto cleanup;
+	cg = rc_cg_create("collapse_layout");
+	if (!cg)
+		goto cleanup;
+	thp0 = rc_vmstat("thp_collapse_alloc");
+	coll0 = rc_mod_stat("redirected_collapses");
+	st = rc_cg_run(cg, job_mmap_collapse, file);
+	if (st == JOB_NO_COLLAPSE) {
+		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
+		goto cleanup;
+	}
+	coll1 = rc_mod_stat("redirected_collapses");
+	thp1 = rc_vmstat("thp_collapse_alloc");
+	rc_diag("other layout: job status %d, thp_collapse_alloc %+lld, redirected_collapses %+lld",
+		st, thp1 - thp0, coll1 - coll0);
+	ok &= rc_equal("job status", st, 0);
+	ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth",
+			  thp1 - thp0, 16);
+	ok &= rc_equal("stats/redirected_collapses growth", coll1 - coll0, 0);
+	ok &= rc_equal("kernel log lines on the layout",
+		       rc_kmsg_count("collapse_file() arguments are not in the layout"),
+		       1);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	rc_cg_destroy(cg);
+	free(cg);
+	free(file);
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
 #define KHUGEPAGED	"/sys/kernel/mm/transparent_hugepage/khugepaged"
 
 /* The job of khugepaged_scoped: map, say so on ready, wait for done. */
@@ -604,6 +658,7 @@ static const struct rc_test tests[] = {
 	PT(write),
 	PT(mmap_write),
 	PT(mmap_collapse),
+	TN("mmap_collapse.other_layout", collapse_other_layout, 0),
 	TN("khugepaged_scoped.enabled", khugepaged_scoped, 0),
 };
 

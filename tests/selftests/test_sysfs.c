@@ -357,8 +357,8 @@ static int sysfs_layout(void)
 	} else {
 		strtok(buf, "\n");
 		rc_diag("hook %s", buf);
-		if (strcmp(buf, rc_kernel_before(5, 16) ?
-			   "__add_to_page_cache_locked" : "filemap_add_folio")) {
+		if (strcmp(buf, rc_kernel_inserts_folios() ?
+			   "filemap_add_folio" : "__add_to_page_cache_locked")) {
 			rc_diag("unexpected hook for %s", rc.kernel);
 			bad++;
 		}

@@ -6,9 +6,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -108,6 +110,81 @@ int rc_mod_load_file(const char *ko, const char *params)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int rc_mod_reload(const char *ko, const char *params)
+{
+	int ret, st;
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	ret = rc_mod_load_file(ko, params);
+	if (ret)
+		rc_diag("insmod %s %s: %s", ko, params, strerror(-ret));
+	return ret ? KSFT_FAIL : KSFT_PASS;
+}
+
+/*
+ * The test build (kmod/ with ROOTCACHE_TESTING): ROOTCACHE_TESTING_KO, by
+ * default testmods/rootcache-testing.ko beside the module; tests/vm/prepare
+ * builds it for every kernel. A missing one is a harness error inside a
+ * test guest, a skip elsewhere.
+ */
+int rc_mod_load_testing(const char *params)
+{
+	static char testing_ko[512];
+	const char *env = getenv("ROOTCACHE_TESTING_KO");
+	char dir[256];
+
+	if (env) {
+		snprintf(testing_ko, sizeof(testing_ko), "%s", env);
+	} else {
+		snprintf(dir, sizeof(dir), "%s", rc.ko);
+		snprintf(testing_ko, sizeof(testing_ko),
+			 "%s/testmods/rootcache-testing.ko", dirname(dir));
+	}
+	if (access(testing_ko, R_OK)) {
+		if (getenv("ROOTCACHE_KERNEL")) {
+			rc_diag("the test build of the module is missing: %s",
+				testing_ko);
+			return KSFT_FAIL;
+		}
+		return rc_skip("no test build of the module at %s", testing_ko);
+	}
+	return rc_mod_reload(testing_ko, params);
+}
+
+/* The newest kernel log mark: rc_kmsg_count() counts lines after it. */
+static char kmsg_mark[64];
+
+void rc_kmsg_mark(void)
+{
+	snprintf(kmsg_mark, sizeof(kmsg_mark), "rootcache-selftest mark %d.%lld",
+		 getpid(), rc_now_ms());
+	rc_write_str("/dev/kmsg", kmsg_mark);
+}
+
+int rc_kmsg_count(const char *text)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
+	char *buf, *p, *line;
+
+	if (len <= 0)
+		return -1;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	if (len < 0) {
+		free(buf);
+		return -1;
+	}
+	p = strstr(buf, kmsg_mark);
+	while (p && (line = strsep(&p, "\n")))
+		n += !!strstr(line, text);
+	free(buf);
+	return n;
 }
 
 int rc_mod_unload(void)

@@ -75,6 +75,8 @@ extern struct rc_env rc;
 void rc_env_init(void);	/* rc_main() calls it */
 
 bool rc_kernel_before(int maj, int min);
+bool rc_kernel_has_function(const char *name);	/* /proc/kallsyms */
+bool rc_kernel_inserts_folios(void);	/* filemap_add_folio, not a page */
 
 /* ---- cgroups (v1 memory hierarchy or v2 unified) ---- */
 
@@ -137,6 +139,12 @@ bool rc_mod_available(void);		/* loaded, or the .ko exists */
 int rc_mod_load(const char *params);	/* finit_module(); -errno */
 int rc_mod_load_file(const char *ko, const char *params);	/* another .ko */
 int rc_mod_unload(void);		/* delete_module() with retries */
+/* Unload, then load @ko with @params: KSFT_PASS or KSFT_FAIL (diagnosed). */
+int rc_mod_reload(const char *ko, const char *params);
+/* The same with the test build (kmod/ ROOTCACHE_TESTING); KSFT_SKIP if none. */
+int rc_mod_load_testing(const char *params);
+void rc_kmsg_mark(void);		/* a mark in the kernel log */
+int rc_kmsg_count(const char *text);	/* its lines after the mark; -1 */
 int rc_mod_enable(bool on);		/* write the sysfs file */
 /*
  * Bring the module into mode. Returns KSFT_PASS, KSFT_SKIP (no module to load;

@@ -125,6 +125,39 @@ bool rc_kernel_before(int maj, int min)
 	return rc.kmaj < maj || (rc.kmaj == maj && rc.kmin < min);
 }
 
+/*
+ * Whether the running kernel has a function @name, by its own symbol table
+ * (the module's choice of hooks is not the judge of what the kernel has).
+ */
+bool rc_kernel_has_function(const char *name)
+{
+	char line[512], sym[256], type;
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %c %255s", &type, sym) == 2 &&
+			(type == 't' || type == 'T') && !strcmp(sym, name);
+	fclose(f);
+	return found;
+}
+
+/*
+ * Whether page cache is inserted as folios (filemap_add_folio: upstream
+ * 5.16, RHEL 9.1) rather than pages (__add_to_page_cache_locked). Not read
+ * off the version: RHEL 9 is 5.14 by number.
+ */
+bool rc_kernel_inserts_folios(void)
+{
+	static int folios = -1;
+
+	if (folios < 0)
+		folios = rc_kernel_has_function("filemap_add_folio");
+	return folios;
+}
+
 static void env_str(char *dst, size_t len, const char *name, const char *def)
 {
 	const char *v = getenv(name);
