@@ -5,18 +5,23 @@
 #   make check-kernels KERNEL_TREES="DIR..."
 #                         the same guest tests on kernels built from upstream
 #                         source trees (5.14 5.15 6.0 6.6 6.8; not in CI)
-#   make check-packages   the .debs in bookworm/trixie chroots and guests
+#   make check-packages   the .debs in bookworm/trixie chroots and guests, the
+#                         RPMs (el8/el9/el10) with rpmlint and in the same chroots
 #   make mutation-check   the unit tests against the one-line bugs listed in
 #                         tests/unit/mutation/mutants.txt; prints the score
 #                         (not in check: one rebuild per mutant)
 #   make demo             the seed scenario on 6.1, cgroup v1 then v2
 #   make bench            benchmarks in guests -> Documentation/benchmarks.md
 #   make deb              build/deb/rootcache-dkms_<ver>_all.deb, rootcachectl_<ver>_amd64.deb
+#   make rpm [DIST="el8 el9 el10"]
+#                         build/rpm/rootcache-dkms-<ver>-1.<dist>.noarch.rpm,
+#                         rootcachectl-<ver>-1.<dist>.x86_64.rpm and the .src.rpm
+#                         (default DIST=el9), checked with rpmlint
 #   make install|uninstall  the module through DKMS (KVER=... for another kernel)
 #   make sign             sign kmod/rootcache.ko with DKMS's MOK key pair
 #   make vm-prepare       build every cached chroot and kernel ahead of time
 #   make host-deps        install the host packages the above need
-.PHONY: all check check-kernels check-packages mutation-check demo bench bench-quick deb install uninstall sign vm-prepare host-deps
+.PHONY: all check check-kernels check-packages mutation-check demo bench bench-quick deb rpm rpm-deps install uninstall sign vm-prepare host-deps
 
 all: check
 
@@ -47,6 +52,17 @@ bench-quick: host-deps
 
 deb:
 	@packaging/build-debs
+
+DIST ?= el9
+rpm: rpm-deps
+	@packaging/build-rpms $(foreach d,$(DIST),--dist $(d)) --lint
+
+# rpmbuild and rpmlint from Debian's archive when missing.
+rpm-deps:
+	@command -v rpmbuild >/dev/null && command -v rpmlint >/dev/null || \
+		{ echo "make rpm: installing rpm and rpmlint" >&2; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -q --no-install-recommends rpm rpmlint; }
 
 install:
 	@$(MAKE) -C kmod install
