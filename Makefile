@@ -4,7 +4,8 @@
 #   make check            unit tests + selftests in guests of every kernel series
 #   make check-kernels KERNEL_TREES="DIR..."
 #                         the same guest tests on kernels built from upstream
-#                         source trees (5.14 5.15 6.0 6.6 6.8; not in CI)
+#                         source trees, named upstream-X.Y or alma-X.Y
+#                         (RHEL/AlmaLinux trees; not in CI)
 #   make check-packages   the .debs in bookworm/trixie chroots and guests, the
 #                         RPMs (el8/el9/el10) with rpmlint and in the same chroots
 #   make mutation-check   the unit tests against the one-line bugs listed in

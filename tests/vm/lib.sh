@@ -9,9 +9,14 @@ CACHE_DIR="${ROOTCACHE_CACHE:-${HOME:-/root}/.cache/rootcache}"
 BUILD_DIR="${ROOTCACHE_BUILD:-$REPO_DIR/build}"
 
 ALL_SERIES=(5.10 6.1 6.12 7.2 7.3)
-# Kernels built from upstream source trees (make check-kernels KERNEL_TREES=...):
-# the kernels clusters run that Debian does not ship. Not in make check (CI has
-# no copy of the sources).
+# Kernels built from source trees (make check-kernels KERNEL_TREES=...): the
+# kernels clusters run that Debian does not ship. Not in make check (CI has no
+# copy of the sources). Each is named by an identity of its own (tree_identity):
+# alma-<RHEL_MAJOR>.<RHEL_MINOR> for a tree with Makefile.rhelver (AlmaLinux/RHEL:
+# alma-9.6 is "5.14" by number and 6.1-like inside), upstream-<VERSION>.<PATCHLEVEL>
+# for any other tree. The identity names build/vm/<id>, $CACHE/<id>/ and the
+# expected files <id>-<cgroup>.txt. The bare series of the upstream trees used
+# so far stay accepted as aliases (5.14 = upstream-5.14).
 UPSTREAM_SERIES=(5.14 5.15 6.0 6.6 6.8)
 DEFAULT_SERIES=6.1
 FLAVOUR=cloud-amd64
@@ -56,22 +61,57 @@ series_suite() {
 	6.12) echo trixie ;;
 	7.2) echo sid ;;
 	7.3) echo trixie-backports ;;
-	*) is_upstream_series "$1" && echo "upstream-$1" ;;
+	# A kernel built from source: its cache directory is named by its identity.
+	*) is_source_kernel "$1" && echo "$1" ;;
 	esac
 }
 
-# is_upstream_series SERIES: a kernel built from an upstream source tree.
-is_upstream_series() {
-	[[ " ${UPSTREAM_SERIES[*]} " == *" $1 "* ]]
+# kernel_id NAME: the kernel NAME stands for: an alias of an upstream tree
+# (5.14) becomes its identity (upstream-5.14); anything else is left as it is.
+kernel_id() {
+	if [[ " ${UPSTREAM_SERIES[*]} " == *" $1 "* ]]; then
+		echo "upstream-$1"
+	else
+		echo "$1"
+	fi
+}
+
+# is_source_kernel ID: a kernel built from a source tree (upstream-X.Y, alma-X.Y).
+is_source_kernel() {
+	[[ $1 =~ ^(upstream|alma)-[0-9]+\.[0-9]+$ ]]
+}
+
+# tree_identity DIR: the identity of a kernel source tree: alma-<RHEL_MAJOR>.<RHEL_MINOR>
+# when it has Makefile.rhelver, else upstream-<VERSION>.<PATCHLEVEL>.
+tree_identity() {
+	local major minor release
+	if [[ -f $1/Makefile.rhelver ]]; then
+		major=$(sed -n 's/^RHEL_MAJOR *= *\([0-9]*\).*/\1/p' "$1/Makefile.rhelver" | head -n1)
+		minor=$(sed -n 's/^RHEL_MINOR *= *\([0-9]*\).*/\1/p' "$1/Makefile.rhelver" | head -n1)
+		[[ -n $major && -n $minor ]] || return 1
+		echo "alma-$major.$minor"
+	else
+		release=$(tree_release "$1")
+		[[ -n $release ]] || return 1
+		echo "upstream-$(cut -d. -f1,2 <<<"$release")"
+	fi
 }
 
 # series_has_cgroup_v1 SERIES: the v1 memory controller is built (MEMCG_V1;
-# always there before 6.11, and tests/vm/upstream.config keeps it).
+# always there before 6.11, and tests/vm/upstream.config keeps it). For a
+# kernel built from source the prepared .config (build/vm/<id>/config) tells;
+# before it is prepared, the guest will.
 series_has_cgroup_v1() {
+	local config
 	case "$1" in
 	5.10 | 6.1) return 0 ;;
-	*) is_upstream_series "$1" ;;
 	esac
+	is_source_kernel "$1" || return 1
+	config=$BUILD_DIR/vm/$1/config
+	[[ -f $config ]] || return 0
+	grep -q '^CONFIG_MEMCG=y' "$config" || return 1
+	# No MEMCG_V1 symbol at all (before 6.11): v1 is always built.
+	grep -q '^CONFIG_MEMCG_V1=y' "$config" || ! grep -q 'CONFIG_MEMCG_V1[ =]' "$config"
 }
 
 # tree_release DIR: VERSION.PATCHLEVEL.SUBLEVEL of a kernel source tree.
@@ -80,7 +120,8 @@ tree_release() {
 		head -n 3 | paste -sd.
 }
 
-valid_series() { series_suite "$1" >/dev/null 2>&1; }
+# valid_series NAME: a Debian series, a source kernel's identity or an alias.
+valid_series() { series_suite "$(kernel_id "$1")" >/dev/null 2>&1; }
 
 # host_archive_uri: the URI of the host's main Debian archive, read from its
 # own apt sources (deb822 .sources and one-line .list). Never hard-coded.
