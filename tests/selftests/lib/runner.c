@@ -185,14 +185,17 @@ void rc_env_init(void)
 	env_str(rc.cgroot, sizeof(rc.cgroot), "ROOTCACHE_CGROUP_ROOT",
 		rc.v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup");
 
-	v = getenv("ROOTCACHE_KERNEL");
-	if ((!v || !*v) && !uname(&u))
-		v = u.release;
-	snprintf(rc.kernel, sizeof(rc.kernel), "%s", v ? v : "?");
-	if (sscanf(rc.kernel, "%d.%d", &rc.kmaj, &rc.kmin) != 2)
+	/*
+	 * The version from the kernel itself: the harness's name for it can be
+	 * an identity (alma-9.6) rather than a version.
+	 */
+	if (uname(&u) || sscanf(u.release, "%d.%d", &rc.kmaj, &rc.kmin) != 2)
 		rc.kmaj = rc.kmin = 0;
+	v = getenv("ROOTCACHE_KERNEL");
 	/* keep "6.1", not "6.1.0-56-cloud-amd64", for messages */
-	if (!getenv("ROOTCACHE_KERNEL"))
+	if (v && *v)
+		snprintf(rc.kernel, sizeof(rc.kernel), "%s", v);
+	else
 		snprintf(rc.kernel, sizeof(rc.kernel), "%d.%d", rc.kmaj,
 			 rc.kmin);
 }
