@@ -218,15 +218,22 @@ long long rc_settle(long long (*fn)(const char *cg), const char *cg,
 
 long long rc_root_file_local(void)
 {
+	const char *key = rc.v1 ? "total_cache" : "file";
 	long long total, v;
 	char path[1024];
 	struct dirent *de;
 	DIR *d;
 
-	total = rc_cg_file(NULL);
-	if (rc.v1 || total < 0)
-		return total;	/* v1 root "cache" is root-local already */
-	/* v2 root memory.stat is hierarchical: subtract the children */
+	/*
+	 * Root's hierarchical count minus its children's, on v1 too: v1's
+	 * root-local "cache" is not to be trusted, RHEL 9 moves the stat
+	 * updates of a removed memcg to its parent, so freeing a removed
+	 * group's cache lowers root's local count (clamped at 0) although
+	 * root never had that cache.
+	 */
+	total = rc_cg_stat(NULL, key);
+	if (total < 0)
+		return total;
 	d = opendir(rc.cgroot);
 	if (!d)
 		return -1;
@@ -235,7 +242,7 @@ long long rc_root_file_local(void)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/memory.stat", rc.cgroot,
 			 de->d_name);
-		v = stat_key(path, "file");
+		v = stat_key(path, key);
 		if (v > 0)
 			total -= v;
 	}
