@@ -26,9 +26,13 @@
  * arguments in the layout this kernel does not have
  * (test_collapse_other_layout), as a wrong inference of that static
  * function's layout would. The hook must notice without dereferencing them
- * (the guest would oops): one kernel log line says so, nothing more is
+ * (the guest would oops): one kernel log line says so, nothing is
  * redirected (stats/redirected_collapses does not grow), and the collapse
- * works as without the module (thp_collapse_alloc grows by 16 or more).
+ * works as without the module (thp_collapse_alloc grows by 16 or more). The
+ * job collapses a memfd (shmem goes through collapse_file() too, and
+ * MADV_COLLAPSE takes it on every kernel that has the call, whatever the
+ * THP settings), so the check runs where regular files do not collapse (6.1,
+ * 6.12, RHEL 9); skipped without MADV_COLLAPSE (5.10).
  *
  * khugepaged_scoped: the same collapse done by khugepaged in the background,
  * with the scope holding only the job's cgroup. khugepaged runs in the root
@@ -449,10 +453,43 @@ cleanup:
 	return ret;
 }
 
+/* A 64 MiB memfd in small folios, mapped at a PMD boundary and collapsed. */
+static int job_memfd_collapse(void *unused)
+{
+	char buf[4096], *p;
+	long long off;
+	int fd, ret;
+
+	(void)unused;
+	fd = memfd_create("rctest-collapse", MFD_CLOEXEC);
+	if (fd < 0 || ftruncate(fd, SIZE)) {
+		perror("memfd");
+		return KSFT_FAIL;
+	}
+	memset(buf, 0x5a, sizeof(buf));
+	for (off = 0; off < SIZE; off += sizeof(buf)) {
+		if (pwrite(fd, buf, sizeof(buf), off) != sizeof(buf)) {
+			perror("pwrite memfd");
+			return KSFT_FAIL;
+		}
+	}
+	p = map_pmd_aligned(fd);
+	if (!p) {
+		perror("mmap memfd");
+		return KSFT_FAIL;
+	}
+	for (off = 0; off < SIZE; off += 4096)
+		buf[0] += p[off];
+	ret = collapse(p, SIZE);
+	munmap(p, SIZE);
+	close(fd);
+	return ret;
+}
+
 static int collapse_other_layout(void)
 {
 	long long thp0, thp1, coll0, coll1;
-	char *cg = NULL, *file = NULL;
+	char *cg = NULL;
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
 
@@ -460,17 +497,14 @@ static int collapse_other_layout(void)
 	st = rc_mod_load_testing("enabled=1 test_collapse_other_layout=1");
 	if (st != KSFT_PASS)
 		return st;
-	file = rc_path(rc.scratch, "rctest.src.64m");
-	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
-		goto cleanup;
 	cg = rc_cg_create("collapse_layout");
 	if (!cg)
 		goto cleanup;
 	thp0 = rc_vmstat("thp_collapse_alloc");
 	coll0 = rc_mod_stat("redirected_collapses");
-	st = rc_cg_run(cg, job_mmap_collapse, file);
+	st = rc_cg_run(cg, job_memfd_collapse, NULL);
 	if (st == JOB_NO_COLLAPSE) {
-		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
+		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse shmem on request");
 		goto cleanup;
 	}
 	coll1 = rc_mod_stat("redirected_collapses");
@@ -489,7 +523,6 @@ static int collapse_other_layout(void)
 cleanup:
 	rc_cg_destroy(cg);
 	free(cg);
-	free(file);
 	if (rc_mod_unload())
 		ret = KSFT_FAIL;
 	return ret;
