@@ -229,8 +229,13 @@ long long rc_root_file_local(void)
 	 * root-local "cache" is not to be trusted, RHEL 9 moves the stat
 	 * updates of a removed memcg to its parent, so freeing a removed
 	 * group's cache lowers root's local count (clamped at 0) although
-	 * root never had that cache.
+	 * root never had that cache. Except where v1 is not hierarchical
+	 * (memory.use_hierarchy 0, the default up to 5.10): there a child's
+	 * total_cache leaves out its own children, and the local count is
+	 * the one to read.
 	 */
+	if (rc.v1 && rc_cg_read_ll(NULL, "memory.use_hierarchy") == 0)
+		return rc_cg_file(NULL);
 	total = rc_cg_stat(NULL, key);
 	if (total < 0)
 		return total;
