@@ -234,8 +234,9 @@ EOF
 # ---- sysfs ------------------------------------------------------------------
 
 # Binary attribute callbacks with a const attribute: through read_new
-# (6.13 to 6.16), then through read again (6.17).
-probe bin_attr_read_new_const <<'EOF'
+# (6.13 to 6.16), then through read again (6.17). bin_attr_probe NAME FIELD.
+bin_attr_probe() {
+	probe "$1" <<EOF
 #include <linux/sysfs.h>
 static ssize_t rc_read(struct file *file, struct kobject *kobj,
 		       const struct bin_attribute *attr, char *buf,
@@ -244,20 +245,11 @@ static ssize_t rc_read(struct file *file, struct kobject *kobj,
 	return 0;
 }
 
-struct bin_attribute rc_probe_attr __maybe_unused = { .read_new = rc_read };
+struct bin_attribute rc_probe_attr __maybe_unused = { .$2 = rc_read };
 EOF
-
-probe bin_attr_read_const <<'EOF'
-#include <linux/sysfs.h>
-static ssize_t rc_read(struct file *file, struct kobject *kobj,
-		       const struct bin_attribute *attr, char *buf,
-		       loff_t off, size_t count)
-{
-	return 0;
 }
-
-struct bin_attribute rc_probe_attr __maybe_unused = { .read = rc_read };
-EOF
+bin_attr_probe bin_attr_read_new_const read_new
+bin_attr_probe bin_attr_read_const read
 
 # ---- Run the probes -------------------------------------------------------
 
