@@ -24,6 +24,10 @@
  *
  * Unload: as for the insertion hook (hook_insert.c), every redirected call
  * holds a module reference until its return handler runs.
+ *
+ * Optional: a kernel whose collapse_file() cannot be probed (inlined into
+ * its one caller or cloned by clang or LTO builds) still gets the insertion
+ * hook; hook_state then reads "partial collapse_file".
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -139,10 +143,12 @@ int rootcache_collapse_hook_start(void)
 	}
 	collapse_probe.maxactive = min_t(int, rootcache_maxactive,
 					 ROOTCACHE_COLLAPSE_MAXACTIVE);
-	err = register_kretprobe(&collapse_probe);
+	err = rootcache_test_probe_fails("collapse_file") ? -ENOENT :
+	      register_kretprobe(&collapse_probe);
 	if (err) {
-		pr_err("cannot probe collapse_file (%d); not loading\n", err);
-		return err;
+		/* Inlined or cloned (clang, LTO): insertions still move. */
+		rootcache_part_missing(RC_PART_COLLAPSE, err);
+		return 0;
 	}
 	collapse_registered = true;
 	return 0;

@@ -49,6 +49,15 @@
  *                with EAGAIN instead of waiting, and succeed once the
  *                reference is given back (kretprobe mechanism: the
  *                ftrace wrapper's calls always return).
+ * optional_probes: the test build with test_probe_fail naming
+ *                collapse_file and __inode_attach_wb fails their probes
+ *                with ENOENT, as a kernel that inlined collapse_file() or
+ *                has no cgroup writeback would: the module still loads,
+ *                hook_state reads "partial collapse_file __inode_attach_wb",
+ *                a job's reads are redirected, and the log names each part
+ *                once with what it costs; one part alone is named alone.
+ *                The insertion function stays required: failing its probe
+ *                (kretprobe mechanism) refuses the load with ENOENT.
  *
  * The test build: rc_mod_load_testing() (lib/module.c).
  */
@@ -79,7 +88,7 @@ static int job_read(void *file)
 /* The one-word file RC_SYSFS/@name reads @want. */
 static bool sysfs_word_is(const char *name, const char *want)
 {
-	char path[128], buf[32] = "";
+	char path[128], buf[128] = "";
 
 	snprintf(path, sizeof(path), RC_SYSFS "/%s", name);
 	rc_read_str(path, buf, sizeof(buf));
@@ -586,6 +595,52 @@ out:
 	return ret;
 }
 
+static int optional_probes(void)
+{
+	char symbol[64] = "", params[160];
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_probe_fail=collapse_file,__inode_attach_wb");
+	if (st != KSFT_PASS)
+		return st;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	ok &= hook_state_is("partial collapse_file __inode_attach_wb");
+	ok &= mechanism_is("ftrace");
+	if (run_job("partial", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge, partial hook", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth, partial hook", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth, partial hook", r.failed, 0);
+	ok &= rc_equal("log lines for collapse_file",
+		       rc_kmsg_count("cannot probe collapse_file (-2): loading without it"), 1);
+	ok &= rc_equal("log lines for __inode_attach_wb",
+		       rc_kmsg_count("cannot probe __inode_attach_wb (-2): loading without it"), 1);
+
+	st = rc_mod_load_testing("enabled=1 test_probe_fail=__inode_attach_wb");
+	if (st != KSFT_PASS)
+		goto out;
+	ok &= hook_state_is("partial __inode_attach_wb");
+
+	if (rc_mod_set(RC_UNLOADED) != KSFT_PASS)
+		goto out;
+	snprintf(params, sizeof(params),
+		 "enabled=1 hook_mechanism=kretprobe test_probe_fail=%s", symbol);
+	ok &= rc_equal("insmod without the insertion function (-errno)",
+		       rc_mod_load_file(rc_mod_testing_ko(), params), -ENOENT);
+	ok &= rc_equal("module loaded without the insertion function",
+		       !access(RC_SYSFS, F_OK), 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
 static const struct rc_test tests[] = {
 	T(hook_checked, 0),
 	T(broken_switches_off, 0),
@@ -595,6 +650,7 @@ static const struct rc_test tests[] = {
 	T(traced_too, 0),
 	T(call_start, 0),
 	T(rmmod_in_flight, 0),
+	T(optional_probes, 0),
 };
 
 int main(int argc, char **argv)
