@@ -112,7 +112,24 @@ module_param(test_unregister_fail, bool, 0644);
 MODULE_PARM_DESC(test_unregister_fail,
 		 "TEST BUILD: detaching from ftrace fails with -ENODEV (without trying) while set");
 #define test_unregister_fails() READ_ONCE(test_unregister_fail)
+static unsigned int test_wrap_delay_ms;
+module_param(test_wrap_delay_ms, uint, 0644);
+MODULE_PARM_DESC(test_wrap_delay_ms,
+		 "TEST BUILD: the next redirected call sleeps this long between the insertion and its check (then 0 again)");
+
+/* Between the insertion and its check, once: a slow call, on demand. */
+static void test_wrap_delay(bool redirected)
+{
+	unsigned int ms = READ_ONCE(test_wrap_delay_ms);
+
+	if (redirected && ms && cmpxchg(&test_wrap_delay_ms, ms, 0) == ms)
+		msleep(ms);
+}
 #else
+static inline void test_wrap_delay(bool redirected)
+{
+}
+
 #define test_wrap_call_start false
 #define test_unregister_fails() false
 #endif
@@ -135,6 +152,7 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 	this_cpu_inc(wrap_active);
 	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
 	ret = insert_target(arg0, arg1, index, gfp, arg4);
+	test_wrap_delay(redirected);
 	if (redirected) {
 		rootcache_insert_exit(&ins, !ret);
 		rootcache_insert_release(&ins);
