@@ -40,9 +40,9 @@
  * module disabled (a PMD folio charged to the job), enables it and
  * collapses the next 2 MiB; the test build judges that collapse by the
  * folio 512 pages before its range (test_collapse_start_shift), i.e. by the
- * job's PMD folio. stats/redirect_failed must not grow (nor
- * redirected_collapses: the collapse is not judged). Skipped where regular
- * files do not collapse.
+ * job's PMD folio. stats/redirect_failed must not grow (khugepaged may
+ * collapse more of the mapping meanwhile: stats/redirected_collapses is
+ * only printed). Skipped where regular files do not collapse.
  *
  * khugepaged_scoped: the same collapse done by khugepaged in the background,
  * with the scope holding only the job's cgroup. khugepaged runs in the root
@@ -552,7 +552,6 @@ static int collapse_foreign_pmd(void)
 	ok &= rc_equal("job status", st, 0);
 	ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth", thp1 - thp0, 2);
 	ok &= rc_equal("stats/redirect_failed growth", fail1 - fail0, 0);
-	ok &= rc_equal("stats/redirected_collapses growth", coll1 - coll0, 0);
 	ok &= rc_equal("enabled", rc_read_ll(RC_SYSFS "/enabled"), 1);
 	if (ok)
 		ret = KSFT_PASS;
