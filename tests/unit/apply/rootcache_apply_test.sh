@@ -46,6 +46,8 @@ echo ok >"$SYS/hook_state"
 echo modprobe >>"$T/modprobe.log"
 MODPROBE
 chmod +x "$T/bin/modprobe"
+echo "BOOT_IMAGE=/vmlinuz root=/dev/vda1 quiet" >"$T/cmdline"
+export ROOTCACHE_CMDLINE="$T/cmdline"
 export ROOTCACHE_MODPROBE="$T/bin/modprobe" ROOTCACHE_SYSFS="$SYS" ROOTCACHE_CGROUP_ROOT="$CG" ROOTCACHE_ETC="$ETC"
 
 # boot: the module is unloaded, then rootcache-apply loads and configures it.
@@ -138,5 +140,18 @@ ctl disable --persist >"$T/ctl.out" 2>&1
 st=$?
 check "disable --persist on an unparsable file: exit 1, unchanged" \
 	'[ $st = 1 ] && [ "$(enabled)" = 1 ] && grep -q "this is not" "$ETC/rootcache.conf"'
+
+# Emergency off from the kernel command line.
+printf 'enabled=1\nscope_wait=0\n' >"$ETC/rootcache.conf"
+: >"$ETC/scope.conf"
+echo "quiet modprobe.blacklist=nouveau,rootcache" >"$T/cmdline"
+boot
+check "modprobe.blacklist=rootcache: not loaded, exit 0" '[ "$(rc)" = 0 ] && [ ! -d "$SYS" ]'
+echo "quiet rootcache.enabled=0" >"$T/cmdline"
+boot
+check "rootcache.enabled=0 on the command line: disabled, exit 0" '[ "$(rc)" = 0 ] && [ "$(enabled)" = 0 ]'
+echo "quiet modprobe.blacklist=rootcachex" >"$T/cmdline"
+boot
+check "another module blacklisted: enabled" '[ "$(rc)" = 0 ] && [ "$(enabled)" = 1 ]'
 
 exit $fail
