@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/BootConf.h"
 #include "rootcache/Commands.h"
@@ -121,6 +122,26 @@ TEST(Enable, PersistRemovesTheLegacyFiles) {
   EXPECT_EQ(test::FixtureTree::get(legacyLoad), "options rootcache maxactive=4096\n");
   EXPECT_EQ(o.json["persist"]["removed"].size(), 1U);
   EXPECT_NE(o.text.find("removed " + legacy), std::string::npos) << o.text;
+}
+
+// The write succeeds but enabled does not read back the requested value
+// (the module refused it silently, or another writer raced): a failure, in
+// both directions, and --persist still recorded the wish.
+TEST(Enable, FailsWhenTheSwitchDoesNotReadBack) {
+  test::FixtureTree t;
+  t.module(false);
+  test::FakeKernelFs fs;
+  fs.file(t.moduleDir() + "/enabled", {"0\n"});
+  Output o = runEnable(t.roots(), {true, false});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("did not change: enabled reads 0"), std::string::npos) << o.text;
+  EXPECT_EQ(fs.writesTo(t.moduleDir() + "/enabled"), std::vector<std::string>{"1\n"});
+  fs.file(t.moduleDir() + "/enabled", {"1\n"});
+  o = runEnable(t.roots(), {false, true});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("did not change: enabled reads 1"), std::string::npos) << o.text;
+  EXPECT_EQ(*bootEnabled(test::FixtureTree::get(t.roots().etc + "/rootcache/rootcache.conf")),
+            std::optional<bool>(false));
 }
 
 TEST(Enable, ModuleNotLoaded) {
