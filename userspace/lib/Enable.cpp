@@ -54,7 +54,7 @@ Output persist(const Roots& roots, bool enable) {
   const int value = enable ? 1 : 0;
   out.json["persist"] = {{"file", path}, {"enabled", enable}, {"changed", *changed}};
   out.text += fmt::format("{} enabled={} in {}: rootcache.service applies it at every boot\n",
-                          *changed ? "wrote" : "already", value, path);
+                          *changed ? "wrote" : "already", value, escapeName(path));
   auto legacy = removeLegacyFiles(roots);
   if (!legacy) {
     Output err = errorOutput(legacy.error());
@@ -65,7 +65,7 @@ Output persist(const Roots& roots, bool enable) {
   }
   out.json["persist"]["removed"] = *legacy;
   for (const auto& f : *legacy) {
-    out.text += fmt::format("removed {} (written by an older rootcachectl)\n", f);
+    out.text += fmt::format("removed {} (written by an older rootcachectl)\n", escapeName(f));
   }
   return out;
 }
