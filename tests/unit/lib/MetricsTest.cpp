@@ -313,5 +313,20 @@ TEST(Metrics, LabelValuesEscaped) {
   EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
 }
 
+// A newline in a label value is escaped too, so that a name read from the
+// kernel (here a stats file name, as a newer module could add) cannot start
+// a line of its own and inject a series into the textfile.
+TEST(Metrics, NewlineInALabelCannotInjectASeries) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/stats/x\nrootcache_enabled 0\n#", "7\n");
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.text.find("\nrootcache_enabled 0"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_stat{name=\"x\\nrootcache_enabled 0\\n#\"} 7\n"), std::string::npos) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+}
+
 }  // namespace
 }  // namespace rootcache
