@@ -1,6 +1,10 @@
 # rootcache: top-level entry points. Everything runs on this host; the kernel
 # module is only ever loaded inside QEMU guests (tests/vm/README.md).
 #
+#   make                  build only, as any user: kmod/rootcache.ko for the
+#                         running kernel when its headers are installed, and
+#                         build/userspace/rootcachectl; prints what to run next
+#   make check-unit       the unit tests of the tool (ctest), as any user
 #   make check            unit tests + selftests in guests of every kernel series
 #   make check-kernels KERNEL_TREES="DIR..."
 #                         the same guest tests on kernels built from upstream
@@ -14,6 +18,8 @@
 #   make demo             the seed scenario on 6.1, cgroup v1 then v2
 #   make bench            benchmarks in guests -> Documentation/benchmarks.md
 #   make deb              build/deb/rootcache-dkms_<ver>_all.deb, rootcachectl_<ver>_amd64.deb
+#                         (installs its missing build dependencies with apt-get
+#                         as root, else names them; always a freshly built tool)
 #   make rpm [DIST="el8 el9 el10"]
 #                         build/rpm/rootcache-dkms-<ver>-1.<dist>.noarch.rpm,
 #                         rootcachectl-<ver>-1.<dist>.x86_64.rpm and the .src.rpm
@@ -22,9 +28,28 @@
 #   make sign             sign kmod/rootcache.ko with DKMS's MOK key pair
 #   make vm-prepare       build every cached chroot and kernel ahead of time
 #   make host-deps        install the host packages the above need
-.PHONY: all check check-kernels check-packages mutation-check demo bench bench-quick deb rpm rpm-deps install uninstall sign vm-prepare host-deps
+.PHONY: all module tool check-unit check check-kernels check-packages mutation-check demo bench bench-quick deb rpm rpm-deps install uninstall sign vm-prepare host-deps
 
-all: check
+KVER ?= $(shell uname -r)
+
+all: module tool
+	@echo
+	@echo "built: $$(ls kmod/rootcache.ko 2>/dev/null || echo 'no module (no headers for $(KVER))') and build/userspace/rootcachectl"
+	@echo "next:  make check-unit        unit tests (ctest --test-dir build/userspace)"
+	@echo "       sudo insmod kmod/rootcache.ko enabled=0    only on a test machine (README.md, \"Test before installing\")"
+	@echo "       make deb | make rpm    packages; make check: the whole guest suite (root, about 40 minutes)"
+
+# The module, when the running kernel's (or KVER's) headers are there.
+module:
+	@if [ -e /lib/modules/$(KVER)/build/Makefile ]; then $(MAKE) -C kmod KVER=$(KVER); \
+	else echo "make: no headers for $(KVER) (/lib/modules/$(KVER)/build): module not built (apt-get install linux-headers-$(KVER))"; fi
+
+tool:
+	@cmake -S userspace -B build/userspace -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build/userspace -j2
+
+check-unit: tool
+	@ctest --test-dir build/userspace --output-on-failure
 
 host-deps:
 	@tests/vm/install-host-deps

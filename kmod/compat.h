@@ -20,7 +20,8 @@
  *	get_mem_cgroup_from_mm(NULL) returns root.
  *
  * The insertion function: __add_to_page_cache_locked(page, mapping, ...) up
- * to 5.15 and in RHEL 9.0 (noinline; every insertion that charges passes it),
+ * to 5.15 and in RHEL 8.5 to 9.0 (noinline; every insertion that charges
+ * passes it),
  * and from 5.16 and RHEL 9.1 filemap_add_folio(mapping, folio, ...), which
  * charges either itself or through __filemap_add_folio(). Read in the 5.10
  * to 6.8 release sources and AlmaLinux's 9.0 to 9.6 and 10.0 trees.
@@ -42,9 +43,12 @@
 /* The one place that compares versions, where no probe can tell. */
 #define RC_KERNEL_AT_LEAST(a, b, c) (LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c))
 
-/* conftest.sh refuses these kernels with one line; this is a backstop. */
-#ifndef ROOTCACHE_HAVE_KERNEL_5_10
-#error "rootcache needs Linux 5.10 or later"
+/*
+ * conftest.sh refuses these kernels with one line; this is a backstop. The
+ * RHEL 8 family from 8.5 on has 5.10's charge path under 4.18 (conftest.sh).
+ */
+#if !defined(ROOTCACHE_HAVE_KERNEL_5_10) && !defined(ROOTCACHE_HAVE_RHEL_8_5)
+#error "rootcache needs Linux 5.10 or later, or RHEL 8.5 or later"
 #endif
 #ifndef ROOTCACHE_HAVE_TASK_ACTIVE_MEMCG
 #error "rootcache needs task_struct.active_memcg"
@@ -81,8 +85,9 @@
  * NULL. The argument is inside mm/filemap.c, which no header shows, so the
  * version decides here: the insertion passes NULL from 5.14 ("mm: charge
  * active memcg when no mm is set"), RHEL 9.0 included, and the folio
- * insertion always does. The charge function is the one that takes the mm:
- * __mem_cgroup_charge() where mem_cgroup_charge() is its inline wrapper.
+ * insertion always does; RHEL 8 (4.18) passes current->mm. The charge
+ * function is the one that takes the mm: __mem_cgroup_charge() where
+ * mem_cgroup_charge() is its inline wrapper.
  */
 #if !defined(ROOTCACHE_INSERT_FOLIO) && !RC_KERNEL_AT_LEAST(5, 14, 0)
 #define ROOTCACHE_CHARGE_MM_REWRITE 1
@@ -119,6 +124,11 @@
 #include <linux/mm_types.h>
 #include <linux/pagemap.h>
 #include <linux/sysfs.h>
+#ifdef ROOTCACHE_HAVE_LINUX_PGTABLE_H
+#include <linux/pgtable.h>
+#else
+#include <asm/pgtable.h>	/* before 5.8, and RHEL 8 */
+#endif
 
 /*
  * A cache pool (target.c) other than root needs a charge that honours
@@ -178,10 +188,32 @@ static inline bool rootcache_kernel_pointer(const void *p)
 	return (unsigned long)p >= TASK_SIZE_MAX;
 }
 
-/* Argument registers of the probed function, x86_64 calling convention. */
+/*
+ * Argument registers of the probed function, x86_64 calling convention
+ * (regs_get_kernel_argument() spells them out from 5.3; RHEL 8 lacks it).
+ */
 static inline void *rootcache_arg(struct pt_regs *regs, unsigned int n)
 {
+#ifdef ROOTCACHE_HAVE_REGS_GET_KERNEL_ARGUMENT
 	return (void *)regs_get_kernel_argument(regs, n);
+#else
+	switch (n) {
+	case 0:
+		return (void *)regs->di;
+	case 1:
+		return (void *)regs->si;
+	case 2:
+		return (void *)regs->dx;
+	case 3:
+		return (void *)regs->cx;
+	case 4:
+		return (void *)regs->r8;
+	case 5:
+		return (void *)regs->r9;
+	default:
+		return NULL;
+	}
+#endif
 }
 
 static inline void rootcache_clear_arg0(struct pt_regs *regs)

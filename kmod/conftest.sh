@@ -82,6 +82,26 @@ probe kernel_5_10 <<'EOF'
 #endif
 EOF
 
+# The RHEL 8 family (4.18 by number) from 8.5 on has 5.10's page cache
+# charge path: a noinline __add_to_page_cache_locked() that charges with
+# mem_cgroup_charge(page, current->mm, gfp), and task_struct.active_memcg.
+# No header tells 8.5 from 8.4, whose insertion function is static (8.3 and
+# older charge with mem_cgroup_try_charge()): only RHEL's version.h can
+# (read in AlmaLinux's 8.3 to 8.10 trees).
+probe rhel_release <<'EOF'
+#include <linux/version.h>
+#ifndef RHEL_RELEASE_CODE
+#error "not a RHEL kernel"
+#endif
+EOF
+
+probe rhel_8_5 <<'EOF'
+#include <linux/version.h>
+#if !defined(RHEL_RELEASE_CODE) || RHEL_RELEASE_CODE < RHEL_RELEASE_VERSION(8, 5)
+#error "not RHEL 8.5 or later"
+#endif
+EOF
+
 # Before 5.14 the page insertion charges with current->mm, not NULL: that
 # argument is inside mm/filemap.c, which no header shows (compat.h).
 probe kernel_5_14 <<'EOF'
@@ -143,6 +163,20 @@ static __maybe_unused struct mem_cgroup *rc_probe(void)
 EOF
 
 # ---- Folio and page helpers ---------------------------------------------
+
+# pgtable.h moved to include/linux in 5.8 (RHEL 8 has only asm/pgtable.h).
+probe linux_pgtable_h <<'EOF'
+#include <linux/pgtable.h>
+EOF
+
+# The x86 argument registers by number (5.3; not in RHEL 8).
+probe regs_get_kernel_argument <<'EOF'
+#include <linux/ptrace.h>
+static __maybe_unused unsigned long rc_probe(struct pt_regs *regs)
+{
+	return regs_get_kernel_argument(regs, 0);
+}
+EOF
 
 probe folio_memcg <<'EOF'
 #include <linux/memcontrol.h>
@@ -290,6 +324,14 @@ if ! have headers; then
 	refuse "the feature probes do not compile against $KDIR (log above)"
 fi
 
+# RHEL_MAJOR.RHEL_MINOR of a RHEL tree, for the refusal line.
+rhel_version() {
+	awk '$1 == "#define" && $2 == "RHEL_MAJOR" { major = $3 }
+	     $1 == "#define" && $2 == "RHEL_MINOR" { minor = $3 }
+	     END { printf "%s.%s", major, minor }' \
+		"$KDIR/include/generated/uapi/linux/version.h" 2>/dev/null
+}
+
 config() {
 	grep -q "^CONFIG_$1=[ym]" "$KDIR/include/config/auto.conf" 2>/dev/null
 }
@@ -297,7 +339,11 @@ config() {
 # ---- What is supported: one line for what is missing -----------------------
 
 release=$(cat "$KDIR/include/config/kernel.release" 2>/dev/null || echo "at $KDIR")
-have kernel_5_10 || refuse "Linux $release is older than 5.10, the oldest kernel rootcache supports"
+if ! have kernel_5_10 && ! have rhel_8_5; then
+	have rhel_release &&
+		refuse "RHEL $(rhel_version) (Linux $release) is older than RHEL 8.5: its page cache insertion cannot be hooked (8.4: a static function; 8.3 and older: mem_cgroup_try_charge())"
+	refuse "Linux $release is older than 5.10, the oldest kernel rootcache supports (RHEL 8: 8.5 or later)"
+fi
 for c in MEMCG KPROBES KRETPROBES; do
 	config "$c" || refuse "this kernel is built without CONFIG_$c"
 done

@@ -32,7 +32,6 @@
 #include <linux/page-flags.h>
 #include <linux/fs.h>
 #include <linux/backing-dev.h>
-#include <linux/pgtable.h>
 #include "compat.h"
 #include "rootcache.h"
 

@@ -2,7 +2,8 @@
 /*
  * The cache pool: the memory cgroup that redirected cache is charged to.
  * Unset (the default), it is root; /sys/kernel/rootcache/target names a
- * pool by cgroup ID, e.g. system.slice/pagecache.slice with a memory.max
+ * pool by cgroup ID, e.g. pagecache.slice (the slice unit systemd makes
+ * at /sys/fs/cgroup/pagecache.slice) with a memory.max
  * and an io.weight, so that the cache still obeys limits and jobs still
  * leave nothing behind.
  *

@@ -46,19 +46,19 @@ if [ "$(cat $SYS/enabled)" = 0 ]; then ok "disable_sets_sysfs"; else not_ok "dis
 expect "enable_json" 0 $CTL enable --json
 has "enable_json_value" '"enabled": true'
 
-# --- persist (into a scratch /etc): the tool's own files only; an admin's
-# file (and the package's conffile name) is left alone.
-mkdir -p "$T/etc/modprobe.d"
+# --- persist (into a scratch /etc): enabled= of rootcache/rootcache.conf,
+# edited in place; an admin's modprobe.d file is left alone.
+mkdir -p "$T/etc/modprobe.d" "$T/etc/rootcache"
 echo 'options rootcache maxactive=4096' >"$T/etc/modprobe.d/rootcache.conf"
-expect "enable_persist_ok" 0 $CTL enable --persist --etc-root "$T/etc"
-if grep -q '^options rootcache enabled=1$' "$T/etc/modprobe.d/rootcachectl.conf" 2>/dev/null &&
-	grep -q '^rootcache$' "$T/etc/modules-load.d/rootcachectl.conf" 2>/dev/null; then
-	ok "enable_persist_files"
-else not_ok "enable_persist_files"; fi
+printf '# kept\ntarget=pool.slice\nenabled=1\n' >"$T/etc/rootcache/rootcache.conf"
 expect "disable_persist_ok" 0 $CTL disable --persist --etc-root "$T/etc"
-if [ ! -e "$T/etc/modprobe.d/rootcachectl.conf" ] && [ ! -e "$T/etc/modules-load.d/rootcachectl.conf" ]; then
-	ok "disable_persist_removes"
-else not_ok "disable_persist_removes"; fi
+if [ "$(cat "$T/etc/rootcache/rootcache.conf")" = "$(printf '# kept\ntarget=pool.slice\nenabled=0')" ]; then
+	ok "disable_persist_edits_rootcache_conf"
+else not_ok "disable_persist_edits_rootcache_conf"; fi
+expect "enable_persist_ok" 0 $CTL enable --persist --etc-root "$T/etc"
+if grep -qx 'enabled=1' "$T/etc/rootcache/rootcache.conf" && grep -qx '# kept' "$T/etc/rootcache/rootcache.conf"; then
+	ok "enable_persist_edits_rootcache_conf"
+else not_ok "enable_persist_edits_rootcache_conf"; fi
 if [ "$(cat "$T/etc/modprobe.d/rootcache.conf")" = 'options rootcache maxactive=4096' ]; then
 	ok "persist_keeps_admin_file"
 else not_ok "persist_keeps_admin_file"; fi

@@ -1,79 +1,73 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <fmt/format.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+
+#include "rootcache/BootConf.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
 
-std::string modprobeConfText(bool enabled) {
-  return fmt::format(
-      "{} (enable --persist): it rewrites or removes this file.\n"
-      "# Put your own options for rootcache in another file of this directory.\n"
-      "options rootcache enabled={}\n",
-      kPersistHeader, enabled ? 1 : 0);
-}
-
-std::string modulesLoadConfText() {
-  return fmt::format("{} (enable --persist): load rootcache at boot.\nrootcache\n", kPersistHeader);
-}
-
 namespace {
 
-// Whether the file at `path` starts with the header the tool writes.
-Result<bool> writtenByUs(const std::string& path) {
-  auto text = readFile(path);
-  if (!text) {
-    return text.error();
-  }
-  return text->rfind(kPersistHeader, 0) == 0;
-}
-
-// enable --persist writes both files; disable --persist removes both. A file
-// of that name the tool did not write (no header) is never changed: the
-// whole operation is refused before anything is written.
-Result<std::vector<std::string>> persist(const Roots& roots, bool enable) {
-  const std::pair<std::string_view, std::string> entries[] = {
-      {files::kModprobeConf, modprobeConfText(true)},
-      {files::kModulesLoadConf, modulesLoadConfText()},
-  };
-  for (const auto& [rel, text] : entries) {
-    std::string path = joinPath(roots.etc, rel);
+// The files rootcachectl --persist wrote before the boot configuration moved
+// to /etc/rootcache/rootcache.conf: an "options rootcache enabled=1" there
+// would load the module enabled before the scope is set, so --persist
+// removes them (only when they start with kPersistHeader, i.e. the tool
+// wrote them). Returns the paths removed.
+Result<std::vector<std::string>> removeLegacyFiles(const Roots& roots) {
+  std::vector<std::string> removed;
+  for (std::string_view rel : {files::kLegacyModprobeConf, files::kLegacyModulesLoadConf}) {
+    const std::string path = joinPath(roots.etc, rel);
     if (!exists(path)) {
       continue;
     }
-    auto ours = writtenByUs(path);
-    if (!ours) {
-      return ours.error();
+    auto text = readFile(path);
+    if (!text) {
+      return text.error();
     }
-    if (!*ours) {
-      return checkError(fmt::format(
-          "refusing to {} {}: rootcachectl did not write it (its first line is not \"{}\"); move it away or "
-          "edit it by hand",
-          enable ? "overwrite" : "remove", path, kPersistHeader));
+    if (text->rfind(kPersistHeader, 0) != 0) {
+      continue;  // an administrator's file of that name: not ours to remove
     }
+    if (::unlink(path.c_str()) != 0) {
+      return systemError(errno, "cannot remove " + path);
+    }
+    removed.push_back(path);
   }
-  std::vector<std::string> changed;
-  for (const auto& [rel, text] : entries) {
-    std::string path = joinPath(roots.etc, rel);
-    if (enable) {
-      std::string dir = path.substr(0, path.rfind('/'));
-      if (!isDirectory(dir) && ::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        return systemError(errno, "cannot create " + dir);
-      }
-      if (Status s = writeFileAtomic(path, text); !s) {
-        return s.error();
-      }
-      changed.push_back(path);
-    } else if (exists(path)) {
-      if (::unlink(path.c_str()) != 0) {
-        return systemError(errno, "cannot remove " + path);
-      }
-      changed.push_back(path);
+  return removed;
+}
+
+// --persist: enabled= in the boot configuration, then the legacy files.
+// On an error nothing of the boot configuration has changed.
+Output persist(const Roots& roots, bool enable) {
+  Output out;
+  const std::string path = bootConfPath(roots);
+  auto changed = persistBootEnabled(roots, enable);
+  if (!changed) {
+    Error e = changed.error();
+    if (e.exit == Exit::kEnvironment) {
+      e.message = "--persist needs root: " + e.message;
     }
+    return errorOutput(e);
   }
-  return changed;
+  const int value = enable ? 1 : 0;
+  out.json["persist"] = {{"file", path}, {"enabled", enable}, {"changed", *changed}};
+  out.text += fmt::format("{} enabled={} in {}: rootcache.service applies it at every boot\n",
+                          *changed ? "wrote" : "already", value, escapeName(path));
+  auto legacy = removeLegacyFiles(roots);
+  if (!legacy) {
+    Output err = errorOutput(legacy.error());
+    out.json.update(err.json);
+    out.errors += err.errors;
+    out.exit = err.exit;
+    return out;
+  }
+  out.json["persist"]["removed"] = *legacy;
+  for (const auto& f : *legacy) {
+    out.text += fmt::format("removed {} (written by an older rootcachectl)\n", escapeName(f));
+  }
+  return out;
 }
 
 }  // namespace
@@ -85,29 +79,12 @@ Output runEnable(const Roots& roots, const EnableOptions& opts) {
   ModuleClient mod(roots);
 
   if (opts.persist) {
-    auto changed = persist(roots, opts.enable);
-    if (!changed) {
-      Error e = changed.error();
-      if (e.exit == Exit::kEnvironment) {
-        e.message = "--persist needs root: " + e.message;
-      }
-      return errorOutput(e);
+    Output p = persist(roots, opts.enable);
+    if (p.exit != Exit::kOk) {
+      return p;
     }
-    out.json["persist"] = {{"files", *changed}, {"written", opts.enable}};
-    for (const auto& f : *changed) {
-      out.text += fmt::format("{} {}\n", opts.enable ? "wrote" : "removed", f);
-    }
-    if (changed->empty()) {
-      out.text += "no persistent configuration to remove\n";
-    }
-    if (!opts.enable) {
-      // The package's (or an admin's) file is not ours: say that it stays.
-      std::string other = joinPath(roots.etc, files::kPackageModprobeConf);
-      if (exists(other)) {
-        out.json["persist"]["unchanged"] = other;
-        out.text += fmt::format("left {} unchanged (not written by rootcachectl): check its options\n", other);
-      }
-    }
+    out.json.update(p.json);
+    out.text += p.text;
   }
 
   if (!mod.loaded()) {

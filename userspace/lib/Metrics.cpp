@@ -8,6 +8,7 @@
 #include <cctype>
 #include <set>
 
+#include "rootcache/BootConf.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
@@ -154,6 +155,11 @@ std::string renderPrometheus(const nlohmann::json& m) {
       family(out, {"rootcache_scope_entries", "gauge", "Cgroups in the scope (0: every cgroup is redirected)."});
       out += fmt::format("rootcache_scope_entries {}\n", m["scope_entries"].get<std::uint64_t>());
     }
+  }
+  if (m.contains("boot_enabled") && !m["boot_enabled"].is_null()) {
+    family(out, {"rootcache_boot_enabled", "gauge",
+                 "Whether /etc/rootcache/rootcache.conf enables rootcache at boot (1) or not (0)."});
+    out += fmt::format("rootcache_boot_enabled {}\n", m["boot_enabled"].get<bool>() ? 1 : 0);
   }
   if (m.contains("dying_memcgs") && !m["dying_memcgs"].is_null()) {
     family(out, {"rootcache_dying_memcgs", "gauge", "Removed memory cgroups still held by the kernel."});
@@ -395,6 +401,12 @@ Output runMetrics(const Roots& roots, const std::optional<std::string>& textfile
         }
       }
     }
+  }
+  // What the boot configuration asks for, so that an alert can compare it
+  // with rootcache_enabled; absent when the file cannot be read.
+  m["boot_enabled"] = nullptr;
+  if (auto boot = readBootState(roots); boot && boot->exists) {
+    m["boot_enabled"] = boot->enabled.value_or(true);
   }
   m["dying_memcgs"] = nullptr;
   if (auto h = findMemoryHierarchy(roots)) {

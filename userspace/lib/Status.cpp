@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include "rootcache/BootConf.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
@@ -48,6 +49,26 @@ std::string probeMissAdvice(std::optional<HookMechanism> mech) {
   }
   return "raise the maxactive module parameter: rmmod rootcache; modprobe rootcache maxactive=N; the counter "
          "restarts at 0 when the module is reloaded";
+}
+
+// What the next boot does, from /etc/rootcache/rootcache.conf: JSON "boot"
+// and the text after "next boot:"; an Error when rootcache-apply could not
+// read the file either (the boot would fail).
+Result<std::string> describeBoot(const Roots& roots, nlohmann::json& j) {
+  auto st = readBootState(roots);
+  if (!st) {
+    j = {{"file", bootConfPath(roots)}, {"enabled", nullptr}, {"error", st.error().describe()}};
+    return st.error();
+  }
+  // Absent, or without enabled=: rootcache-apply's default is 1.
+  const bool enabled = st->enabled.value_or(true);
+  j = {{"file", st->path}, {"exists", st->exists}, {"enabled", enabled}};
+  if (!st->exists) {
+    return fmt::format("enabled by rootcache.service if installed ({} absent: default enabled=1)",
+                       escapeName(st->path));
+  }
+  return fmt::format("{} ({}{})", enabled ? "enabled" : "disabled", escapeName(st->path),
+                     st->enabled ? "" : ": no enabled=, default 1");
 }
 
 }  // namespace
@@ -174,6 +195,13 @@ Output runStatus(const Roots& roots) {
     }
   }
 
+  auto boot = describeBoot(roots, j["boot"]);
+  if (!boot) {
+    problems.push_back("boot configuration: " + boot.error().describe());
+    worsen(Exit::kCheckFailed);
+  }
+  const std::string bootText = boot ? *boot : "unknown (" + boot.error().describe() + ")";
+
   std::string verdict;
   if (problems.empty()) {
     const std::string where = st->target && *st->target != 0 ? "the target cgroup" : "root";
@@ -221,6 +249,7 @@ Output runStatus(const Roots& roots) {
       t += fmt::format("  {:<29}{}{}\n", k + ":", v, k == "redirected_bytes" ? " (" + humanBytes(v) + ")" : "");
     }
   }
+  t += fmt::format("{:<16}{}\n", "next boot:", bootText);
   t += fmt::format("{:<16}{}\n", "kernel:", j["kernel"].get<std::string>());
   t += fmt::format("{:<16}{}\n", "cgroup mode:", j["cgroup_mode"].get<std::string>());
   if (hier) {

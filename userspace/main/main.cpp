@@ -88,11 +88,11 @@ int run(int argc, char** argv) {
 
   bool persist = false;
   auto* enable = app.add_subcommand("enable", "Charge new page cache to the root cgroup");
-  enable->add_flag("--persist", persist, "Also write rootcachectl.conf in /etc/modprobe.d and /etc/modules-load.d");
+  enable->add_flag("--persist", persist, "Also set enabled=1 in /etc/rootcache/rootcache.conf (the next boots)");
   addJson(enable, json);
   enable->callback([&] { done(rootcache::runEnable(roots, {true, persist})); });
   auto* disable = app.add_subcommand("disable", "Charge new page cache normally again");
-  disable->add_flag("--persist", persist, "Also remove the files enable --persist wrote");
+  disable->add_flag("--persist", persist, "Also set enabled=0 in /etc/rootcache/rootcache.conf (the next boots)");
   addJson(disable, json);
   disable->callback([&] { done(rootcache::runEnable(roots, {false, persist})); });
 

@@ -3,7 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "FakeKernelFs.h"
 #include "Fixture.h"
+#include "rootcache/BootConf.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
@@ -21,68 +23,125 @@ TEST(Enable, Toggles) {
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
 }
 
-TEST(Enable, PersistWritesAndRemoves) {
+// The package's rootcache.conf, as shipped: --persist edits enabled= in
+// place and keeps every comment and the other keys.
+constexpr std::string_view kPackagedConf =
+    "# /etc/rootcache/rootcache.conf: read by rootcache-apply at boot.\n"
+    "#\n"
+    "# enabled=1  comment\n"
+    "#target=pagecache.slice\n"
+    "target = pagecache.slice   # the pool\n"
+    "\n"
+    "enabled=1\n";
+
+TEST(Enable, PersistEditsTheBootConfigurationInPlace) {
   test::FixtureTree t;
-  t.module(false);
-  Output o = runEnable(t.roots(), {true, true});
-  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  std::string conf = test::FixtureTree::get(t.roots().etc + "/modprobe.d/rootcachectl.conf");
-  EXPECT_NE(conf.find("options rootcache enabled=1"), std::string::npos);
-  std::string load = test::FixtureTree::get(t.roots().etc + "/modules-load.d/rootcachectl.conf");
-  EXPECT_NE(load.find("\nrootcache\n"), std::string::npos);
-  EXPECT_EQ(o.json["persist"]["files"].size(), 2U);
-
-  o = runEnable(t.roots(), {false, true});
-  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_FALSE(exists(t.roots().etc + "/modprobe.d/rootcachectl.conf"));
-  EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcachectl.conf"));
-  // Idempotent.
-  o = runEnable(t.roots(), {false, true});
-  EXPECT_EQ(o.exit, Exit::kOk);
-}
-
-// An admin's file, and the package's conffile at the same name, are never
-// changed or removed.
-TEST(Enable, PersistLeavesTheAdminsFileAlone) {
-  test::FixtureTree t;
-  t.module(false);
-  const std::string admin = t.roots().etc + "/modprobe.d/rootcache.conf";
-  const std::string adminLoad = t.roots().etc + "/modules-load.d/rootcache.conf";
-  test::FixtureTree::put(admin, "options rootcache maxactive=4096\n");
-  test::FixtureTree::put(adminLoad, "rootcache\n");
-  Output o = runEnable(t.roots(), {true, true});
-  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_EQ(test::FixtureTree::get(admin), "options rootcache maxactive=4096\n");
-  EXPECT_EQ(test::FixtureTree::get(adminLoad), "rootcache\n");
-  std::string ours = test::FixtureTree::get(t.roots().etc + "/modprobe.d/rootcachectl.conf");
-  EXPECT_EQ(ours.rfind(kPersistHeader, 0), 0U) << ours;
-  EXPECT_NE(ours.find("\noptions rootcache enabled=1\n"), std::string::npos) << ours;
-  // Enabling again rewrites the tool's own file.
-  ASSERT_EQ(runEnable(t.roots(), {true, true}).exit, Exit::kOk);
-
-  o = runEnable(t.roots(), {false, true});
-  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_EQ(test::FixtureTree::get(admin), "options rootcache maxactive=4096\n");
-  EXPECT_EQ(test::FixtureTree::get(adminLoad), "rootcache\n");
-  EXPECT_FALSE(exists(t.roots().etc + "/modprobe.d/rootcachectl.conf"));
-  EXPECT_NE(o.text.find(admin + " unchanged"), std::string::npos) << o.text;
-}
-
-// A file at the tool's name that the tool did not write: refused, unchanged.
-TEST(Enable, PersistRefusesAFileItDidNotWrite) {
-  test::FixtureTree t;
-  t.module(false);
-  const std::string conf = t.roots().etc + "/modprobe.d/rootcachectl.conf";
-  test::FixtureTree::put(conf, "options rootcache maxactive=4096\n");
-  Output o = runEnable(t.roots(), {true, true});
-  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
-  EXPECT_NE(o.errors.find("did not write it"), std::string::npos) << o.errors;
-  EXPECT_EQ(test::FixtureTree::get(conf), "options rootcache maxactive=4096\n");
-  EXPECT_FALSE(exists(t.roots().etc + "/modules-load.d/rootcachectl.conf"));
+  t.module(true);
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  test::FixtureTree::put(conf, std::string(kPackagedConf));
+  Output o = runEnable(t.roots(), {false, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  std::string want(kPackagedConf);
+  want.replace(want.rfind("enabled=1"), 9, "enabled=0");
+  EXPECT_EQ(test::FixtureTree::get(conf), want);
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
+  EXPECT_EQ(o.json["persist"]["file"], conf);
+  EXPECT_EQ(o.json["persist"]["changed"], true);
+  EXPECT_NE(o.text.find("wrote enabled=0 in " + conf), std::string::npos) << o.text;
+
+  // Again: nothing to change, the file is not rewritten.
+  o = runEnable(t.roots(), {false, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  EXPECT_EQ(o.json["persist"]["changed"], false);
+  EXPECT_EQ(test::FixtureTree::get(conf), want);
+
+  o = runEnable(t.roots(), {true, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  EXPECT_EQ(test::FixtureTree::get(conf), std::string(kPackagedConf));
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "1\n");
+}
+
+// No rootcache.conf (a node without the package): made, with its directory.
+TEST(Enable, PersistCreatesTheBootConfiguration) {
+  test::FixtureTree t;
+  t.module(true);
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  Output o = runEnable(t.roots(), {false, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  auto enabled = bootEnabled(test::FixtureTree::get(conf));
+  ASSERT_TRUE(enabled.ok());
+  EXPECT_EQ(*enabled, std::optional<bool>(false));
+}
+
+// A file rootcache-apply could not read either: refused, nothing changed,
+// the module's state included.
+TEST(Enable, PersistRefusesAFileItCannotParse) {
+  test::FixtureTree t;
+  t.module(true);
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  const std::string bad = "enabled=1\nthis is not a setting\n";
+  test::FixtureTree::put(conf, bad);
+  Output o = runEnable(t.roots(), {false, true});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.errors.find("line 2"), std::string::npos) << o.errors;
+  EXPECT_NE(o.errors.find("nothing changed"), std::string::npos) << o.errors;
+  EXPECT_EQ(test::FixtureTree::get(conf), bad);
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "1\n");
+}
+
+// A symlink is never followed: refused, the link and its target unchanged.
+TEST(Enable, PersistRefusesASymlink) {
+  test::FixtureTree t;
+  t.module(true);
+  const std::string real = t.base() + "/elsewhere.conf";
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  test::FixtureTree::put(real, "enabled=1\n");
+  std::filesystem::create_directories(t.roots().etc + "/rootcache");
+  std::filesystem::create_symlink(real, conf);
+  Output o = runEnable(t.roots(), {false, true});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.errors.find("symbolic link"), std::string::npos) << o.errors;
+  EXPECT_TRUE(std::filesystem::is_symlink(conf));
+  EXPECT_EQ(test::FixtureTree::get(real), "enabled=1\n");
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "1\n");
+}
+
+// The files an older rootcachectl wrote (its header first) would load the
+// module enabled before the scope: --persist removes them; an
+// administrator's file of the same name stays.
+TEST(Enable, PersistRemovesTheLegacyFiles) {
+  test::FixtureTree t;
+  t.module(false);
+  const std::string legacy = t.roots().etc + "/modprobe.d/rootcachectl.conf";
+  const std::string legacyLoad = t.roots().etc + "/modules-load.d/rootcachectl.conf";
+  test::FixtureTree::put(legacy, std::string(kPersistHeader) + "\noptions rootcache enabled=1\n");
+  test::FixtureTree::put(legacyLoad, "options rootcache maxactive=4096\n");
+  Output o = runEnable(t.roots(), {true, true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  EXPECT_FALSE(exists(legacy));
+  EXPECT_EQ(test::FixtureTree::get(legacyLoad), "options rootcache maxactive=4096\n");
+  EXPECT_EQ(o.json["persist"]["removed"].size(), 1U);
+  EXPECT_NE(o.text.find("removed " + legacy), std::string::npos) << o.text;
+}
+
+// The write succeeds but enabled does not read back the requested value
+// (the module refused it silently, or another writer raced): a failure, in
+// both directions, and --persist still recorded the wish.
+TEST(Enable, FailsWhenTheSwitchDoesNotReadBack) {
+  test::FixtureTree t;
+  t.module(false);
+  test::FakeKernelFs fs;
+  fs.file(t.moduleDir() + "/enabled", {"0\n"});
+  Output o = runEnable(t.roots(), {true, false});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_NE(o.text.find("did not change: enabled reads 0"), std::string::npos) << o.text;
+  EXPECT_EQ(fs.writesTo(t.moduleDir() + "/enabled"), std::vector<std::string>{"1\n"});
+  fs.file(t.moduleDir() + "/enabled", {"1\n"});
   o = runEnable(t.roots(), {false, true});
   EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
-  EXPECT_EQ(test::FixtureTree::get(conf), "options rootcache maxactive=4096\n");
+  EXPECT_NE(o.text.find("did not change: enabled reads 1"), std::string::npos) << o.text;
+  EXPECT_EQ(*bootEnabled(test::FixtureTree::get(t.roots().etc + "/rootcache/rootcache.conf")),
+            std::optional<bool>(false));
 }
 
 TEST(Enable, ModuleNotLoaded) {
@@ -93,7 +152,7 @@ TEST(Enable, ModuleNotLoaded) {
   // --persist still records the wish for the next boot.
   o = runEnable(t.roots(), {true, true});
   EXPECT_EQ(o.exit, Exit::kEnvironment);
-  EXPECT_TRUE(exists(t.roots().etc + "/modprobe.d/rootcachectl.conf"));
+  EXPECT_TRUE(exists(t.roots().etc + "/rootcache/rootcache.conf"));
   // Disabling an absent module is already done.
   o = runEnable(t.roots(), {false, false});
   EXPECT_EQ(o.exit, Exit::kOk);
@@ -137,11 +196,6 @@ TEST(Enable, PermissionDeniedIsEnvironment) {
   }
   EXPECT_EQ(WEXITSTATUS(st), 0);
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
-}
-
-TEST(Enable, PersistTextFormats) {
-  EXPECT_EQ(modprobeConfText(true).find("options rootcache enabled=1\n") != std::string::npos, true);
-  EXPECT_NE(modulesLoadConfText().find("rootcache\n"), std::string::npos);
 }
 
 }  // namespace

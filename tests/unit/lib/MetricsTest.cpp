@@ -28,6 +28,33 @@ TEST(Metrics, LoadedV2) {
   EXPECT_EQ(o.json["scope_entries"], 2);
 }
 
+// rootcache_boot_enabled: what /etc/rootcache/rootcache.conf asks for at
+// boot (1 when enabled= is unset), for an alert that compares it with
+// rootcache_enabled; absent without the file or when it does not parse.
+TEST(Metrics, BootEnabled) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(false);
+  Output o = runMetrics(t.roots(), std::nullopt);
+  EXPECT_EQ(o.text.find("rootcache_boot_enabled"), std::string::npos) << o.text;
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  test::FixtureTree::put(conf, "enabled=1\n");
+  o = runMetrics(t.roots(), std::nullopt);
+  EXPECT_NE(o.text.find("rootcache_boot_enabled 1\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_enabled 0\n"), std::string::npos) << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty());
+  test::FixtureTree::put(conf, "enabled=0\n");
+  o = runMetrics(t.roots(), std::nullopt);
+  EXPECT_NE(o.text.find("rootcache_boot_enabled 0\n"), std::string::npos) << o.text;
+  test::FixtureTree::put(conf, "# only a target\ntarget=x\n");
+  o = runMetrics(t.roots(), std::nullopt);
+  EXPECT_NE(o.text.find("rootcache_boot_enabled 1\n"), std::string::npos) << o.text;
+  test::FixtureTree::put(conf, "garbage\n");
+  o = runMetrics(t.roots(), std::nullopt);
+  EXPECT_EQ(o.exit, Exit::kOk);
+  EXPECT_EQ(o.text.find("rootcache_boot_enabled"), std::string::npos) << o.text;
+}
+
 // Collapses are a counter of their own, not a generic rootcache_stat{name}.
 TEST(Metrics, RedirectedCollapses) {
   test::FixtureTree t;
@@ -283,6 +310,21 @@ TEST(Metrics, LabelValuesEscaped) {
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
   EXPECT_NE(o.text.find("rootcache_info{version=\"0.1\\\"x\\\\y\",hook=\"filemap_add_folio\"} 1\n"), std::string::npos)
       << o.text;
+  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+}
+
+// A newline in a label value is escaped too, so that a name read from the
+// kernel (here a stats file name, as a newer module could add) cannot start
+// a line of its own and inject a series into the textfile.
+TEST(Metrics, NewlineInALabelCannotInjectASeries) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/stats/x\nrootcache_enabled 0\n#", "7\n");
+  Output o = runMetrics(t.roots(), std::nullopt);
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.text.find("\nrootcache_enabled 0"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("rootcache_stat{name=\"x\\nrootcache_enabled 0\\n#\"} 7\n"), std::string::npos) << o.text;
   EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
 }
 

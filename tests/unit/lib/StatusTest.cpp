@@ -24,6 +24,31 @@ TEST(Status, HealthyV2) {
   EXPECT_NE(o.text.find("health:"), std::string::npos);
 }
 
+// What the next boot does: rootcache.conf's enabled=, 1 when unset or the
+// file is absent; a file rootcache-apply cannot read degrades the status.
+TEST(Status, NextBoot) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.json["boot"]["exists"], false);
+  EXPECT_EQ(o.json["boot"]["enabled"], true);
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  test::FixtureTree::put(conf, "# comment\nenabled=0\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["boot"]["enabled"], false);
+  EXPECT_NE(o.text.find("next boot:      disabled (" + conf + ")"), std::string::npos) << o.text;
+  test::FixtureTree::put(conf, "target=x\n");
+  o = runStatus(t.roots());
+  EXPECT_NE(o.text.find("next boot:      enabled (" + conf + ": no enabled=, default 1)"), std::string::npos) << o.text;
+  test::FixtureTree::put(conf, "enabled=sometimes\n");
+  o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_TRUE(o.json["boot"]["enabled"].is_null());
+  EXPECT_NE(o.json["health"]["verdict"].get<std::string>().find("boot configuration"), std::string::npos);
+}
+
 TEST(Status, ModuleMissing) {
   test::FixtureTree t;
   t.cgroupV1(3);

@@ -46,12 +46,10 @@ struct EnableOptions {
   bool persist = false;
 };
 [[nodiscard]] Output runEnable(const Roots& roots, const EnableOptions& opts);
-// The first line of every file --persist writes: the tool changes or
-// removes only files that start with it.
+// --persist sets enabled= in /etc/rootcache/rootcache.conf (BootConf.h).
+// The first line of the files older versions of --persist wrote in
+// modprobe.d/ and modules-load.d/: --persist removes those that have it.
 inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
-// The files --persist writes, as text; exposed for tests.
-[[nodiscard]] std::string modprobeConfText(bool enabled);
-[[nodiscard]] std::string modulesLoadConfText();
 
 // ---- metrics
 // Prometheus text exposition of the node's rootcache state.

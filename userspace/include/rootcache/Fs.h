@@ -60,12 +60,11 @@ inline constexpr std::string_view kSelfMountinfo = "self/mountinfo";
 // run (relative to <run>): the probe_misses value the last status saw.
 inline constexpr std::string_view kStatusState = "rootcache/status.state";
 // etc (relative to <etc>).
-// The files --persist owns. Not the package's conffiles (modprobe.d/ and
-// modules-load.d/rootcache.conf), which it never touches; sorted after
-// them, so its options win.
-inline constexpr std::string_view kModprobeConf = "modprobe.d/rootcachectl.conf";
-inline constexpr std::string_view kModulesLoadConf = "modules-load.d/rootcachectl.conf";
-inline constexpr std::string_view kPackageModprobeConf = "modprobe.d/rootcache.conf";
+// What rootcachectl --persist wrote before the boot configuration became
+// <etc>/rootcache/rootcache.conf alone (BootConf.h); --persist and the
+// packages' upgrade remove them when they carry the tool's header.
+inline constexpr std::string_view kLegacyModprobeConf = "modprobe.d/rootcachectl.conf";
+inline constexpr std::string_view kLegacyModulesLoadConf = "modules-load.d/rootcachectl.conf";
 }  // namespace files
 
 // ---- The seam between the library and the kernel's filesystems.
