@@ -411,10 +411,12 @@ static inline int rootcache_direct_attach(unsigned long ip, void (*tramp)(void))
 	return register_ftrace_direct(ip, (unsigned long)tramp);
 }
 
-static inline int rootcache_direct_detach(unsigned long ip,
-					  void (*tramp)(void))
+static inline void rootcache_direct_detach(unsigned long ip,
+					   void (*tramp)(void))
 {
-	return unregister_ftrace_direct(ip, (unsigned long)tramp);
+	int err = unregister_ftrace_direct(ip, (unsigned long)tramp);
+
+	WARN_ON_ONCE(err);
 }
 #else
 #define rootcache_have_ftrace_direct() false
