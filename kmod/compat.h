@@ -411,12 +411,10 @@ static inline int rootcache_direct_attach(unsigned long ip, void (*tramp)(void))
 	return register_ftrace_direct(ip, (unsigned long)tramp);
 }
 
-static inline void rootcache_direct_detach(unsigned long ip,
-					   void (*tramp)(void))
+static inline int rootcache_direct_detach(unsigned long ip,
+					  void (*tramp)(void))
 {
-	int err = unregister_ftrace_direct(ip, (unsigned long)tramp);
-
-	WARN_ON_ONCE(err);
+	return unregister_ftrace_direct(ip, (unsigned long)tramp);
 }
 #else
 #define rootcache_have_ftrace_direct() false

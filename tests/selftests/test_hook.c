@@ -49,6 +49,30 @@
  *                with EAGAIN instead of waiting, and succeed once the
  *                reference is given back (kretprobe mechanism: the
  *                ftrace wrapper's calls always return).
+ * optional_probes: the test build with test_probe_fail naming
+ *                collapse_file and __inode_attach_wb fails their probes
+ *                with ENOENT, as a kernel that inlined collapse_file() or
+ *                has no cgroup writeback would: the module still loads,
+ *                hook_state reads "partial collapse_file __inode_attach_wb",
+ *                a job's reads are redirected, and the log names each part
+ *                once with what it costs; one part alone is named alone.
+ *                The insertion function stays required: failing its probe
+ *                (kretprobe mechanism) refuses the load with ENOENT.
+ *
+ * wrap_oops_rmmod: the test build with test_wrap_die=1 simulates a task that
+ *                oopsed inside the ftrace wrapper (the guests' console
+ *                check fails any run that shows a real oops): the first
+ *                redirected call runs the die notifier's check from inside
+ *                the wrapper and keeps its count. The module must find the
+ *                wrapper on that stack, log one line and pin itself: rmmod
+ *                fails at once with EAGAIN, as with the kretprobe, instead
+ *                of waiting for ever; test_wrap_revive takes it back.
+ * unregister_fails: the test build with test_unregister_fail=1 fails the
+ *                detach from ftrace with ENODEV, as after an internal error
+ *                of ftrace. rmmod must not free the module: after 3 s it
+ *                still runs, the module is "Unloading", still attached to
+ *                the insertion function, and the log says why; once the
+ *                fault is cleared, the retry detaches and rmmod completes.
  *
  * The test build: rc_mod_load_testing() (lib/module.c).
  */
@@ -59,6 +83,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/rc.h"
@@ -70,6 +95,7 @@
 #define TRACING		"/sys/kernel/debug/tracing"
 #define ENABLED_FUNCS	TRACING "/enabled_functions"
 #define REFCNT		"/sys/module/rootcache/refcnt"
+#define PARAMS		"/sys/module/rootcache/parameters"
 
 static int job_read(void *file)
 {
@@ -79,7 +105,7 @@ static int job_read(void *file)
 /* The one-word file RC_SYSFS/@name reads @want. */
 static bool sysfs_word_is(const char *name, const char *want)
 {
-	char path[128], buf[32] = "";
+	char path[128], buf[128] = "";
 
 	snprintf(path, sizeof(path), RC_SYSFS "/%s", name);
 	rc_read_str(path, buf, sizeof(buf));
@@ -586,6 +612,166 @@ out:
 	return ret;
 }
 
+static int optional_probes(void)
+{
+	char symbol[64] = "", params[160];
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_probe_fail=collapse_file,__inode_attach_wb");
+	if (st != KSFT_PASS)
+		return st;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	ok &= hook_state_is("partial collapse_file __inode_attach_wb");
+	ok &= mechanism_is("ftrace");
+	if (run_job("partial", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge, partial hook", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth, partial hook", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth, partial hook", r.failed, 0);
+	ok &= rc_equal("log lines for collapse_file",
+		       rc_kmsg_count("cannot probe collapse_file (-2): loading without it"), 1);
+	ok &= rc_equal("log lines for __inode_attach_wb",
+		       rc_kmsg_count("cannot probe __inode_attach_wb (-2): loading without it"), 1);
+
+	st = rc_mod_load_testing("enabled=1 test_probe_fail=__inode_attach_wb");
+	if (st != KSFT_PASS)
+		goto out;
+	ok &= hook_state_is("partial __inode_attach_wb");
+
+	if (rc_mod_set(RC_UNLOADED) != KSFT_PASS)
+		goto out;
+	snprintf(params, sizeof(params),
+		 "enabled=1 hook_mechanism=kretprobe test_probe_fail=%s", symbol);
+	ok &= rc_equal("insmod without the insertion function (-errno)",
+		       rc_mod_load_file(rc_mod_testing_ko(), params), -ENOENT);
+	ok &= rc_equal("module loaded without the insertion function",
+		       !access(RC_SYSFS, F_OK), 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+static int wrap_oops_rmmod(void)
+{
+	struct job_result r;
+	long long t0, took;
+	int st, ret = KSFT_FAIL, err = 0;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_wrap_die=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (!mechanism_is("ftrace"))
+		goto out;
+	if (run_job("wrap_oops", 0, &r))
+		goto out;
+	ok &= rc_equal("module refcnt after an oops inside the wrapper", rc_read_ll(REFCNT), 1);
+	ok &= rc_equal("log lines for the oops",
+		       rc_kmsg_count("a task oopsed inside the wrapper"), 1);
+	t0 = rc_now_ms();
+	if (syscall(SYS_delete_module, "rootcache", O_NONBLOCK))
+		err = errno;
+	took = rc_now_ms() - t0;
+	rc_diag("rmmod after an oops inside the wrapper: %s after %lld ms",
+		err ? strerror(err) : "unloaded", took);
+	ok &= rc_equal("rmmod errno", err, EAGAIN);
+	ok &= rc_below("rmmod time (ms)", took, 1000);
+	ok &= rc_equal("module still loaded", !access(RC_SYSFS, F_OK), 1);
+	if (!err)
+		return KSFT_FAIL;
+	if (rc_write_str(PARAMS "/test_wrap_revive", "1"))
+		goto out;
+	ok &= rc_equal("module refcnt after the revival", rc_read_ll(REFCNT), 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str(PARAMS "/test_wrap_revive", "1");
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+/* The state column of rootcache's line in /proc/modules, or "". */
+static const char *module_state(void)
+{
+	static char state[32];
+	char line[256], name[64];
+	FILE *f = fopen("/proc/modules", "r");
+
+	state[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %*s %*s %*s %31s", name, state) == 2 &&
+		    !strcmp(name, "rootcache"))
+			break;
+		else
+			state[0] = '\0';
+	if (f)
+		fclose(f);
+	return state;
+}
+
+static int unregister_fails(void)
+{
+	char symbol[64] = "";
+	long long t0;
+	pid_t pid = -1, got = 0;
+	int st, status = -1, ret = KSFT_FAIL;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_unregister_fail=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (!mechanism_is("ftrace"))
+		goto out;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (!pid)
+		_exit(syscall(SYS_delete_module, "rootcache", O_NONBLOCK) ? errno : 0);
+	rc_msleep(3000);
+	got = waitpid(pid, &status, WNOHANG);
+	ok &= rc_equal("rmmod returned within 3 s of a failed detach", got, 0);
+	if (got)
+		goto out;
+	if (strcmp(module_state(), "Unloading")) {
+		rc_diag("/proc/modules: state \"%s\", expected \"Unloading\"", module_state());
+		ok = false;
+	}
+	ok &= traced_with(symbol, direct_expected() ? "direct-->rootcache_insert_tramp" :
+						     "wrap_callback");
+	ok &= rc_equal("log lines for the failed detach",
+		       rc_kmsg_count("cannot detach from ftrace (-19)"), 1);
+	if (rc_write_str(PARAMS "/test_unregister_fail", "0"))
+		goto out;
+	for (t0 = rc_now_ms(); !got && rc_now_ms() - t0 < 20000; rc_msleep(100))
+		got = waitpid(pid, &status, WNOHANG);
+	ok &= rc_equal("rmmod finished after the retry", got, pid);
+	ok &= rc_equal("rmmod status", got == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+	ok &= rc_equal("module gone", !access("/sys/module/rootcache", F_OK), 0);
+	ok &= rc_equal("log lines for the late detach",
+		       rc_kmsg_count("detached from ftrace after"), 1);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str(PARAMS "/test_unregister_fail", "0");
+	if (pid > 0 && !got)
+		waitpid(pid, &status, 0);
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
 static const struct rc_test tests[] = {
 	T(hook_checked, 0),
 	T(broken_switches_off, 0),
@@ -595,6 +781,9 @@ static const struct rc_test tests[] = {
 	T(traced_too, 0),
 	T(call_start, 0),
 	T(rmmod_in_flight, 0),
+	T(optional_probes, 0),
+	T(wrap_oops_rmmod, 0),
+	T(unregister_fails, 0),
 };
 
 int main(int argc, char **argv)

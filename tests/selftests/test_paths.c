@@ -34,6 +34,16 @@
  * THP settings), so the check runs where regular files do not collapse (6.1,
  * 6.12, RHEL 9); skipped without MADV_COLLAPSE (5.10).
  *
+ * mmap_collapse.foreign_pmd: a PMD-sized folio already at the start of a
+ * collapse's range was not made by that collapse, and its charge is no
+ * check of the hook. The job collapses its file's first 2 MiB with the
+ * module disabled (a PMD folio charged to the job), enables it and
+ * collapses the next 2 MiB; the test build judges that collapse by the
+ * folio 512 pages before its range (test_collapse_start_shift), i.e. by the
+ * job's PMD folio. stats/redirect_failed must not grow (khugepaged may
+ * collapse more of the mapping meanwhile: stats/redirected_collapses is
+ * only printed). Skipped where regular files do not collapse.
+ *
  * khugepaged_scoped: the same collapse done by khugepaged in the background,
  * with the scope holding only the job's cgroup. khugepaged runs in the root
  * cgroup: the scope must be judged by the owner of the mm it collapses. The
@@ -486,6 +496,74 @@ static int job_memfd_collapse(void *unused)
 	return ret;
 }
 
+/*
+ * The first 2 MiB collapsed while the module is disabled, the next 2 MiB
+ * once it is enabled.
+ */
+static int job_collapse_twice(void *file)
+{
+	int fd = open_ro(file), ret = KSFT_FAIL;
+	char *p;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	p = map_small_folios(fd);
+	if (p) {
+		ret = collapse(p, PMD_BYTES);
+		if (ret == KSFT_PASS && rc_mod_enable(true))
+			ret = KSFT_FAIL;
+		if (ret == KSFT_PASS)
+			ret = collapse(p + PMD_BYTES, PMD_BYTES);
+		munmap(p, SIZE);
+	}
+	close(fd);
+	return ret;
+}
+
+static int collapse_foreign_pmd(void)
+{
+	long long thp0, thp1, coll0, coll1, fail0, fail1;
+	char *cg = NULL, *file = NULL;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+
+	st = rc_mod_load_testing("enabled=0 test_collapse_start_shift=512");
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.src.64m");
+	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
+		goto cleanup;
+	cg = rc_cg_create("collapse_foreign");
+	if (!cg)
+		goto cleanup;
+	thp0 = rc_vmstat("thp_collapse_alloc");
+	coll0 = rc_mod_stat("redirected_collapses");
+	fail0 = rc_mod_stat("redirect_failed");
+	st = rc_cg_run(cg, job_collapse_twice, file);
+	if (st == JOB_NO_COLLAPSE) {
+		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
+		goto cleanup;
+	}
+	thp1 = rc_vmstat("thp_collapse_alloc");
+	coll1 = rc_mod_stat("redirected_collapses");
+	fail1 = rc_mod_stat("redirect_failed");
+	rc_diag("foreign PMD folio: job status %d, thp_collapse_alloc %+lld, redirected_collapses %+lld, redirect_failed %+lld",
+		st, thp1 - thp0, coll1 - coll0, fail1 - fail0);
+	ok &= rc_equal("job status", st, 0);
+	ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth", thp1 - thp0, 2);
+	ok &= rc_equal("stats/redirect_failed growth", fail1 - fail0, 0);
+	ok &= rc_equal("enabled", rc_read_ll(RC_SYSFS "/enabled"), 1);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	rc_cg_destroy(cg);
+	free(cg);
+	free(file);
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
 static int collapse_other_layout(void)
 {
 	long long thp0, thp1, coll0, coll1;
@@ -692,6 +770,7 @@ static const struct rc_test tests[] = {
 	PT(mmap_write),
 	PT(mmap_collapse),
 	TN("mmap_collapse.other_layout", collapse_other_layout, 0),
+	TN("mmap_collapse.foreign_pmd", collapse_foreign_pmd, 0),
 	TN("khugepaged_scoped.enabled", khugepaged_scoped, 0),
 };
 

@@ -143,6 +143,7 @@ int rc_mod_unload(void);		/* delete_module() with retries */
 int rc_mod_reload(const char *ko, const char *params);
 /* The same with the test build (kmod/ ROOTCACHE_TESTING); KSFT_SKIP if none. */
 int rc_mod_load_testing(const char *params);
+const char *rc_mod_testing_ko(void);	/* its path (it may not exist) */
 void rc_kmsg_mark(void);		/* a mark in the kernel log */
 int rc_kmsg_count(const char *text);	/* its lines after the mark; -1 */
 int rc_mod_enable(bool on);		/* write the sysfs file */
