@@ -144,7 +144,7 @@
  * khugepaged's collapse of a file range (hook_collapse.c): collapse_file(),
  * static but never inlined (kallsyms of 5.10, 6.1, 6.12, 7.2, 7.3). Its mm
  * serves only to charge the new folio, and a tracepoint (read in 5.15, 6.6,
- * 6.8 and Debian's 7.3 sources).
+ * 6.8 and Debian's 7.3 sources), except in 6.1 to 6.5 (below).
  *  6.1 and later, RHEL 9.4 and later: collapse_file(mm, addr, file, start, cc).
  *  5.10 to 6.0, RHEL 8 and 9.0 to 9.3: collapse_file(mm, file, start, hpage,
  *  node).
@@ -163,6 +163,23 @@
 #else
 #define ROOTCACHE_COLLAPSE_ARG_FILE 1
 #define ROOTCACHE_COLLAPSE_ARG_START 2
+#endif
+
+/*
+ * Whether the collapse hook may clear collapse_file()'s mm. In 6.1 to 6.5
+ * (and RHEL 9.4) retract_page_tables() matches it against each mapping of
+ * the range to install the caller's PMD: with it cleared, MADV_COLLAPSE
+ * fails with EINVAL and the range stays PTE-mapped. Upstream 1d65b771bc08
+ * (6.6) dropped that use, in the series that added pte_free_defer()
+ * (conftest.sh). Without read-only file THP no regular file collapses
+ * there, and the hook has nothing to break.
+ */
+#if defined(ROOTCACHE_HAVE_MADV_COLLAPSE) && \
+	!defined(ROOTCACHE_HAVE_PTE_FREE_DEFER) && \
+	IS_ENABLED(CONFIG_READ_ONLY_THP_FOR_FS)
+#define ROOTCACHE_COLLAPSE_MM_NEEDED 1
+#else
+#define ROOTCACHE_COLLAPSE_MM_NEEDED 0
 #endif
 
 /*

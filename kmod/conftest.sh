@@ -218,6 +218,20 @@ static __maybe_unused int rc_probe(void)
 }
 EOF
 
+# 6.1 to 6.5 (and RHEL 9.4) collapse_file() also hands its mm to
+# retract_page_tables(), to find the caller's own mapping. Upstream
+# 1d65b771bc08 (6.6) stopped that, in the series that added pte_free_defer()
+# (RHEL 9.6 backported it): the probe-able sign that the mm is free to clear.
+# <linux/pgtable.h> is there from 5.8 (and RHEL 8.5 has no MADV_COLLAPSE).
+probe pte_free_defer <<'EOF'
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+static __maybe_unused void *rc_probe(void)
+{
+	return pte_free_defer;
+}
+EOF
+
 # ---- ftrace ---------------------------------------------------------------
 
 # Callbacks that get struct ftrace_regs (5.11) rather than pt_regs.

@@ -28,7 +28,9 @@
  *
  * Optional: a kernel whose collapse_file() cannot be probed (inlined into
  * its one caller or cloned by clang or LTO builds) still gets the insertion
- * hook; hook_state then reads "partial collapse_file".
+ * hook; hook_state then reads "partial collapse_file". So does one whose
+ * collapse_file() needs its mm for more than the charge (compat.h,
+ * ROOTCACHE_COLLAPSE_MM_NEEDED): there the mm is not cleared.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -168,6 +170,11 @@ int rootcache_collapse_hook_start(void)
 
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
 		pr_info("no transparent huge pages: collapse_file not probed\n");
+		return 0;
+	}
+	if (ROOTCACHE_COLLAPSE_MM_NEEDED) {
+		rootcache_part_unsafe(RC_PART_COLLAPSE,
+				      "this kernel's collapse_file() needs its mm to map the result (6.1 to 6.5): MADV_COLLAPSE would fail");
 		return 0;
 	}
 	collapse_probe.maxactive = min_t(int, rootcache_maxactive,

@@ -366,6 +366,18 @@ void rootcache_part_missing(enum rootcache_hook_part part, int err)
 }
 
 /**
+ * rootcache_part_unsafe - load without an optional part this kernel breaks
+ * @part: the part left out
+ * @why: what the part would break on this kernel
+ */
+void rootcache_part_unsafe(enum rootcache_hook_part part, const char *why)
+{
+	set_bit(part, &missing_parts);
+	pr_warn("not probing %s: %s; loading without it (hook_state: partial): %s\n",
+		hook_parts[part].symbol, why, hook_parts[part].cost);
+}
+
+/**
  * rootcache_hook_missing - the next missing optional part of the hook
  * @pos: where to look from, 0 at first; advanced past the part returned
  *

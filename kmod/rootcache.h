@@ -147,6 +147,7 @@ const char *rootcache_hook_mechanism(void);
 void rootcache_redirect_failed(void *folio, const char *hook);
 void rootcache_probe_failed(const char *symbol, int err);
 void rootcache_part_missing(enum rootcache_hook_part part, int err);
+void rootcache_part_unsafe(enum rootcache_hook_part part, const char *why);
 const char *rootcache_hook_missing(unsigned int *pos);
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
