@@ -234,6 +234,30 @@ EOF
 
 # ---- ftrace ---------------------------------------------------------------
 
+# Static calls patched to direct calls (CONFIG_HAVE_STATIC_CALL: x86 from
+# 5.10, RHEL 9; not RHEL 8): how the ftrace wrapper calls the insertion
+# function past its ftrace site without an indirect call (compat.h). Not
+# the generic fallback, which is an indirect call through a pointer.
+probe static_call <<'EOF'
+#include <linux/static_call.h>
+#ifndef CONFIG_HAVE_STATIC_CALL
+#error "static calls are indirect calls here"
+#endif
+static int rc_target(int x)
+{
+	return x;
+}
+
+DEFINE_STATIC_CALL(rc_probe_call, rc_target);
+
+static __maybe_unused int rc_probe(void)
+{
+	static_call_update(rc_probe_call, rc_target);
+	return static_call(rc_probe_call)(1);
+}
+EOF
+
+
 # Callbacks that get struct ftrace_regs (5.11) rather than pt_regs.
 probe ftrace_regs_callback <<'EOF'
 #include <linux/ftrace.h>

@@ -21,13 +21,18 @@
  * or clears the mm argument. The direct calls share the kernel's direct_ops,
  * which is IPMODIFY as well: a livepatch of either function and the
  * module still exclude each other. The test build's test_wrap_call_start
- * takes the ftrace_ops path there (IBT, its reason, does not exist on 5.10).
+ * takes the ftrace_ops path there.
  *
  * Calling past the ftrace site keeps the wrapper's own call from being
- * traced again (or entering the direct trampoline again). A CPU that
- * enforces indirect branch tracking only lets an indirect call land on an
- * endbr64: there the wrapper calls the function at its start, the callback
- * sees the call come from this module and lets it through.
+ * traced again (or entering the direct trampoline again): other tracers of
+ * the function see one call per insertion. The call is a static call
+ * (compat.h), a direct one: an indirect call there would break under IBT
+ * (it must land on an endbr64) and kCFI (a type hash must precede its
+ * target), and calling the function at its start instead, as this module
+ * did under IBT before, passes the ftrace site twice: other tracers saw two
+ * calls per insertion (test_hook traced_too counts them). The test build
+ * can still take that path (test_wrap_call_start; the callback then lets
+ * the module's own call through), to measure it and to show the test red.
  *
  * Unlike a kretprobe, nothing here can skip the restore of active_memcg:
  * unregistering only stops new calls from entering the wrapper. Unload
@@ -77,7 +82,19 @@
 typedef int (*insert_fn)(void *arg0, void *arg1, unsigned long index,
 			 gfp_t gfp, void *arg4);
 
-static insert_fn insert_target;	/* what the wrapper calls */
+/* What the wrapper calls until start sets the target: never, by order. */
+static int insert_unset(void *arg0, void *arg1, unsigned long index,
+			gfp_t gfp, void *arg4)
+{
+	return -ENOENT;
+}
+
+/* What the wrapper calls: the insertion function past its ftrace site. */
+#ifdef ROOTCACHE_HAVE_STATIC_CALL
+DEFINE_STATIC_CALL(rootcache_insert_call, insert_unset);
+#else
+static insert_fn rootcache_insert_call = insert_unset;	/* compat.h */
+#endif
 static unsigned long insert_site;	/* the function's ftrace site */
 static unsigned long canary_site;
 static unsigned long charge_site;	/* the mm rewrite, where needed */
@@ -86,8 +103,8 @@ static const bool wrap_rewrites_charge = true;
 #else
 static const bool wrap_rewrites_charge;
 #endif
-static bool wrap_calls_start;	/* through the ftrace site again */
 static bool wrap_direct;	/* direct calls instead of wrap_ops */
+static bool wrap_calls_start;	/* test build: through the site again */
 
 /* Tasks inside rootcache_insert_wrapper(), summed over CPUs at unload. */
 static DEFINE_PER_CPU(long, wrap_active);
@@ -101,7 +118,7 @@ static unsigned long wrapper_end;	/* rootcache_insert_wrapper()'s end */
 static bool test_wrap_call_start;
 module_param_named(test_wrap_call_start, test_wrap_call_start, bool, 0444);
 MODULE_PARM_DESC(test_wrap_call_start,
-		 "TEST BUILD: call the insertion function at its start, as on a CPU enforcing IBT");
+		 "TEST BUILD: call the insertion function at its start, through its ftrace site again, as under IBT before static calls");
 static int test_wrap_die;
 module_param(test_wrap_die, int, 0644);
 MODULE_PARM_DESC(test_wrap_die,
@@ -151,7 +168,7 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 
 	this_cpu_inc(wrap_active);
 	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
-	ret = insert_target(arg0, arg1, index, gfp, arg4);
+	ret = rootcache_call(rootcache_insert_call)(arg0, arg1, index, gfp, arg4);
 	test_wrap_delay(redirected);
 	if (redirected) {
 		rootcache_insert_exit(&ins, !ret);
@@ -483,8 +500,7 @@ static struct notifier_block wrap_die_nb = {
 
 int rootcache_wrap_start(void)
 {
-	unsigned long start;
-	bool call_start;
+	bool call_start = test_wrap_call_start;
 	int err;
 
 	insert_site = ftrace_site(ROOTCACHE_INSERT_SYMBOL, NULL);
@@ -493,16 +509,10 @@ int rootcache_wrap_start(void)
 		pr_info("%s has no ftrace site\n", ROOTCACHE_INSERT_SYMBOL);
 		return -ENOENT;
 	}
-	start = function_start(insert_site);
-	call_start = rootcache_kernel_ibt() || test_wrap_call_start;
-	if (rootcache_kernel_ibt() && !is_endbr64(start)) {
-		pr_info("%s does not start with endbr64 under IBT\n",
-			ROOTCACHE_INSERT_SYMBOL);
-		return -ENOENT;
-	}
 	wrap_calls_start = call_start;
-	insert_target = (insert_fn)(call_start ? start :
-				    insert_site + MCOUNT_INSN_SIZE);
+	rootcache_call_update(rootcache_insert_call,
+			      (insert_fn)(call_start ? function_start(insert_site) :
+					  insert_site + MCOUNT_INSN_SIZE));
 	wrap_direct = rootcache_have_ftrace_direct() && !call_start;
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
