@@ -11,7 +11,7 @@
  * so the job inserts every folio itself. Write paths make a new file.
  *
  * mmap_collapse: the job reads the file 4 KiB at a time without readahead
- * (small folios), maps it at a 2 MiB boundary and asks for
+ * (small folios), maps it executable at a 2 MiB boundary and asks for
  * madvise(MADV_COLLAPSE): the kernel replaces the small folios with PMD-sized
  * ones it charges with the job's mm (khugepaged does the same in the
  * background). Besides the checks above, /proc/vmstat thp_collapse_alloc
@@ -82,6 +82,11 @@
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
 #endif
+/*
+ * The file is mapped executable, as libraries and binaries are: up to 6.6
+ * read-only file THP collapses only executable mappings (file_thp_enabled()).
+ */
+#define FILE_PROT	(PROT_READ | PROT_EXEC)
 /* what a job reports when the kernel refuses MADV_COLLAPSE for the file */
 #define JOB_NO_COLLAPSE	KSFT_SKIP
 
@@ -169,7 +174,7 @@ static int job_mmap_read(void *file)
 }
 
 /* A read-only shared mapping of fd at a PMD-aligned address, or NULL. */
-static char *map_pmd_aligned(int fd)
+static char *map_pmd_aligned(int fd, int prot)
 {
 	char *area, *p;
 	uintptr_t aligned;
@@ -179,8 +184,7 @@ static char *map_pmd_aligned(int fd)
 	if (area == MAP_FAILED)
 		return NULL;
 	aligned = ((uintptr_t)area + PMD_BYTES - 1) & ~(uintptr_t)(PMD_BYTES - 1);
-	p = mmap((void *)aligned, SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
-		 0);
+	p = mmap((void *)aligned, SIZE, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	/* the rest of the reservation, before and after */
 	if (aligned > (uintptr_t)area)
 		munmap(area, aligned - (uintptr_t)area);
@@ -207,7 +211,7 @@ static char *map_small_folios(int fd)
 			return NULL;
 		}
 	}
-	p = map_pmd_aligned(fd);
+	p = map_pmd_aligned(fd, FILE_PROT);
 	if (!p) {
 		perror("mmap");
 		return NULL;
@@ -529,7 +533,7 @@ static int job_memfd_collapse(void *unused)
 			return KSFT_FAIL;
 		}
 	}
-	p = map_pmd_aligned(fd);
+	p = map_pmd_aligned(fd, PROT_READ);
 	if (!p) {
 		perror("mmap memfd");
 		return KSFT_FAIL;
