@@ -144,7 +144,7 @@
  * khugepaged's collapse of a file range (hook_collapse.c): collapse_file(),
  * static but never inlined (kallsyms of 5.10, 6.1, 6.12, 7.2, 7.3). Its mm
  * serves only to charge the new folio, and a tracepoint (read in 5.15, 6.6,
- * 6.8 and Debian's 7.3 sources).
+ * 6.8 and Debian's 7.3 sources), except in 6.1 to 6.5 (below).
  *  6.1 and later, RHEL 9.4 and later: collapse_file(mm, addr, file, start, cc).
  *  5.10 to 6.0, RHEL 8 and 9.0 to 9.3: collapse_file(mm, file, start, hpage,
  *  node).
@@ -163,6 +163,23 @@
 #else
 #define ROOTCACHE_COLLAPSE_ARG_FILE 1
 #define ROOTCACHE_COLLAPSE_ARG_START 2
+#endif
+
+/*
+ * Whether the collapse hook may clear collapse_file()'s mm. In 6.1 to 6.5
+ * (and RHEL 9.4) retract_page_tables() matches it against each mapping of
+ * the range to install the caller's PMD: with it cleared, MADV_COLLAPSE
+ * fails with EINVAL and the range stays PTE-mapped. Upstream 1d65b771bc08
+ * (6.6) dropped that use, in the series that added pte_free_defer()
+ * (conftest.sh). Without read-only file THP no regular file collapses
+ * there, and the hook has nothing to break.
+ */
+#if defined(ROOTCACHE_HAVE_MADV_COLLAPSE) && \
+	!defined(ROOTCACHE_HAVE_PTE_FREE_DEFER) && \
+	IS_ENABLED(CONFIG_READ_ONLY_THP_FOR_FS)
+#define ROOTCACHE_COLLAPSE_MM_NEEDED 1
+#else
+#define ROOTCACHE_COLLAPSE_MM_NEEDED 0
 #endif
 
 /*
@@ -338,12 +355,16 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * 5.10 needs the full pt_regs one (and uses direct calls instead where it
  * can, ROOTCACHE_FTRACE_DIRECT above), and asks for no recursion guard with
  * RECURSION_SAFE (5.11 turned the flag around: no flag, no guard). The
- * setter of the instruction pointer took its name in 6.2.
+ * setter of the instruction pointer took its name in 6.2. The wrapper calls
+ * the function past its ftrace site, a direct call where the kernel checks
+ * indirect ones (IBT, kCFI): without static calls there, no wrapper.
  */
 #if IS_ENABLED(CONFIG_DYNAMIC_FTRACE) && IS_ENABLED(CONFIG_FUNCTION_TRACER) && \
 	(!defined(ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK) || \
 	 defined(ROOTCACHE_HAVE_FTRACE_REGS_SET_INSTRUCTION_POINTER) || \
-	 defined(ROOTCACHE_HAVE_FTRACE_INSTRUCTION_POINTER_SET))
+	 defined(ROOTCACHE_HAVE_FTRACE_INSTRUCTION_POINTER_SET)) && \
+	(defined(ROOTCACHE_HAVE_STATIC_CALL) || \
+	 !(IS_ENABLED(CONFIG_X86_KERNEL_IBT) || IS_ENABLED(CONFIG_CFI_CLANG)))
 #define ROOTCACHE_HAVE_FTRACE_WRAP 1
 #include <linux/ftrace.h>
 #ifdef ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK
@@ -384,14 +405,23 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * indirect call may only land on an endbr64, so the wrapper must call the
  * function at its start (through its ftrace site again) rather than past it.
  */
-static inline bool rootcache_kernel_ibt(void)
-{
-#ifdef CONFIG_X86_KERNEL_IBT
-	return cpu_feature_enabled(X86_FEATURE_IBT);
+/*
+ * How the ftrace wrapper calls the insertion function past its ftrace site
+ * (hook_wrap.c). A static call is a direct call or jump, which neither IBT
+ * (an indirect branch must land on an endbr64) nor kCFI (it checks a type
+ * hash in front of the target of an indirect call) looks at, so the wrapper
+ * calls past the site, once through it, on every kernel that has them
+ * (x86 from 5.10, RHEL 9). RHEL 8 has no x86 support for them, and neither
+ * IBT nor kCFI: a function pointer serves there.
+ */
+#ifdef ROOTCACHE_HAVE_STATIC_CALL
+#include <linux/static_call.h>
+#define rootcache_call(name) static_call(name)
+#define rootcache_call_update(name, func) static_call_update(name, func)
 #else
-	return false;
+#define rootcache_call(name) READ_ONCE(name)
+#define rootcache_call_update(name, func) WRITE_ONCE(name, func)
 #endif
-}
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 /* The argument registers, for the mm rewrite done by the ftrace callback. */
@@ -411,12 +441,10 @@ static inline int rootcache_direct_attach(unsigned long ip, void (*tramp)(void))
 	return register_ftrace_direct(ip, (unsigned long)tramp);
 }
 
-static inline void rootcache_direct_detach(unsigned long ip,
-					   void (*tramp)(void))
+static inline int rootcache_direct_detach(unsigned long ip,
+					  void (*tramp)(void))
 {
-	int err = unregister_ftrace_direct(ip, (unsigned long)tramp);
-
-	WARN_ON_ONCE(err);
+	return unregister_ftrace_direct(ip, (unsigned long)tramp);
 }
 #else
 #define rootcache_have_ftrace_direct() false

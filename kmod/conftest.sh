@@ -218,7 +218,45 @@ static __maybe_unused int rc_probe(void)
 }
 EOF
 
+# 6.1 to 6.5 (and RHEL 9.4) collapse_file() also hands its mm to
+# retract_page_tables(), to find the caller's own mapping. Upstream
+# 1d65b771bc08 (6.6) stopped that, in the series that added pte_free_defer()
+# (RHEL 9.6 backported it): the probe-able sign that the mm is free to clear.
+# <linux/pgtable.h> is there from 5.8 (and RHEL 8.5 has no MADV_COLLAPSE).
+probe pte_free_defer <<'EOF'
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+static __maybe_unused void *rc_probe(void)
+{
+	return pte_free_defer;
+}
+EOF
+
 # ---- ftrace ---------------------------------------------------------------
+
+# Static calls patched to direct calls (CONFIG_HAVE_STATIC_CALL: x86 from
+# 5.10, RHEL 9; not RHEL 8): how the ftrace wrapper calls the insertion
+# function past its ftrace site without an indirect call (compat.h). Not
+# the generic fallback, which is an indirect call through a pointer.
+probe static_call <<'EOF'
+#include <linux/static_call.h>
+#ifndef CONFIG_HAVE_STATIC_CALL
+#error "static calls are indirect calls here"
+#endif
+static int rc_target(int x)
+{
+	return x;
+}
+
+DEFINE_STATIC_CALL(rc_probe_call, rc_target);
+
+static __maybe_unused int rc_probe(void)
+{
+	static_call_update(rc_probe_call, rc_target);
+	return static_call(rc_probe_call)(1);
+}
+EOF
+
 
 # Callbacks that get struct ftrace_regs (5.11) rather than pt_regs.
 probe ftrace_regs_callback <<'EOF'

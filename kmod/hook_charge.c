@@ -149,78 +149,87 @@ static struct kprobe writeback_probe = {
 	.pre_handler = writeback_pre,
 };
 
-static struct kprobe *charge_probes[] = {
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	&charge_probe,
-#endif
-	&writeback_probe,
-};
+static bool charge_registered;	/* the mm rewrite's kprobe */
+static bool writeback_registered;
 
-/* How many of charge_probes[] are registered. */
-static unsigned int nr_charge_probes;
+/*
+ * Optional: without cgroup writeback (CONFIG_CGROUP_WRITEBACK=n) there is
+ * no such function and no pin to remove; a kernel that has it but will not
+ * let it be probed loses only the redirection of inode writeback.
+ */
+static void writeback_hook_start(void)
+{
+	int err;
+
+	if (!IS_ENABLED(CONFIG_CGROUP_WRITEBACK)) {
+		pr_info("no cgroup writeback in this kernel: __inode_attach_wb not probed\n");
+		return;
+	}
+	err = rootcache_test_probe_fails(writeback_probe.symbol_name) ? -ENOENT :
+	      register_kprobe(&writeback_probe);
+	if (err) {
+		rootcache_part_missing(RC_PART_WRITEBACK, err);
+		return;
+	}
+	writeback_registered = true;
+}
 
 /*
  * @by_ftrace: the ftrace call wrapper does the mm rewrite (hook_wrap.c):
- * register only the probes after it.
+ * register only the inode writeback probe.
  */
 int rootcache_charge_hook_start(bool by_ftrace)
 {
-	unsigned int first = 0;
-	unsigned int i;
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
 	int err;
 
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (by_ftrace) {
-		first = 1;
-	} else {
+	if (!by_ftrace) {
 		err = charge_selftest();
 		if (err)
 			return err;
-	}
-#endif
-	nr_charge_probes = ARRAY_SIZE(charge_probes) - first;
-	for (i = first; i < ARRAY_SIZE(charge_probes); i++) {
-		err = register_kprobe(charge_probes[i]);
+		err = rootcache_test_probe_fails(charge_probe.symbol_name) ?
+		      -ENOENT : register_kprobe(&charge_probe);
 		if (err) {
-			rootcache_probe_failed(charge_probes[i]->symbol_name,
-					       err);
-			if (i > first)
-				unregister_kprobes(charge_probes + first,
-						   i - first);
+			rootcache_probe_failed(charge_probe.symbol_name, err);
 			return err;
 		}
+		charge_registered = true;
 	}
+#endif
+	writeback_hook_start();
 	return 0;
-}
-
-static struct kprobe **registered_charge_probes(void)
-{
-	return charge_probes + ARRAY_SIZE(charge_probes) - nr_charge_probes;
 }
 
 void rootcache_charge_hook_stop(void)
 {
-	unregister_kprobes(registered_charge_probes(), nr_charge_probes);
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+	if (charge_registered)
+		unregister_kprobe(&charge_probe);
+#endif
+	if (writeback_registered)
+		unregister_kprobe(&writeback_probe);
+	charge_registered = false;
+	writeback_registered = false;
 }
 
 unsigned long rootcache_charge_hook_misses(void)
 {
-	struct kprobe **probes = registered_charge_probes();
 	unsigned long misses = 0;
-	unsigned int i;
 
-	for (i = 0; i < nr_charge_probes; i++)
-		misses += READ_ONCE(probes[i]->nmissed);
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+	if (charge_registered)
+		misses += READ_ONCE(charge_probe.nmissed);
+#endif
+	if (writeback_registered)
+		misses += READ_ONCE(writeback_probe.nmissed);
 	return misses;
 }
 
 bool rootcache_charge_hook_armed(void)
 {
-	struct kprobe **probes = registered_charge_probes();
-	unsigned int i;
-
-	for (i = 0; i < nr_charge_probes; i++)
-		if (kprobe_disabled(probes[i]))
-			return false;
-	return true;
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+	if (charge_registered && kprobe_disabled(&charge_probe))
+		return false;
+#endif
+	return !writeback_registered || !kprobe_disabled(&writeback_probe);
 }

@@ -15,7 +15,8 @@
  * goes to root on every series (get_mem_cgroup_from_mm(NULL)). The mm is
  * used for nothing else there but a tracepoint (compat.h). Return: restore
  * active_memcg; a new PMD-sized folio must be charged to root, or the hook
- * counts a failure like the insertion hook does.
+ * counts a failure like the insertion hook does. A PMD-sized folio that was
+ * at the start already on entry is not judged: this call did not make it.
  *
  * collapse_file() is static: its argument layout is inferred (compat.h).
  * The file argument is checked to be a kernel pointer before it is read: in
@@ -24,6 +25,12 @@
  *
  * Unload: as for the insertion hook (hook_insert.c), every redirected call
  * holds a module reference until its return handler runs.
+ *
+ * Optional: a kernel whose collapse_file() cannot be probed (inlined into
+ * its one caller or cloned by clang or LTO builds) still gets the insertion
+ * hook; hook_state then reads "partial collapse_file". So does one whose
+ * collapse_file() needs its mm for more than the charge (compat.h,
+ * ROOTCACHE_COLLAPSE_MM_NEEDED): there the mm is not cleared.
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -48,9 +55,15 @@ MODULE_PARM_DESC(test_collapse_other_layout,
 #define collapse_arg_start() \
 	(test_collapse_other_layout ? 5 - ROOTCACHE_COLLAPSE_ARG_START : \
 				      ROOTCACHE_COLLAPSE_ARG_START)
+/* Judge the range this many pages before the collapsed one. */
+static unsigned long test_collapse_start_shift;
+module_param(test_collapse_start_shift, ulong, 0444);
+MODULE_PARM_DESC(test_collapse_start_shift,
+		 "TEST BUILD: judge a collapse by the folio this many pages before its range, as if a PMD folio it did not make were at its start");
 #else
 #define collapse_arg_file() ROOTCACHE_COLLAPSE_ARG_FILE
 #define collapse_arg_start() ROOTCACHE_COLLAPSE_ARG_START
+#define test_collapse_start_shift 0
 #endif
 
 /* Bit 0 set when the arguments did not match the inferred layout: hook off. */
@@ -61,7 +74,21 @@ struct collapse_frame {
 	struct mem_cgroup *memcg;	/* redirected to, with a reference */
 	struct address_space *mapping;
 	pgoff_t start;
+	bool judge;	/* no PMD-sized folio at start before the call */
 };
+
+/* A PMD-sized folio at @index of @mapping. Does not sleep. */
+static bool pmd_folio_at(struct address_space *mapping, pgoff_t index)
+{
+	void *folio = rootcache_get_folio(mapping, index);
+	bool pmd;
+
+	if (!folio)
+		return false;
+	pmd = rootcache_folio_bytes(folio) >= PMD_SIZE;
+	rootcache_put_folio(folio);
+	return pmd;
+}
 
 static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -85,7 +112,14 @@ static int collapse_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	frame->saved_memcg = current->active_memcg;
 	frame->memcg = rootcache_redirect_memcg();
 	frame->mapping = file->f_mapping;
-	frame->start = (pgoff_t)rootcache_arg(regs, collapse_arg_start());
+	frame->start = (pgoff_t)rootcache_arg(regs, collapse_arg_start()) -
+		       test_collapse_start_shift;
+	/*
+	 * A PMD-sized folio already at start (a race with another collapse,
+	 * or large-folio readahead) is not this call's to judge: it was
+	 * charged by someone else, whatever this call does.
+	 */
+	frame->judge = !pmd_folio_at(frame->mapping, frame->start);
 	if (!rootcache_test_skip_redirect()) {
 		current->active_memcg = frame->memcg;
 		rootcache_clear_arg0(regs);
@@ -101,12 +135,13 @@ static int collapse_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	current->active_memcg = frame->saved_memcg;
 	/*
-	 * A PMD-sized folio at the start is the one this call made (compat.h).
-	 * The lookup does not sleep.
+	 * A PMD-sized folio at the start that was not there before is the
+	 * one this call made (compat.h). The lookup does not sleep.
 	 */
-	folio = rootcache_get_folio(frame->mapping, frame->start);
+	folio = frame->judge ? rootcache_get_folio(frame->mapping, frame->start) :
+			       NULL;
 	if (folio && rootcache_folio_bytes(folio) >= PMD_SIZE) {
-		if (rootcache_folio_charged_to(folio, frame->memcg))
+		if (rootcache_redirect_landed(folio, frame->memcg))
 			rootcache_stat_add(RC_STAT_REDIRECTED_COLLAPSES, 1);
 		else
 			rootcache_redirect_failed(folio, "collapse_file");
@@ -137,12 +172,19 @@ int rootcache_collapse_hook_start(void)
 		pr_info("no transparent huge pages: collapse_file not probed\n");
 		return 0;
 	}
+	if (ROOTCACHE_COLLAPSE_MM_NEEDED) {
+		rootcache_part_unsafe(RC_PART_COLLAPSE,
+				      "this kernel's collapse_file() needs its mm to map the result (6.1 to 6.5): MADV_COLLAPSE would fail");
+		return 0;
+	}
 	collapse_probe.maxactive = min_t(int, rootcache_maxactive,
 					 ROOTCACHE_COLLAPSE_MAXACTIVE);
-	err = register_kretprobe(&collapse_probe);
+	err = rootcache_test_probe_fails("collapse_file") ? -ENOENT :
+	      register_kretprobe(&collapse_probe);
 	if (err) {
-		pr_err("cannot probe collapse_file (%d); not loading\n", err);
-		return err;
+		/* Inlined or cloned (clang, LTO): insertions still move. */
+		rootcache_part_missing(RC_PART_COLLAPSE, err);
+		return 0;
 	}
 	collapse_registered = true;
 	return 0;

@@ -61,6 +61,25 @@ module_param(test_lose_returns, int, 0644);
 MODULE_PARM_DESC(test_lose_returns,
 		 "TEST BUILD: keep the module reference of this many redirected calls, as if their return handlers never ran");
 static atomic_t test_lost = ATOMIC_INIT(0);
+static char *test_probe_fail;
+module_param(test_probe_fail, charp, 0444);
+MODULE_PARM_DESC(test_probe_fail,
+		 "TEST BUILD: comma-separated functions whose probe registration fails with -ENOENT, as if the kernel lacked them");
+
+bool rootcache_test_probe_fails(const char *symbol)
+{
+	const char *p = test_probe_fail;
+	size_t len = strlen(symbol);
+
+	while (p && *p) {
+		if (!strncmp(p, symbol, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
 
 static int test_give_back_set(const char *val, const struct kernel_param *kp)
 {
@@ -314,6 +333,67 @@ void rootcache_probe_failed(const char *symbol, int err)
 		pr_err("cannot probe %s (%d); not loading\n", symbol, err);
 }
 
+/*
+ * The optional parts, and what a node loses without each: printed when one
+ * is missing, named by hook_state (Documentation/rootcache.rst, "Checks").
+ */
+static const struct {
+	const char *symbol;
+	const char *cost;
+} hook_parts[NR_RC_PARTS] = {
+	[RC_PART_COLLAPSE] = {
+		"collapse_file",
+		"huge-page collapses (khugepaged, MADV_COLLAPSE) of redirected file cache are charged to the process that maps the file, 2 MiB at a time",
+	},
+	[RC_PART_WRITEBACK] = {
+		"__inode_attach_wb",
+		"inodes a job dirties before they have a page (new files, atime updates) keep its removed cgroup dying until their writeback (cgroup v2)",
+	},
+};
+
+static unsigned long missing_parts;	/* bit per enum rootcache_hook_part */
+
+/**
+ * rootcache_part_missing - load without an optional part of the hook
+ * @part: the part whose probe could not be registered
+ * @err: what registering it returned
+ */
+void rootcache_part_missing(enum rootcache_hook_part part, int err)
+{
+	set_bit(part, &missing_parts);
+	pr_warn("cannot probe %s (%d): loading without it (hook_state: partial): %s\n",
+		hook_parts[part].symbol, err, hook_parts[part].cost);
+}
+
+/**
+ * rootcache_part_unsafe - load without an optional part this kernel breaks
+ * @part: the part left out
+ * @why: what the part would break on this kernel
+ */
+void rootcache_part_unsafe(enum rootcache_hook_part part, const char *why)
+{
+	set_bit(part, &missing_parts);
+	pr_warn("not probing %s: %s; loading without it (hook_state: partial): %s\n",
+		hook_parts[part].symbol, why, hook_parts[part].cost);
+}
+
+/**
+ * rootcache_hook_missing - the next missing optional part of the hook
+ * @pos: where to look from, 0 at first; advanced past the part returned
+ *
+ * Return: the function the part probes, or NULL when there is none left.
+ */
+const char *rootcache_hook_missing(unsigned int *pos)
+{
+	while (*pos < NR_RC_PARTS) {
+		unsigned int part = (*pos)++;
+
+		if (test_bit(part, &missing_parts))
+			return hook_parts[part].symbol;
+	}
+	return NULL;
+}
+
 static int insert_hook_start(void)
 {
 	int err;
@@ -340,7 +420,8 @@ static int insert_hook_start(void)
 	if (err)
 		return err;
 	insert_probe.maxactive = rootcache_maxactive;
-	err = register_kretprobe(&insert_probe);
+	err = rootcache_test_probe_fails(ROOTCACHE_INSERT_SYMBOL) ? -ENOENT :
+	      register_kretprobe(&insert_probe);
 	if (err) {
 		rootcache_probe_failed(ROOTCACHE_INSERT_SYMBOL, err);
 		rootcache_charge_hook_stop();
@@ -377,6 +458,8 @@ enum rootcache_hook_state rootcache_hook_state(void)
 	if (!insert_hook_armed() || !rootcache_charge_hook_armed() ||
 	    !rootcache_collapse_hook_armed() || !canary_fires())
 		return RC_HOOK_DISARMED;
+	if (READ_ONCE(missing_parts))
+		return RC_HOOK_PARTIAL;
 	return RC_HOOK_OK;
 }
 

@@ -48,6 +48,37 @@ rootcache_redirect_memcg_put(struct mem_cgroup *memcg)
 		css_put(&memcg->css);
 }
 
+/**
+ * rootcache_redirect_landed - the post-condition of a redirected call
+ * @folio: the folio the call inserted (or made)
+ * @memcg: the memory cgroup it was redirected to, with a reference
+ *
+ * The folio is charged to @memcg; or @memcg is a pool that was removed
+ * during the call and the kernel has since moved the pool's charges to an
+ * ancestor (7.1 and later reparent them when a memory cgroup goes
+ * offline): the charge went where it was sent, and is no failure. The
+ * second test runs only when the first fails.
+ *
+ * Return: true if the folio's charge is where the call sent it.
+ */
+static __always_inline bool
+rootcache_redirect_landed(void *folio, struct mem_cgroup *memcg)
+{
+	struct mem_cgroup *got;
+	bool moved;
+
+	if (rootcache_folio_charged_to(folio, memcg))
+		return true;
+	if (!ROOTCACHE_POOL_SUPPORTED || memcg == rootcache_root_memcg ||
+	    !css_is_dying(&memcg->css))
+		return false;
+	rcu_read_lock();
+	got = rootcache_folio_memcg(folio);
+	moved = got && mem_cgroup_is_descendant(memcg, got);
+	rcu_read_unlock();
+	return moved;
+}
+
 #ifdef ROOTCACHE_TESTING
 void rootcache_test_spin(void);
 #else
@@ -103,8 +134,11 @@ rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
 	current->active_memcg = ins->saved_memcg;
 	if (!inserted)
 		goto out;
-	/* The folio is still locked by the caller: its charge cannot change. */
-	if (rootcache_folio_charged_to(ins->folio, ins->memcg)) {
+	/*
+	 * The folio is still locked by the caller: its charge cannot change,
+	 * only move with its memcg (rootcache_redirect_landed()).
+	 */
+	if (rootcache_redirect_landed(ins->folio, ins->memcg)) {
 		rootcache_stat_add(RC_STAT_REDIRECTED_FOLIOS, 1);
 		rootcache_stat_add(RC_STAT_REDIRECTED_BYTES,
 				   rootcache_folio_bytes(ins->folio));

@@ -125,8 +125,19 @@ void rootcache_target_exit(void);
 /* hook_insert.c: the kretprobe around the insertion function. */
 enum rootcache_hook_state {
 	RC_HOOK_OK,
+	RC_HOOK_PARTIAL,	/* an optional part is missing (below) */
 	RC_HOOK_DISARMED,	/* the kernel stopped the probes */
 	RC_HOOK_FAILED,		/* redirected folios were charged elsewhere */
+};
+
+/*
+ * Optional parts of the hook: the module loads without them, and
+ * hook_state names the missing ones (rootcache_hook_missing()).
+ */
+enum rootcache_hook_part {
+	RC_PART_COLLAPSE,	/* collapse_file(): hook_collapse.c */
+	RC_PART_WRITEBACK,	/* __inode_attach_wb(): hook_charge.c */
+	NR_RC_PARTS
 };
 
 extern const char rootcache_hook_symbol[];
@@ -135,6 +146,9 @@ extern const char rootcache_hook_symbol[];
 const char *rootcache_hook_mechanism(void);
 void rootcache_redirect_failed(void *folio, const char *hook);
 void rootcache_probe_failed(const char *symbol, int err);
+void rootcache_part_missing(enum rootcache_hook_part part, int err);
+void rootcache_part_unsafe(enum rootcache_hook_part part, const char *why);
+const char *rootcache_hook_missing(unsigned int *pos);
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
@@ -167,12 +181,21 @@ void rootcache_collapse_hook_stop(void);
 unsigned long rootcache_collapse_hook_misses(void);
 bool rootcache_collapse_hook_armed(void);
 
-/* Test builds only: accept redirections but leave the charge alone. */
+/*
+ * Test builds only: accept redirections but leave the charge alone; fail
+ * the registration of a probe on a function test_probe_fail names, as a
+ * kernel without that function would (-ENOENT).
+ */
 #ifdef ROOTCACHE_TESTING
 extern bool rootcache_test_skip;
 #define rootcache_test_skip_redirect() READ_ONCE(rootcache_test_skip)
+bool rootcache_test_probe_fails(const char *symbol);
 #else
 #define rootcache_test_skip_redirect() false
+static inline bool rootcache_test_probe_fails(const char *symbol)
+{
+	return false;
+}
 #endif
 
 /* sysfs.c */

@@ -77,11 +77,19 @@ static ssize_t hook_state_show(struct kobject *kobj,
 {
 	static const char *const names[] = {
 		[RC_HOOK_OK] = "ok",
+		[RC_HOOK_PARTIAL] = "partial",
 		[RC_HOOK_DISARMED] = "disarmed",
 		[RC_HOOK_FAILED] = "failed",
 	};
+	unsigned int pos = 0;
+	const char *part;
+	int len;
 
-	return sysfs_emit(buf, "%s\n", names[rootcache_hook_state()]);
+	/* The state, then the optional parts that are missing, if any. */
+	len = sysfs_emit(buf, "%s", names[rootcache_hook_state()]);
+	while ((part = rootcache_hook_missing(&pos)))
+		len += sysfs_emit_at(buf, len, " %s", part);
+	return len + sysfs_emit_at(buf, len, "\n");
 }
 
 static ssize_t target_show(struct kobject *kobj, struct kobj_attribute *attr,

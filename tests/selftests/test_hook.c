@@ -36,19 +36,47 @@
  * traced_too:    the function tracer on the insertion function (and on
  *                5.10 to 5.13 on mem_cgroup_charge) while the module
  *                redirects: both run (enabled_functions counts two users,
- *                the trace has the function's calls), the job's cache
+ *                the trace has the function's calls, one per insertion:
+ *                making the file and the job's read insert a folio each, so
+ *                fewer than 3 per folio the job had redirected, as the
+ *                wrapper's own call passes no ftrace site), the job's cache
  *                still moves (root's own file charge grows by it), and
  *                disabled, the job keeps its cache.
  * call_start:    the test build with test_wrap_call_start=1 calls the
  *                insertion function at its start, through its ftrace site
- *                again, as on a CPU that enforces IBT: the callback must let
- *                the wrapper's own call through, and the job's cache moves.
+ *                again, as under IBT before static calls (what bench/run's
+ *                callstart measures): the callback must let the wrapper's
+ *                own call through, and the job's cache moves.
  * rmmod_in_flight: the test build with test_lose_returns=1 keeps the module
  *                reference of one redirected call, as a task that died
  *                inside the probed function would. rmmod must fail at once
  *                with EAGAIN instead of waiting, and succeed once the
  *                reference is given back (kretprobe mechanism: the
  *                ftrace wrapper's calls always return).
+ * optional_probes: the test build with test_probe_fail naming
+ *                collapse_file and __inode_attach_wb fails their probes
+ *                with ENOENT, as a kernel that inlined collapse_file() or
+ *                has no cgroup writeback would: the module still loads,
+ *                hook_state reads "partial collapse_file __inode_attach_wb",
+ *                a job's reads are redirected, and the log names each part
+ *                once with what it costs; one part alone is named alone.
+ *                The insertion function stays required: failing its probe
+ *                (kretprobe mechanism) refuses the load with ENOENT.
+ *
+ * wrap_oops_rmmod: the test build with test_wrap_die=1 simulates a task that
+ *                oopsed inside the ftrace wrapper (the guests' console
+ *                check fails any run that shows a real oops): the first
+ *                redirected call runs the die notifier's check from inside
+ *                the wrapper and keeps its count. The module must find the
+ *                wrapper on that stack, log one line and pin itself: rmmod
+ *                fails at once with EAGAIN, as with the kretprobe, instead
+ *                of waiting for ever; test_wrap_revive takes it back.
+ * unregister_fails: the test build with test_unregister_fail=1 fails the
+ *                detach from ftrace with ENODEV, as after an internal error
+ *                of ftrace. rmmod must not free the module: after 3 s it
+ *                still runs, the module is "Unloading", still attached to
+ *                the insertion function, and the log says why; once the
+ *                fault is cleared, the retry detaches and rmmod completes.
  *
  * The test build: rc_mod_load_testing() (lib/module.c).
  */
@@ -59,6 +87,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lib/rc.h"
@@ -70,6 +99,7 @@
 #define TRACING		"/sys/kernel/debug/tracing"
 #define ENABLED_FUNCS	TRACING "/enabled_functions"
 #define REFCNT		"/sys/module/rootcache/refcnt"
+#define PARAMS		"/sys/module/rootcache/parameters"
 
 static int job_read(void *file)
 {
@@ -79,7 +109,7 @@ static int job_read(void *file)
 /* The one-word file RC_SYSFS/@name reads @want. */
 static bool sysfs_word_is(const char *name, const char *want)
 {
-	char path[128], buf[32] = "";
+	char path[128], buf[128] = "";
 
 	snprintf(path, sizeof(path), RC_SYSFS "/%s", name);
 	rc_read_str(path, buf, sizeof(buf));
@@ -94,6 +124,26 @@ static bool sysfs_word_is(const char *name, const char *want)
 static bool hook_state_is(const char *want)
 {
 	return sysfs_word_is("hook_state", want);
+}
+
+/*
+ * hook_state of a module with every part it should have on this kernel:
+ * "ok", or "partial collapse_file" where collapse_file() needs its mm
+ * (rc_collapse_needs_mm(): the module leaves collapses alone there).
+ */
+static bool hook_state_ok(void)
+{
+	return hook_state_is(rc_collapse_needs_mm() ? "partial collapse_file" : "ok");
+}
+
+/* A worse hook_state (@word): the missing parts still follow it. */
+static bool hook_state_worse(const char *word)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%s%s", word,
+		 rc_collapse_needs_mm() ? " collapse_file" : "");
+	return hook_state_is(want);
 }
 
 static bool mechanism_is(const char *want)
@@ -190,7 +240,7 @@ static int hook_checked(void)
 	ok &= rc_below("job file charge", r.file, MiB(1));
 	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
 	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
-	ok &= hook_state_is("ok");
+	ok &= hook_state_ok();
 	return ok ? KSFT_PASS : KSFT_FAIL;
 }
 
@@ -204,14 +254,14 @@ static int broken_switches_off(void)
 	st = rc_mod_load_testing("enabled=1 test_skip_redirect=1");
 	if (st != KSFT_PASS)
 		return st;
-	if (!hook_state_is("ok"))
+	if (!hook_state_ok())
 		goto out;
 	if (run_job("broken", SIZE, &r))
 		goto out;
 	ok &= rc_equal("stats/redirect_failed", r.failed, FAIL_LIMIT);
 	ok &= rc_equal("stats/redirected_folios growth", r.folios, 0);
 	ok &= rc_equal("enabled after the failures", rc_read_ll(RC_SYSFS "/enabled"), 0);
-	ok &= hook_state_is("failed");
+	ok &= hook_state_worse("failed");
 	/* the cache stayed with the job: the kernel charged it normally */
 	ok &= rc_close("job file charge", r.file, SIZE, 10);
 	ok &= rc_equal("enabling a failed hook (-errno)", rc_mod_enable(true), -EIO);
@@ -239,18 +289,18 @@ static int disarmed(void)
 	st = rc_mod_reload(rc.ko, "enabled=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
 		return st;
-	if (!hook_state_is("ok") || !mechanism_is("kretprobe"))
+	if (!hook_state_ok() || !mechanism_is("kretprobe"))
 		goto out;
 	if (rc_write_str(KPROBES_ENABLED, "0"))
 		goto out;
-	ok &= hook_state_is("disarmed");
+	ok &= hook_state_worse("disarmed");
 	if (run_job("disarmed", SIZE, &r))
 		goto out;
 	ok &= rc_equal("stats/redirected_bytes growth while disarmed", r.redirected, 0);
 	ok &= rc_close("job file charge while disarmed", r.file, SIZE, 10);
 	if (rc_write_str(KPROBES_ENABLED, "1"))
 		goto out;
-	ok &= hook_state_is("ok");
+	ok &= hook_state_ok();
 	if (run_job("rearmed", 0, &r))
 		goto out;
 	ok &= rc_close("stats/redirected_bytes growth re-armed", r.redirected, SIZE, 10);
@@ -274,14 +324,14 @@ static int ftrace_disarmed(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	if (!hook_state_is("ok") || !mechanism_is("ftrace"))
+	if (!hook_state_ok() || !mechanism_is("ftrace"))
 		return KSFT_FAIL;
 	st = rc_write_str(FTRACE_ENABLED, "0");
 	if (direct_expected()) {
 		rc_write_str(FTRACE_ENABLED, "1");
 		ok &= rc_equal("write ftrace_enabled 0 with direct calls (-errno)",
 			       st, -EBUSY);
-		ok &= hook_state_is("ok");
+		ok &= hook_state_ok();
 		if (run_job("ftrace_busy", 0, &r))
 			return KSFT_FAIL;
 		ok &= rc_below("job file charge", r.file, MiB(1));
@@ -296,16 +346,16 @@ static int ftrace_disarmed(void)
 	if (r.redirected > 0) {
 		/* ftrace still runs the wrapper: hook_state must say "ok" */
 		rc_write_str(FTRACE_ENABLED, "1");
-		if (!hook_state_is("ok"))
+		if (!hook_state_ok())
 			return KSFT_FAIL;
 		return rc_skip("ftrace_enabled 0 does not stop ftrace on this kernel (deprecated upstream)");
 	}
-	ok &= hook_state_is("disarmed");
+	ok &= hook_state_worse("disarmed");
 	ok &= rc_equal("stats/redirected_bytes growth with ftrace off", r.redirected, 0);
 	ok &= rc_close("job file charge with ftrace off", r.file, SIZE, 10);
 	if (rc_write_str(FTRACE_ENABLED, "1"))
 		goto out;
-	ok &= hook_state_is("ok");
+	ok &= hook_state_ok();
 	if (run_job("ftrace_on", 0, &r))
 		goto out;
 	ok &= rc_below("job file charge with ftrace on", r.file, MiB(1));
@@ -502,13 +552,20 @@ static int traced_too(void)
 		symbol, trace_calls("mem_cgroup_charge"));
 	ok &= rc_at_least("traced calls of the insertion function", calls,
 			  r.folios);
+	/*
+	 * One per insertion: making the file inserts as many folios as the
+	 * job's read, so about 2 per folio the job had redirected; 4 if the
+	 * wrapper's own call passed the ftrace site again.
+	 */
+	ok &= rc_below("traced calls of the insertion function (3 per redirected folio)",
+		       calls, r.folios * 3);
 	ok &= rc_below("job file charge, traced too", r.file, MiB(1));
 	ok &= rc_at_least("root's own file charge growth, traced too", r.root,
 			  SIZE * 8 / 10);
 	ok &= rc_close("stats/redirected_bytes growth, traced too",
 		       r.redirected, SIZE, 10);
 	ok &= rc_equal("stats/redirect_failed growth, traced too", r.failed, 0);
-	ok &= hook_state_is("ok");
+	ok &= hook_state_ok();
 
 	if (rc_mod_enable(false))
 		goto out;
@@ -539,7 +596,7 @@ static int call_start(void)
 	ok &= rc_below("job file charge", r.file, MiB(1));
 	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
 	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
-	ok &= hook_state_is("ok");
+	ok &= hook_state_ok();
 	if (ok)
 		ret = KSFT_PASS;
 out:
@@ -586,6 +643,170 @@ out:
 	return ret;
 }
 
+static int optional_probes(void)
+{
+	char symbol[64] = "", params[160];
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_probe_fail=collapse_file,__inode_attach_wb");
+	if (st != KSFT_PASS)
+		return st;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	ok &= hook_state_is("partial collapse_file __inode_attach_wb");
+	ok &= mechanism_is("ftrace");
+	if (run_job("partial", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge, partial hook", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth, partial hook", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth, partial hook", r.failed, 0);
+	ok &= rc_equal("log lines for collapse_file",
+		       rc_kmsg_count(rc_collapse_needs_mm() ?
+				     "not probing collapse_file: this kernel's collapse_file() needs its mm" :
+				     "cannot probe collapse_file (-2): loading without it"), 1);
+	ok &= rc_equal("log lines for __inode_attach_wb",
+		       rc_kmsg_count("cannot probe __inode_attach_wb (-2): loading without it"), 1);
+
+	st = rc_mod_load_testing("enabled=1 test_probe_fail=__inode_attach_wb");
+	if (st != KSFT_PASS)
+		goto out;
+	ok &= hook_state_is(rc_collapse_needs_mm() ?
+			    "partial collapse_file __inode_attach_wb" :
+			    "partial __inode_attach_wb");
+
+	if (rc_mod_set(RC_UNLOADED) != KSFT_PASS)
+		goto out;
+	snprintf(params, sizeof(params),
+		 "enabled=1 hook_mechanism=kretprobe test_probe_fail=%s", symbol);
+	ok &= rc_equal("insmod without the insertion function (-errno)",
+		       rc_mod_load_file(rc_mod_testing_ko(), params), -ENOENT);
+	ok &= rc_equal("module loaded without the insertion function",
+		       !access(RC_SYSFS, F_OK), 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+static int wrap_oops_rmmod(void)
+{
+	struct job_result r;
+	long long t0, took;
+	int st, ret = KSFT_FAIL, err = 0;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_wrap_die=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (!mechanism_is("ftrace"))
+		goto out;
+	if (run_job("wrap_oops", 0, &r))
+		goto out;
+	ok &= rc_equal("module refcnt after an oops inside the wrapper", rc_read_ll(REFCNT), 1);
+	ok &= rc_equal("log lines for the oops",
+		       rc_kmsg_count("a task oopsed inside the wrapper"), 1);
+	t0 = rc_now_ms();
+	if (syscall(SYS_delete_module, "rootcache", O_NONBLOCK))
+		err = errno;
+	took = rc_now_ms() - t0;
+	rc_diag("rmmod after an oops inside the wrapper: %s after %lld ms",
+		err ? strerror(err) : "unloaded", took);
+	ok &= rc_equal("rmmod errno", err, EAGAIN);
+	ok &= rc_below("rmmod time (ms)", took, 1000);
+	ok &= rc_equal("module still loaded", !access(RC_SYSFS, F_OK), 1);
+	if (!err)
+		return KSFT_FAIL;
+	if (rc_write_str(PARAMS "/test_wrap_revive", "1"))
+		goto out;
+	ok &= rc_equal("module refcnt after the revival", rc_read_ll(REFCNT), 0);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str(PARAMS "/test_wrap_revive", "1");
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
+/* The state column of rootcache's line in /proc/modules, or "". */
+static const char *module_state(void)
+{
+	static char state[32];
+	char line[256], name[64];
+	FILE *f = fopen("/proc/modules", "r");
+
+	state[0] = '\0';
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %*s %*s %*s %31s", name, state) == 2 &&
+		    !strcmp(name, "rootcache"))
+			break;
+		else
+			state[0] = '\0';
+	if (f)
+		fclose(f);
+	return state;
+}
+
+static int unregister_fails(void)
+{
+	char symbol[64] = "";
+	long long t0;
+	pid_t pid = -1, got = 0;
+	int st, status = -1, ret = KSFT_FAIL;
+	bool ok = true;
+
+	rc_kmsg_mark();
+	st = rc_mod_load_testing("enabled=1 test_unregister_fail=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (!mechanism_is("ftrace"))
+		goto out;
+	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
+	strtok(symbol, "\n");
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (!pid)
+		_exit(syscall(SYS_delete_module, "rootcache", O_NONBLOCK) ? errno : 0);
+	rc_msleep(3000);
+	got = waitpid(pid, &status, WNOHANG);
+	ok &= rc_equal("rmmod returned within 3 s of a failed detach", got, 0);
+	if (got)
+		goto out;
+	if (strcmp(module_state(), "Unloading")) {
+		rc_diag("/proc/modules: state \"%s\", expected \"Unloading\"", module_state());
+		ok = false;
+	}
+	ok &= traced_with(symbol, direct_expected() ? "direct-->rootcache_insert_tramp" :
+						     "wrap_callback");
+	ok &= rc_equal("log lines for the failed detach",
+		       rc_kmsg_count("cannot detach from ftrace (-19)"), 1);
+	if (rc_write_str(PARAMS "/test_unregister_fail", "0"))
+		goto out;
+	for (t0 = rc_now_ms(); !got && rc_now_ms() - t0 < 20000; rc_msleep(100))
+		got = waitpid(pid, &status, WNOHANG);
+	ok &= rc_equal("rmmod finished after the retry", got, pid);
+	ok &= rc_equal("rmmod status", got == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+	ok &= rc_equal("module gone", !access("/sys/module/rootcache", F_OK), 0);
+	ok &= rc_equal("log lines for the late detach",
+		       rc_kmsg_count("detached from ftrace after"), 1);
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	rc_write_str(PARAMS "/test_unregister_fail", "0");
+	if (pid > 0 && !got)
+		waitpid(pid, &status, 0);
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
 static const struct rc_test tests[] = {
 	T(hook_checked, 0),
 	T(broken_switches_off, 0),
@@ -595,6 +816,9 @@ static const struct rc_test tests[] = {
 	T(traced_too, 0),
 	T(call_start, 0),
 	T(rmmod_in_flight, 0),
+	T(optional_probes, 0),
+	T(wrap_oops_rmmod, 0),
+	T(unregister_fails, 0),
 };
 
 int main(int argc, char **argv)

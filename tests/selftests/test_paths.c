@@ -11,7 +11,7 @@
  * so the job inserts every folio itself. Write paths make a new file.
  *
  * mmap_collapse: the job reads the file 4 KiB at a time without readahead
- * (small folios), maps it at a 2 MiB boundary and asks for
+ * (small folios), maps it executable at a 2 MiB boundary and asks for
  * madvise(MADV_COLLAPSE): the kernel replaces the small folios with PMD-sized
  * ones it charges with the job's mm (khugepaged does the same in the
  * background). Besides the checks above, /proc/vmstat thp_collapse_alloc
@@ -20,7 +20,14 @@
  * thp_collapse_alloc. A kernel that does not collapse regular-file mappings
  * (EINVAL: before 6.1, or built without CONFIG_READ_ONLY_THP_FOR_FS where
  * it still needs it, as Debian's 6.1 and 6.12)
- * skips it.
+ * skips it; but an EINVAL with the module enabled is judged by the same job
+ * with it disabled: if that one collapses, the module broke MADV_COLLAPSE.
+ * Where collapse_file() needs its mm (rc_collapse_needs_mm(): 6.1 to 6.5
+ * with read-only file THP) the module leaves collapses alone (hook_state
+ * "partial collapse_file"): enabled, the collapse still works, nothing is
+ * counted as redirected, and the job's file charge grows by what was
+ * collapsed (32 MiB or more), the documented cost; the other collapse tests
+ * skip there.
  *
  * mmap_collapse.other_layout: the test build reads collapse_file()'s
  * arguments in the layout this kernel does not have
@@ -33,6 +40,16 @@
  * MADV_COLLAPSE takes it on every kernel that has the call, whatever the
  * THP settings), so the check runs where regular files do not collapse (6.1,
  * 6.12, RHEL 9); skipped without MADV_COLLAPSE (5.10).
+ *
+ * mmap_collapse.foreign_pmd: a PMD-sized folio already at the start of a
+ * collapse's range was not made by that collapse, and its charge is no
+ * check of the hook. The job collapses its file's first 2 MiB with the
+ * module disabled (a PMD folio charged to the job), enables it and
+ * collapses the next 2 MiB; the test build judges that collapse by the
+ * folio 512 pages before its range (test_collapse_start_shift), i.e. by the
+ * job's PMD folio. stats/redirect_failed must not grow (khugepaged may
+ * collapse more of the mapping meanwhile: stats/redirected_collapses is
+ * only printed). Skipped where regular files do not collapse.
  *
  * khugepaged_scoped: the same collapse done by khugepaged in the background,
  * with the scope holding only the job's cgroup. khugepaged runs in the root
@@ -65,6 +82,11 @@
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
 #endif
+/*
+ * The file is mapped executable, as libraries and binaries are: up to 6.6
+ * read-only file THP collapses only executable mappings (file_thp_enabled()).
+ */
+#define FILE_PROT	(PROT_READ | PROT_EXEC)
 /* what a job reports when the kernel refuses MADV_COLLAPSE for the file */
 #define JOB_NO_COLLAPSE	KSFT_SKIP
 
@@ -152,7 +174,7 @@ static int job_mmap_read(void *file)
 }
 
 /* A read-only shared mapping of fd at a PMD-aligned address, or NULL. */
-static char *map_pmd_aligned(int fd)
+static char *map_pmd_aligned(int fd, int prot)
 {
 	char *area, *p;
 	uintptr_t aligned;
@@ -162,8 +184,7 @@ static char *map_pmd_aligned(int fd)
 	if (area == MAP_FAILED)
 		return NULL;
 	aligned = ((uintptr_t)area + PMD_BYTES - 1) & ~(uintptr_t)(PMD_BYTES - 1);
-	p = mmap((void *)aligned, SIZE, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
-		 0);
+	p = mmap((void *)aligned, SIZE, prot, MAP_SHARED | MAP_FIXED, fd, 0);
 	/* the rest of the reservation, before and after */
 	if (aligned > (uintptr_t)area)
 		munmap(area, aligned - (uintptr_t)area);
@@ -190,7 +211,7 @@ static char *map_small_folios(int fd)
 			return NULL;
 		}
 	}
-	p = map_pmd_aligned(fd);
+	p = map_pmd_aligned(fd, FILE_PROT);
 	if (!p) {
 		perror("mmap");
 		return NULL;
@@ -348,6 +369,31 @@ static bool collapses(const struct path_op *op)
 	return op->job == job_mmap_collapse;
 }
 
+/*
+ * With the module enabled, the job's madvise(MADV_COLLAPSE) was refused:
+ * the kernel's doing, or the module's? The same job again in @cg with the
+ * module disabled: true if it collapses then.
+ */
+static bool collapse_refused_by_module(const char *cg, const char *file)
+{
+	int st;
+
+	if (rc_mod_enable(false) || rc_drop_caches())
+		return false;
+	st = rc_cg_run(cg, job_mmap_collapse, (void *)file);
+	if (rc_mod_enable(true))
+		return true;
+	if (st == KSFT_PASS)
+		rc_diag("madvise(MADV_COLLAPSE): EINVAL with the module enabled, accepted with it disabled");
+	return st == KSFT_PASS;
+}
+
+/* The collapse tests that need the collapse hook: skipped where it is off. */
+static int skip_without_collapse_hook(void)
+{
+	return rc_skip("this kernel's collapse_file() needs its mm (6.1 to 6.5 with read-only file THP): the module leaves collapses alone");
+}
+
 static long long root_local(const char *unused)
 {
 	(void)unused;
@@ -393,6 +439,9 @@ static int run_path(const struct path_op *op, int mode)
 	}
 	st = rc_cg_run(cg, op->job, file);
 	if (st == JOB_NO_COLLAPSE && collapses(op)) {
+		if (mode == RC_ENABLED &&
+		    collapse_refused_by_module(cg, file))
+			goto cleanup;
 		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
 		goto cleanup;
 	}
@@ -410,6 +459,17 @@ static int run_path(const struct path_op *op, int mode)
 			coll1 - coll0);
 		ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth",
 				  thp1 - thp0, 16);
+		if (mode == RC_ENABLED && rc_collapse_needs_mm()) {
+			job = rc_cg_file(cg);
+			rc_diag("%s/%s: collapses left alone: job file %s",
+				op->name, rc_mode_name(mode), rc_size(job));
+			ok &= rc_equal("stats/redirected_collapses growth",
+				       coll1 - coll0, 0);
+			ok &= rc_at_least("job file charge (collapsed folios)",
+					  job, 16 * PMD_BYTES);
+			ret = ok ? KSFT_PASS : KSFT_FAIL;
+			goto cleanup;
+		}
 		if (mode == RC_ENABLED) {
 			ok &= rc_at_least("stats/redirected_collapses growth",
 					  coll1 - coll0, 16);
@@ -473,7 +533,7 @@ static int job_memfd_collapse(void *unused)
 			return KSFT_FAIL;
 		}
 	}
-	p = map_pmd_aligned(fd);
+	p = map_pmd_aligned(fd, PROT_READ);
 	if (!p) {
 		perror("mmap memfd");
 		return KSFT_FAIL;
@@ -486,6 +546,76 @@ static int job_memfd_collapse(void *unused)
 	return ret;
 }
 
+/*
+ * The first 2 MiB collapsed while the module is disabled, the next 2 MiB
+ * once it is enabled.
+ */
+static int job_collapse_twice(void *file)
+{
+	int fd = open_ro(file), ret = KSFT_FAIL;
+	char *p;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	p = map_small_folios(fd);
+	if (p) {
+		ret = collapse(p, PMD_BYTES);
+		if (ret == KSFT_PASS && rc_mod_enable(true))
+			ret = KSFT_FAIL;
+		if (ret == KSFT_PASS)
+			ret = collapse(p + PMD_BYTES, PMD_BYTES);
+		munmap(p, SIZE);
+	}
+	close(fd);
+	return ret;
+}
+
+static int collapse_foreign_pmd(void)
+{
+	long long thp0, thp1, coll0, coll1, fail0, fail1;
+	char *cg = NULL, *file = NULL;
+	int ret = KSFT_FAIL, st;
+	bool ok = true;
+
+	if (rc_collapse_needs_mm())
+		return skip_without_collapse_hook();
+	st = rc_mod_load_testing("enabled=0 test_collapse_start_shift=512");
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.src.64m");
+	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
+		goto cleanup;
+	cg = rc_cg_create("collapse_foreign");
+	if (!cg)
+		goto cleanup;
+	thp0 = rc_vmstat("thp_collapse_alloc");
+	coll0 = rc_mod_stat("redirected_collapses");
+	fail0 = rc_mod_stat("redirect_failed");
+	st = rc_cg_run(cg, job_collapse_twice, file);
+	if (st == JOB_NO_COLLAPSE) {
+		ret = rc_skip("madvise(MADV_COLLAPSE) refused (EINVAL): this kernel does not collapse regular-file mappings");
+		goto cleanup;
+	}
+	thp1 = rc_vmstat("thp_collapse_alloc");
+	coll1 = rc_mod_stat("redirected_collapses");
+	fail1 = rc_mod_stat("redirect_failed");
+	rc_diag("foreign PMD folio: job status %d, thp_collapse_alloc %+lld, redirected_collapses %+lld, redirect_failed %+lld",
+		st, thp1 - thp0, coll1 - coll0, fail1 - fail0);
+	ok &= rc_equal("job status", st, 0);
+	ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth", thp1 - thp0, 2);
+	ok &= rc_equal("stats/redirect_failed growth", fail1 - fail0, 0);
+	ok &= rc_equal("enabled", rc_read_ll(RC_SYSFS "/enabled"), 1);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	rc_cg_destroy(cg);
+	free(cg);
+	free(file);
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+	return ret;
+}
+
 static int collapse_other_layout(void)
 {
 	long long thp0, thp1, coll0, coll1;
@@ -493,6 +623,8 @@ static int collapse_other_layout(void)
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
 
+	if (rc_collapse_needs_mm())
+		return skip_without_collapse_hook();
 	rc_kmsg_mark();
 	st = rc_mod_load_testing("enabled=1 test_collapse_other_layout=1");
 	if (st != KSFT_PASS)
@@ -560,6 +692,8 @@ static int khugepaged_scoped(void)
 	struct stat cgst;
 	pid_t pid = -1;
 
+	if (rc_collapse_needs_mm())
+		return skip_without_collapse_hook();
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
@@ -692,6 +826,7 @@ static const struct rc_test tests[] = {
 	PT(mmap_write),
 	PT(mmap_collapse),
 	TN("mmap_collapse.other_layout", collapse_other_layout, 0),
+	TN("mmap_collapse.foreign_pmd", collapse_foreign_pmd, 0),
 	TN("khugepaged_scoped.enabled", khugepaged_scoped, 0),
 };
 

@@ -19,6 +19,14 @@
  *	ID), cache read afterwards is charged to root, not to the job, and no
  *	redirection fails. A WARN would fail the run (the harness judges the
  *	console).
+ * pool_removed_in_flight: the test build holds the first redirected call
+ *	for 3 s between its insertion (charged to the pool) and its check
+ *	(test_wrap_delay_ms, ftrace mechanism); the pool is removed meanwhile.
+ *	From 7.1 the kernel moves a removed memcg's charges to its parent at
+ *	once, so the check finds that folio charged to the parent: that is
+ *	where the charge was sent, moved, and must not count as a failure
+ *	(stats/redirect_failed +0); before 7.1 the folio stays with the dying
+ *	pool.
  * pool_io_max (v2): the pool has io.max wbps=8 MiB/s on the scratch disk; a
  *	job's buffered write of 96 MiB plus fsync is written as the pool's
  *	(its io.stat wbytes, >= 90 %), at no more than 20 % over that rate
@@ -469,6 +477,79 @@ cleanup:
 	return result;
 }
 
+static int pool_removed_in_flight(void)
+{
+	struct read_job k = { .nfiles = 0 };
+	char *pool = NULL, *job = NULL;
+	long long fail0, fail1, red0, red1, t0, inflight = 0;
+	int ret, status = -1, result = KSFT_FAIL;
+	pid_t reader = -1;
+
+	ret = need_pool();
+	if (ret != KSFT_PASS)
+		return ret;
+	pool = rc_cg_create("pool");
+	job = rc_cg_create("job");
+	if (!pool || !job || make_files(&k, "inflight", 1, MiB(1)) ||
+	    rc_drop_caches())
+		goto cleanup;
+	ret = rc_mod_load_testing("enabled=1 test_wrap_delay_ms=3000");
+	if (ret != KSFT_PASS) {
+		result = ret;
+		goto cleanup;
+	}
+	if (!rc_equal("setting the target", set_target_id(cg_id(pool)), 0))
+		goto cleanup;
+	fail0 = rc_mod_stat("redirect_failed");
+	red0 = rc_mod_stat("redirected_folios");
+	fflush(stdout);
+	reader = fork();
+	if (reader < 0)
+		goto cleanup;
+	if (!reader) {
+		if (rc_cg_join(job))
+			_exit(KSFT_FAIL);
+		_exit(read_job(&k));
+	}
+	/* the first redirected call, held between insertion and check */
+	for (t0 = rc_now_ms(); rc_now_ms() - t0 < 2000; rc_msleep(20)) {
+		inflight = rc_mod_stat("in_flight");
+		if (inflight > 0)
+			break;
+	}
+	if (!rc_equal("stats/in_flight while the call is held", inflight, 1))
+		goto cleanup;
+	if (rmdir(pool)) {
+		rc_diag("rmdir %s: %s", pool, strerror(errno));
+		goto cleanup;
+	}
+	waitpid(reader, &status, 0);
+	reader = -1;
+	fail1 = rc_mod_stat("redirect_failed");
+	red1 = rc_mod_stat("redirected_folios");
+	rc_diag("pool removed under a held call: redirect_failed %+lld, redirected_folios %+lld, target_fallbacks %lld",
+		fail1 - fail0, red1 - red0, rc_mod_stat("target_fallbacks"));
+	if (!rc_equal("reader exit status",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) ||
+	    !rc_equal("stats/redirect_failed growth", fail1 - fail0, 0) ||
+	    !rc_at_least("stats/redirected_folios growth", red1 - red0, 1) ||
+	    !rc_equal("stats/in_flight after", rc_mod_stat("in_flight"), 0))
+		goto cleanup;
+	result = KSFT_PASS;
+cleanup:
+	if (reader > 0) {
+		kill(reader, SIGKILL);
+		waitpid(reader, NULL, 0);
+	}
+	rc_write_str(TARGET, "0");
+	free_files(&k);
+	free(job);
+	free(pool);
+	if (rc_mod_unload())
+		result = KSFT_FAIL;
+	return result;
+}
+
 #define IO_RATE		MiB(8)
 #define IO_SIZE		MiB(96)
 
@@ -662,6 +743,7 @@ static const struct rc_test tests[] = {
 	T(target_invalid, 0),
 	T(pool_limit, 300),
 	T(pool_removed, 180),
+	T(pool_removed_in_flight, 0),
 	T(pool_io_max, 180),
 };
 

@@ -28,8 +28,10 @@ readonly EXIT_CRASH=251
 readonly EXIT_TIMEOUT=252
 readonly EXIT_NOBOOT=253
 
-# The console patterns that fail a run even when its command succeeded.
-readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic'
+# The console patterns that fail a run even when its command succeeded
+# (lockdep, KASAN, DEBUG_OBJECTS and CFI reports are WARNINGs or BUGs;
+# kmemleak's are printed by tests/vm/guest-init).
+readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic|unreferenced object'
 
 # crash_lines: print the lines of a console log (stdin) that match CRASH_PATTERN.
 # The one stack dump of each OOM report ("X invoked oom-killer:" ... "Call Trace:")

@@ -124,9 +124,10 @@ std::string renderPrometheus(const nlohmann::json& m) {
       // A state set: 1 for the current state, 0 for the others.
       family(out,
              {"rootcache_hook_state", "gauge",
-              "Whether the hook works: ok, disarmed (kprobes or ftrace stopped) or failed (switched itself off)."});
+              "Whether the hook works: ok, partial (an optional part missing), disarmed (kprobes or ftrace stopped) "
+              "or failed (switched itself off)."});
       const auto current = m["hook_state"].get<std::string>();
-      for (HookState hs : {HookState::kOk, HookState::kDisarmed, HookState::kFailed}) {
+      for (HookState hs : {HookState::kOk, HookState::kPartial, HookState::kDisarmed, HookState::kFailed}) {
         out += fmt::format("rootcache_hook_state{{state=\"{}\"}} {}\n", toString(hs), current == toString(hs) ? 1 : 0);
       }
     }

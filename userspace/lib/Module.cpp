@@ -29,6 +29,8 @@ std::string_view toString(HookState s) {
   switch (s) {
     case HookState::kOk:
       return "ok";
+    case HookState::kPartial:
+      return "partial";
     case HookState::kDisarmed:
       return "disarmed";
     case HookState::kFailed:
@@ -39,7 +41,8 @@ std::string_view toString(HookState s) {
 
 std::optional<HookState> parseHookState(std::string_view text) {
   text = trim(text);
-  for (HookState s : {HookState::kOk, HookState::kDisarmed, HookState::kFailed}) {
+  text = text.substr(0, text.find(' '));
+  for (HookState s : {HookState::kOk, HookState::kPartial, HookState::kDisarmed, HookState::kFailed}) {
     if (text == toString(s)) {
       return s;
     }
@@ -47,10 +50,42 @@ std::optional<HookState> parseHookState(std::string_view text) {
   return std::nullopt;
 }
 
+std::optional<std::vector<std::string>> parseHookMissing(std::string_view text) {
+  if (!parseHookState(text)) {
+    return std::nullopt;
+  }
+  text = trim(text);
+  std::vector<std::string> parts;
+  std::size_t pos = text.find(' ');
+  while (pos != std::string_view::npos) {
+    text.remove_prefix(pos + 1);
+    pos = text.find(' ');
+    if (std::string_view word = text.substr(0, pos); !word.empty()) {
+      parts.emplace_back(word);
+    }
+  }
+  return parts;
+}
+
+std::string explainHookMissing(std::string_view part) {
+  if (part == "collapse_file") {
+    return "collapse_file: huge-page collapses (khugepaged, MADV_COLLAPSE) of redirected file cache are charged to "
+           "the process that maps the file, 2 MiB at a time";
+  }
+  if (part == "__inode_attach_wb") {
+    return "__inode_attach_wb: inodes a job dirties before they have a page (new files, atime updates) keep its "
+           "removed cgroup dying until their writeback (cgroup v2)";
+  }
+  return fmt::format("{}: an optional part of the hook is missing (see dmesg)", part);
+}
+
 std::string explainHookState(HookState s) {
   switch (s) {
     case HookState::kOk:
       return "hook ok";
+    case HookState::kPartial:
+      return "hook partial: the insertion hook works, but an optional part of it could not be attached at load "
+             "(see dmesg)";
     case HookState::kDisarmed:
       // Either stops the module: its kprobes, and with ftrace_enabled 0 also
       // the ftrace wrapper and every kprobe on a function entry.
@@ -207,6 +242,15 @@ Result<ModuleState> ModuleClient::read() const {
     return hs.error();
   }
   st.hookState = *hs;
+  if (*hs) {
+    auto missing = readIfPresent(joinPath(dir_, files::kHookState), parseHookMissing);
+    if (!missing) {
+      return missing.error();
+    }
+    if (*missing) {
+      st.hookMissing = **missing;
+    }
+  }
   if (exists(joinPath(dir_, files::kScope))) {
     auto sc = scope();
     if (!sc) {

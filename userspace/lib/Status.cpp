@@ -156,7 +156,12 @@ Output runStatus(const Roots& roots) {
     }
     jm["hook_state"] = st->hookState ? nlohmann::json(std::string(toString(*st->hookState))) : nlohmann::json(nullptr);
     jm["stats"] = st->stats;
-    if (st->hookState && *st->hookState != HookState::kOk) {
+    // Missing optional parts: said with their cost, but the insertion hook works.
+    jm["hook_missing"] = nlohmann::json::array();
+    for (const auto& part : st->hookMissing) {
+      jm["hook_missing"].push_back({{"function", part}, {"cost", explainHookMissing(part)}});
+    }
+    if (st->hookState && *st->hookState != HookState::kOk && *st->hookState != HookState::kPartial) {
       problems.push_back(explainHookState(*st->hookState));
       worsen(Exit::kCheckFailed);
     }
@@ -227,6 +232,9 @@ Output runStatus(const Roots& roots) {
                      st->hookMechanism ? toString(*st->hookMechanism) : "unknown (module without hook_mechanism)");
     t += fmt::format("{:<16}{}\n",
                      "hook state:", st->hookState ? toString(*st->hookState) : "unknown (module without hook_state)");
+    for (const auto& part : st->hookMissing) {
+      t += fmt::format("{:<16}{}\n", "missing:", explainHookMissing(part));
+    }
     if (!st->scope) {
       t += fmt::format("{:<16}{}\n", "scope:", "unsupported by this module");
     } else if (st->scope->empty()) {

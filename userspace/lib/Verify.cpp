@@ -459,7 +459,7 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
     return errorOutput(state.error());
   }
   // A hook that does not work cannot be verified: fail before the job.
-  if (state->hookState && *state->hookState != HookState::kOk) {
+  if (state->hookState && *state->hookState != HookState::kOk && *state->hookState != HookState::kPartial) {
     return hookStateFailure(*state->hookState);
   }
   auto hier = findMemoryHierarchy(roots);

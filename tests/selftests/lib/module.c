@@ -131,7 +131,7 @@ int rc_mod_reload(const char *ko, const char *params)
  * builds it for every kernel. A missing one is a harness error inside a
  * test guest, a skip elsewhere.
  */
-int rc_mod_load_testing(const char *params)
+const char *rc_mod_testing_ko(void)
 {
 	static char testing_ko[512];
 	const char *env = getenv("ROOTCACHE_TESTING_KO");
@@ -144,6 +144,13 @@ int rc_mod_load_testing(const char *params)
 		snprintf(testing_ko, sizeof(testing_ko),
 			 "%s/testmods/rootcache-testing.ko", dirname(dir));
 	}
+	return testing_ko;
+}
+
+int rc_mod_load_testing(const char *params)
+{
+	const char *testing_ko = rc_mod_testing_ko();
+
 	if (access(testing_ko, R_OK)) {
 		if (getenv("ROOTCACHE_KERNEL")) {
 			rc_diag("the test build of the module is missing: %s",

@@ -77,6 +77,8 @@ void rc_env_init(void);	/* rc_main() calls it */
 bool rc_kernel_before(int maj, int min);
 bool rc_kernel_has_function(const char *name);	/* /proc/kallsyms */
 bool rc_kernel_inserts_folios(void);	/* filemap_add_folio, not a page */
+bool rc_kernel_config_y(const char *name);	/* CONFIG_<name>=y */
+bool rc_collapse_needs_mm(void);	/* 6.1 to 6.5 with read-only file THP */
 
 /* ---- cgroups (v1 memory hierarchy or v2 unified) ---- */
 
@@ -143,6 +145,7 @@ int rc_mod_unload(void);		/* delete_module() with retries */
 int rc_mod_reload(const char *ko, const char *params);
 /* The same with the test build (kmod/ ROOTCACHE_TESTING); KSFT_SKIP if none. */
 int rc_mod_load_testing(const char *params);
+const char *rc_mod_testing_ko(void);	/* its path (it may not exist) */
 void rc_kmsg_mark(void);		/* a mark in the kernel log */
 int rc_kmsg_count(const char *text);	/* its lines after the mark; -1 */
 int rc_mod_enable(bool on);		/* write the sysfs file */

@@ -158,6 +158,51 @@ bool rc_kernel_inserts_folios(void)
 	return folios;
 }
 
+/*
+ * Whether the running kernel was built with CONFIG_@name=y: the harness's
+ * copy of its configuration (tests/vm/run), else /boot/config-<release>.
+ * False when neither is there.
+ */
+bool rc_kernel_config_y(const char *name)
+{
+	char path[320], line[512], want[128];
+	struct utsname u;
+	bool found = false;
+	FILE *f = fopen("/opt/rootcache/kernel.config", "re");
+
+	if (!f && !uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = fopen(path, "re");
+	}
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "CONFIG_%s=y\n", name);
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line, want);
+	fclose(f);
+	return found;
+}
+
+/*
+ * Whether the kernel's collapse_file() needs its mm for more than the
+ * charge, so that rootcache must leave collapses alone (kmod/compat.h,
+ * ROOTCACHE_COLLAPSE_MM_NEEDED): MADV_COLLAPSE is there (madvise_collapse,
+ * 6.1), the rework of 6.6 that stopped handing the mm to
+ * retract_page_tables() is not (pte_free_defer), and regular files
+ * collapse (READ_ONLY_THP_FOR_FS). Read off the kernel's own symbols and
+ * configuration, not the module's word.
+ */
+bool rc_collapse_needs_mm(void)
+{
+	static int needs = -1;
+
+	if (needs < 0)
+		needs = rc_kernel_has_function("madvise_collapse") &&
+			!rc_kernel_has_function("pte_free_defer") &&
+			rc_kernel_config_y("READ_ONLY_THP_FOR_FS");
+	return needs;
+}
+
 static void env_str(char *dst, size_t len, const char *name, const char *def)
 {
 	const char *v = getenv(name);

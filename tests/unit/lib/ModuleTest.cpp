@@ -93,6 +93,36 @@ TEST(Module, HookMechanism) {
   EXPECT_EQ(parseHookMechanism(" kretprobe\n"), HookMechanism::kKretprobe);
 }
 
+// hook_state: its first word is the state; after it, the missing optional
+// parts of the hook (kmod/sysfs.c).
+TEST(Module, HookStatePartial) {
+  test::FixtureTree t;
+  t.module();
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "partial collapse_file __inode_attach_wb\n");
+  auto st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(st->hookState, HookState::kPartial);
+  EXPECT_EQ(st->hookMissing, (std::vector<std::string>{"collapse_file", "__inode_attach_wb"}));
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "disarmed collapse_file\n");
+  st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(st->hookState, HookState::kDisarmed);
+  EXPECT_EQ(st->hookMissing, (std::vector<std::string>{"collapse_file"}));
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "ok\n");
+  st = ModuleClient(t.roots()).read();
+  ASSERT_TRUE(st.ok()) << st.error().describe();
+  EXPECT_EQ(st->hookState, HookState::kOk);
+  EXPECT_TRUE(st->hookMissing.empty());
+  for (const char* garbage : {"partly collapse_file\n", "\n", "OK\n"}) {
+    test::FixtureTree::put(t.moduleDir() + "/hook_state", garbage);
+    st = ModuleClient(t.roots()).read();
+    EXPECT_FALSE(st.ok()) << garbage;
+  }
+  EXPECT_EQ(toString(HookState::kPartial), "partial");
+  EXPECT_NE(explainHookMissing("collapse_file").find("huge-page collapses"), std::string::npos);
+  EXPECT_NE(explainHookMissing("__inode_attach_wb").find("dying"), std::string::npos);
+}
+
 TEST(Module, Writes) {
   test::FixtureTree t;
   t.module(false);

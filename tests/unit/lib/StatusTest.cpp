@@ -243,6 +243,24 @@ TEST(Status, HookStateDisarmedIsUnhealthy) {
   EXPECT_NE(verdict.find("ftrace is off (sysctl kernel.ftrace_enabled)"), std::string::npos) << o.text;
 }
 
+// A partial hook: each missing part named with its cost; the node stays healthy.
+TEST(Status, HookStatePartialNamesMissingParts) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "partial collapse_file __inode_attach_wb\n");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["health"]["ok"], true) << o.text;
+  EXPECT_EQ(o.json["module"]["hook_state"], "partial");
+  ASSERT_EQ(o.json["module"]["hook_missing"].size(), 2U) << o.text;
+  EXPECT_EQ(o.json["module"]["hook_missing"][0]["function"], "collapse_file");
+  EXPECT_NE(o.text.find("hook state:     partial\nmissing:        collapse_file: huge-page collapses"),
+            std::string::npos)
+      << o.text;
+  EXPECT_NE(o.text.find("missing:        __inode_attach_wb: inodes a job dirties"), std::string::npos) << o.text;
+}
+
 // hook_mechanism: shown as read, in JSON and text; it does not change health.
 TEST(Status, HookMechanism) {
   test::FixtureTree t;

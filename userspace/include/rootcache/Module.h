@@ -46,9 +46,17 @@ inline constexpr std::array<StatInfo, 12> kKnownStats = {{
 // hook_state: whether the module's probes work (checked by the kernel when
 // read). An older module has no hook_state file: then the state is unknown,
 // which is not a failure.
-enum class HookState { kOk, kDisarmed, kFailed };
+// kPartial: the insertion hook works, but an optional part of the hook
+// could not be attached at load; hook_state names the missing parts after
+// its first word ("partial collapse_file __inode_attach_wb").
+enum class HookState { kOk, kPartial, kDisarmed, kFailed };
 [[nodiscard]] std::string_view toString(HookState s);
+// The first word of hook_state.
 [[nodiscard]] std::optional<HookState> parseHookState(std::string_view text);
+// The words after it: the functions of the missing optional parts.
+[[nodiscard]] std::optional<std::vector<std::string>> parseHookMissing(std::string_view text);
+// What a missing part costs the user, in one sentence.
+[[nodiscard]] std::string explainHookMissing(std::string_view part);
 // What a hook state that is not "ok" means and what to do, in one line.
 [[nodiscard]] std::string explainHookState(HookState s);
 
@@ -69,6 +77,7 @@ struct ModuleState {
   std::string hook;
   std::optional<HookMechanism> hookMechanism;       // nullopt: no hook_mechanism file (older module)
   std::optional<HookState> hookState;               // nullopt: no hook_state file (older module)
+  std::vector<std::string> hookMissing;             // optional parts of the hook that are missing
   std::optional<std::vector<std::uint64_t>> scope;  // nullopt: no scope file
   std::optional<std::uint64_t> target;              // nullopt: no target file; 0: root
   std::map<std::string, std::uint64_t> stats;
