@@ -100,8 +100,6 @@ inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 [[nodiscard]] std::string renderPrometheus(const nlohmann::json& metrics);
 // The exposition when collecting failed: rootcache_scrape_error 1 alone.
 [[nodiscard]] std::string renderScrapeError(bool failed);
-// Internal checker of the exposition format; returns the problems found.
-[[nodiscard]] std::vector<std::string> checkPrometheusText(std::string_view text);
 
 // ---- scope
 enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
