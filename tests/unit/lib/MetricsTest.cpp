@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -194,6 +195,30 @@ TEST(Metrics, Textfile) {
   // Nothing but the final file is left behind.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
   EXPECT_NE(runMetrics(t.roots(), t.base() + "/nodir").exit, Exit::kOk);
+}
+
+// A textfile that cannot be written: a failure naming it, nothing on stdout.
+// When collecting failed too, both errors are said, one line each.
+TEST(Metrics, TextfileWriteErrors) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  const std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directories(dir + "/rootcache.prom");  // rename(2) onto a directory fails
+  Output o = runMetrics(t.roots(), dir);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.text, "");
+  EXPECT_NE(o.errors.find(dir + "/rootcache.prom"), std::string::npos) << o.errors;
+  EXPECT_FALSE(o.json.contains("textfile")) << o.json.dump();
+  EXPECT_TRUE(o.json.contains("error"));
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "maybe\n");
+  o = runMetrics(t.roots(), dir);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.text, "");
+  EXPECT_EQ(std::count(o.errors.begin(), o.errors.end(), '\n'), 2) << o.errors;
+  EXPECT_NE(o.errors.find("hook_state"), std::string::npos) << o.errors;
+  EXPECT_NE(o.errors.find(dir + "/rootcache.prom"), std::string::npos) << o.errors;
+  EXPECT_FALSE(o.json.contains("textfile")) << o.json.dump();
 }
 
 // --textfile takes the collector's directory, or a .prom file in it; any

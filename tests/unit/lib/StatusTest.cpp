@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 
@@ -367,6 +369,21 @@ TEST(Status, ProbeMissesSinceTheLastStatus) {
   o = runStatus(t.roots());
   EXPECT_EQ(o.exit, Exit::kCheckFailed);
   EXPECT_NE(o.text.find("1 probe misses since the module was loaded"), std::string::npos) << o.text;
+}
+
+// An older module without a scope file: said in the text, null in JSON,
+// healthy, global.
+TEST(Status, ModuleWithoutScopeFile) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::filesystem::remove(t.moduleDir() + "/scope");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  ASSERT_TRUE(o.json["module"].contains("scope"));
+  EXPECT_TRUE(o.json["module"]["scope"].is_null());
+  EXPECT_NE(o.text.find("scope:          unsupported by this module\n"), std::string::npos) << o.text;
+  EXPECT_EQ(o.json["health"]["verdict"], "ok: redirecting page cache of all cgroups to root");
 }
 
 TEST(Status, NoMemoryController) {

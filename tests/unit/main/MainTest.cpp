@@ -230,6 +230,9 @@ TEST_F(MainTest, EveryCommandReachesItsHandler) {
   r = run("drain /job");
   EXPECT_EQ(r.exit, 0) << r.out;
   EXPECT_EQ(test::FixtureTree::get(job + "/memory.force_empty"), "0");
+  r = run("release-agent /gone");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  EXPECT_EQ(r.out, "/gone: already gone\n");
   // Disabled: verify says why it cannot run, before anything is made.
   r = run("verify --json");
   EXPECT_EQ(r.exit, 1) << r.out;
