@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 // rootcachectl: the thin front end. Parses arguments with CLI11, calls the
-// library, prints text or JSON, and exits with the documented code.
+// library, prints text or JSON, and exits with the documented code. Every
+// command is one row of kCommands: its name, its options and its handler.
 #include <CLI/CLI.hpp>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "rootcache/Commands.h"
 
@@ -14,6 +19,114 @@ namespace {
 
 using rootcache::Exit;
 using rootcache::Output;
+
+// What the command line says; each command's handler reads its part.
+struct Args {
+  rootcache::Roots roots;
+  bool json = false;
+  bool persist = false;
+  rootcache::VerifyOptions verify;
+  std::optional<std::string> textfile;
+  std::vector<std::string> cgroups;  // scope add|del, drain
+  std::string cgroup;                // target set, release-agent
+  rootcache::DrainOptions drain;
+};
+
+// One command: "NAME" or "GROUP NAME" (a subcommand of a group below).
+struct Command {
+  std::string_view name;
+  std::string_view help;
+  void (*options)(CLI::App& cmd, Args& args);  // the command's own options; nullptr: none
+  Output (*handler)(const Args& args);
+};
+
+struct Group {
+  std::string_view name;
+  std::string_view help;
+};
+
+constexpr std::array kGroups = {
+    Group{"scope", "Choose the cgroup subtrees that are redirected"},
+    Group{"target", "Choose the cgroup (cache pool) redirected cache is charged to"},
+};
+
+void cgroupPaths(CLI::App& cmd, Args& a) {
+  cmd.add_option("CGROUP", a.cgroups, "Cgroup paths (absolute or relative to the memory hierarchy)")->required();
+}
+
+constexpr std::array kCommands = {
+    Command{"status", "Show module state, counters, cgroup mode and health", nullptr,
+            [](const Args& a) { return rootcache::runStatus(a.roots); }},
+    Command{"enable", "Charge new page cache to the root cgroup",
+            [](CLI::App& cmd, Args& a) {
+              cmd.add_flag("--persist", a.persist,
+                           "Also set enabled=1 in /etc/rootcache/rootcache.conf (the next boots)");
+            },
+            [](const Args& a) {
+              return rootcache::runEnable(a.roots, {true, a.persist});
+            }},
+    Command{"disable", "Charge new page cache normally again",
+            [](CLI::App& cmd, Args& a) {
+              cmd.add_flag("--persist", a.persist,
+                           "Also set enabled=0 in /etc/rootcache/rootcache.conf (the next boots)");
+            },
+            [](const Args& a) {
+              return rootcache::runEnable(a.roots, {false, a.persist});
+            }},
+    Command{
+        "verify", "Prove end to end that page cache is redirected",
+        [](CLI::App& cmd, Args& a) {
+          auto& v = a.verify;
+          cmd.add_option("--size", v.sizeMiB, "File size in MiB")->capture_default_str()->check(CLI::Range(1, 65536));
+          cmd.add_option("--dir", v.dir, "Directory on a real filesystem for the test file")->capture_default_str();
+          cmd.add_flag("--keep", v.keep, "Keep the scratch cgroups and file");
+          cmd.add_flag("--expect-disabled", v.expectDisabled,
+                       "Expect normal charging (module disabled or cgroup out of scope), not redirection");
+          cmd.add_option("--parent", v.parent, "Make the scratch cgroups under CGROUP (default: the root)");
+          cmd.add_option("--settle", v.settleSeconds, "Seconds to wait for the removed cgroup to go")
+              ->capture_default_str()
+              ->check(CLI::Range(0.0, 600.0));
+        },
+        [](const Args& a) { return rootcache::runVerify(a.roots, a.verify); }},
+    Command{"metrics", "Prometheus metrics (node_exporter textfile collector)",
+            [](CLI::App& cmd, Args& a) {
+              cmd.add_option("--textfile", a.textfile,
+                             "Write DIR/rootcache.prom (or FILE.prom) atomically instead of stdout, for node_exporter")
+                  ->option_text("DIR");
+            },
+            [](const Args& a) { return rootcache::runMetrics(a.roots, a.textfile); }},
+    Command{"scope list", "List the scope as paths; mark IDs whose cgroup is gone", nullptr,
+            [](const Args& a) { return rootcache::runScope(a.roots, rootcache::ScopeAction::kList, {}); }},
+    Command{"scope add", "Add cgroup subtrees to the scope", cgroupPaths,
+            [](const Args& a) { return rootcache::runScope(a.roots, rootcache::ScopeAction::kAdd, a.cgroups); }},
+    Command{"scope del", "Remove cgroups from the scope", cgroupPaths,
+            [](const Args& a) { return rootcache::runScope(a.roots, rootcache::ScopeAction::kDel, a.cgroups); }},
+    Command{"scope clear", "Empty the scope (every cgroup is redirected)", nullptr,
+            [](const Args& a) { return rootcache::runScope(a.roots, rootcache::ScopeAction::kClear, {}); }},
+    Command{"scope prune", "Drop IDs whose cgroup no longer exists", nullptr,
+            [](const Args& a) { return rootcache::runScope(a.roots, rootcache::ScopeAction::kPrune, {}); }},
+    Command{"target show", "Show the target as a path and an ID", nullptr,
+            [](const Args& a) { return rootcache::runTarget(a.roots, rootcache::TargetAction::kShow); }},
+    Command{
+        "target set", "Charge redirected cache to CGROUP (its limits apply to it)",
+        [](CLI::App& cmd, Args& a) {
+          cmd.add_option("CGROUP", a.cgroup, "Cgroup path (absolute or relative to the memory hierarchy)")->required();
+        },
+        [](const Args& a) { return rootcache::runTarget(a.roots, rootcache::TargetAction::kSet, a.cgroup); }},
+    Command{"target clear", "Charge redirected cache to the root cgroup again", nullptr,
+            [](const Args& a) { return rootcache::runTarget(a.roots, rootcache::TargetAction::kClear); }},
+    Command{"drain", "Release page cache already charged to cgroups",
+            [](CLI::App& cmd, Args& a) {
+              cmd.add_option("CGROUP", a.cgroups, "Cgroup paths")->required();
+              cmd.add_flag("--force", a.drain.force, "Drain a group even when it has tasks (evicts their working set)");
+            },
+            [](const Args& a) { return rootcache::runDrain(a.roots, a.cgroups, a.drain); }},
+    Command{"release-agent", "cgroup v1 release_agent: drain, then remove the cgroup",
+            [](CLI::App& cmd, Args& a) {
+              cmd.add_option("CGROUP", a.cgroup, "Cgroup path relative to the memory hierarchy")->required();
+            },
+            [](const Args& a) { return rootcache::runReleaseAgent(a.roots, a.cgroup); }},
+};
 
 // The report on stdout, what failed on stderr; with --json only the JSON
 // (which carries the errors), on stdout. Names that are not UTF-8 are
@@ -43,148 +156,107 @@ std::string baseName(const char* argv0) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-int run(int argc, char** argv) {
-  rootcache::Roots roots;
-
-  // Installed as a v1 release_agent the kernel runs us with one argument,
-  // the cgroup path, and no way to add a subcommand: act on the name.
-  if (baseName(argv[0]) == "rootcache-release-agent") {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
-    if (argc != 2) {
-      std::cerr << "usage: rootcache-release-agent CGROUP\n";
-      return static_cast<int>(Exit::kUsage);
-    }
-    return static_cast<int>(
-        rootcache::runReleaseAgent(roots, argv[1]).exit);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
-  }
-
-  CLI::App app{"rootcachectl: control the rootcache module (page cache charged to the root memory cgroup)",
-               "rootcachectl"};
+// The program and its global options; kCommands' rows are added to it by
+// addCommand.
+void setUpApp(CLI::App& app, Args& args) {
   app.require_subcommand(1);
   // Global options (--json, roots) may also follow the subcommand.
   app.fallthrough();
-  bool json = false;
-  app.add_flag("--json", json, "Print JSON instead of text");
+  app.add_flag("--json", args.json, "Print JSON instead of text");
   // Testing only (fixture trees, see userspace/README.md): accepted, not in
   // --help (an empty group hides an option).
-  for (auto [name, value] : {std::pair<const char*, std::string*>{"--sysfs-root", &roots.sysfs},
-                             {"--cgroup-root", &roots.cgroup},
-                             {"--proc-root", &roots.proc},
-                             {"--etc-root", &roots.etc},
-                             {"--run-root", &roots.run}}) {
+  rootcache::Roots& r = args.roots;
+  for (auto [name, value] : {std::pair<const char*, std::string*>{"--sysfs-root", &r.sysfs},
+                             {"--cgroup-root", &r.cgroup},
+                             {"--proc-root", &r.proc},
+                             {"--etc-root", &r.etc},
+                             {"--run-root", &r.run}}) {
     app.add_option(name, *value)->group("");
   }
   app.set_version_flag("--version", std::string(ROOTCACHE_TOOL_VERSION));
+}
 
-  Output result;
-  bool ran = false;
-  auto done = [&](Output o) {
-    result = std::move(o);
-    ran = true;
-  };
-
-  auto* status = app.add_subcommand("status", "Show module state, counters, cgroup mode and health");
-  addJson(status, json);
-  status->callback([&] { done(rootcache::runStatus(roots)); });
-
-  bool persist = false;
-  auto* enable = app.add_subcommand("enable", "Charge new page cache to the root cgroup");
-  enable->add_flag("--persist", persist, "Also set enabled=1 in /etc/rootcache/rootcache.conf (the next boots)");
-  addJson(enable, json);
-  enable->callback([&] { done(rootcache::runEnable(roots, {true, persist})); });
-  auto* disable = app.add_subcommand("disable", "Charge new page cache normally again");
-  disable->add_flag("--persist", persist, "Also set enabled=0 in /etc/rootcache/rootcache.conf (the next boots)");
-  addJson(disable, json);
-  disable->callback([&] { done(rootcache::runEnable(roots, {false, persist})); });
-
-  rootcache::VerifyOptions vopts;
-  auto* verify = app.add_subcommand("verify", "Prove end to end that page cache is redirected");
-  verify->add_option("--size", vopts.sizeMiB, "File size in MiB")->capture_default_str()->check(CLI::Range(1, 65536));
-  verify->add_option("--dir", vopts.dir, "Directory on a real filesystem for the test file")->capture_default_str();
-  verify->add_flag("--keep", vopts.keep, "Keep the scratch cgroups and file");
-  verify->add_flag("--expect-disabled", vopts.expectDisabled,
-                   "Expect normal charging (module disabled or cgroup out of scope), not redirection");
-  verify->add_option("--parent", vopts.parent, "Make the scratch cgroups under CGROUP (default: the root)");
-  verify->add_option("--settle", vopts.settleSeconds, "Seconds to wait for the removed cgroup to go")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 600.0));
-  addJson(verify, json);
-  verify->callback([&] { done(rootcache::runVerify(roots, vopts)); });
-
-  std::optional<std::string> textfile;
-  auto* metrics = app.add_subcommand("metrics", "Prometheus metrics (node_exporter textfile collector)");
-  metrics
-      ->add_option("--textfile", textfile,
-                   "Write DIR/rootcache.prom (or FILE.prom) atomically instead of stdout, for node_exporter")
-      ->option_text("DIR");
-  addJson(metrics, json);
-  metrics->callback([&] { done(rootcache::runMetrics(roots, textfile)); });
-
-  auto* scope = app.add_subcommand("scope", "Choose the cgroup subtrees that are redirected");
-  scope->require_subcommand(1);
-  addJson(scope, json);
-  std::vector<std::string> scopePaths;
-  auto addScope = [&](const char* name, const char* help, rootcache::ScopeAction action, bool takesPaths) {
-    auto* sub = scope->add_subcommand(name, help);
-    if (takesPaths) {
-      sub->add_option("CGROUP", scopePaths, "Cgroup paths (absolute or relative to the memory hierarchy)")->required();
-    }
-    addJson(sub, json);
-    sub->callback([&, action] { done(rootcache::runScope(roots, action, scopePaths)); });
-  };
-  addScope("list", "List the scope as paths; mark IDs whose cgroup is gone", rootcache::ScopeAction::kList, false);
-  addScope("add", "Add cgroup subtrees to the scope", rootcache::ScopeAction::kAdd, true);
-  addScope("del", "Remove cgroups from the scope", rootcache::ScopeAction::kDel, true);
-  addScope("clear", "Empty the scope (every cgroup is redirected)", rootcache::ScopeAction::kClear, false);
-  addScope("prune", "Drop IDs whose cgroup no longer exists", rootcache::ScopeAction::kPrune, false);
-
-  auto* target = app.add_subcommand("target", "Choose the cgroup (cache pool) redirected cache is charged to");
-  target->require_subcommand(1);
-  addJson(target, json);
-  std::string targetPath;
-  auto* targetShow = target->add_subcommand("show", "Show the target as a path and an ID");
-  addJson(targetShow, json);
-  targetShow->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kShow)); });
-  auto* targetSet = target->add_subcommand("set", "Charge redirected cache to CGROUP (its limits apply to it)");
-  targetSet->add_option("CGROUP", targetPath, "Cgroup path (absolute or relative to the memory hierarchy)")->required();
-  addJson(targetSet, json);
-  targetSet->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kSet, targetPath)); });
-  auto* targetClear = target->add_subcommand("clear", "Charge redirected cache to the root cgroup again");
-  addJson(targetClear, json);
-  targetClear->callback([&] { done(rootcache::runTarget(roots, rootcache::TargetAction::kClear)); });
-
-  std::vector<std::string> drainPaths;
-  auto* drain = app.add_subcommand("drain", "Release page cache already charged to cgroups");
-  rootcache::DrainOptions dopts;
-  drain->add_option("CGROUP", drainPaths, "Cgroup paths")->required();
-  drain->add_flag("--force", dopts.force, "Drain a group even when it has tasks (evicts their working set)");
-  addJson(drain, json);
-  drain->callback([&] { done(rootcache::runDrain(roots, drainPaths, dopts)); });
-
-  std::string agentPath;
-  auto* agent = app.add_subcommand("release-agent", "cgroup v1 release_agent: drain, then remove the cgroup");
-  agent->add_option("CGROUP", agentPath, "Cgroup path relative to the memory hierarchy")->required();
-  addJson(agent, json);
-  agent->callback([&] { done(rootcache::runReleaseAgent(roots, agentPath)); });
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    // --help and --version are successes; everything else is a usage error.
-    return rc == 0 ? 0 : static_cast<int>(Exit::kUsage);
+// The group `name` of kGroups, made at its first command (so that --help
+// lists everything in the order of kCommands).
+CLI::App* group(CLI::App& app, std::string_view name, bool& json) {
+  auto made = app.get_subcommands([name](CLI::App* s) { return s->get_name() == name; });
+  if (!made.empty()) {
+    return made.front();
   }
-  if (!ran) {
-    std::cerr << app.help();
+  std::string_view help;
+  for (const Group& g : kGroups) {
+    if (g.name == name) {
+      help = g.help;
+    }
+  }
+  CLI::App* g = app.add_subcommand(std::string(name), std::string(help));
+  g->require_subcommand(1);
+  addJson(g, json);
+  return g;
+}
+
+// The row as a subcommand that, when given, makes `chosen` point at it.
+void addCommand(CLI::App& app, const Command& c, Args& args, const Command*& chosen) {
+  CLI::App* parent = &app;
+  std::string_view name = c.name;
+  if (auto space = name.find(' '); space != std::string_view::npos) {
+    parent = group(app, name.substr(0, space), args.json);
+    name.remove_prefix(space + 1);
+  }
+  CLI::App* cmd = parent->add_subcommand(std::string(name), std::string(c.help));
+  if (c.options != nullptr) {
+    c.options(*cmd, args);
+  }
+  addJson(cmd, args.json);
+  cmd->callback([&chosen, &c] { chosen = &c; });
+}
+
+// Installed as a v1 release_agent the kernel runs us with one argument,
+// the cgroup path, and no way to add a subcommand: act on the name.
+int runAsReleaseAgent(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: rootcache-release-agent CGROUP\n";
     return static_cast<int>(Exit::kUsage);
   }
-  int rc = emit(result, json);
-  // verify cleaned up after SIGINT, SIGTERM or SIGHUP: now die of it, so
-  // that the caller (a shell loop, a supervisor) sees the signal.
-  if (result.json.contains("interrupted_by")) {
-    int sig = result.json["interrupted_by"].get<int>();
+  return static_cast<int>(
+      rootcache::runReleaseAgent({}, argv[1]).exit);  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+}
+
+// verify cleaned up after SIGINT, SIGTERM or SIGHUP: now die of it, so that
+// the caller (a shell loop, a supervisor) sees the signal.
+void reraiseInterrupt(const Output& out) {
+  if (out.json.contains("interrupted_by")) {
+    int sig = out.json["interrupted_by"].get<int>();
     (void)std::signal(sig, SIG_DFL);
     (void)std::raise(sig);
   }
+}
+
+int run(int argc, char** argv) {
+  if (baseName(argv[0]) == "rootcache-release-agent") {  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+    return runAsReleaseAgent(argc, argv);
+  }
+  CLI::App app{"rootcachectl: control the rootcache module (page cache charged to the root memory cgroup)",
+               "rootcachectl"};
+  Args args;
+  setUpApp(app, args);
+  const Command* chosen = nullptr;
+  for (const Command& c : kCommands) {
+    addCommand(app, c, args, chosen);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version are successes; everything else is a usage error.
+    return app.exit(e) == 0 ? 0 : static_cast<int>(Exit::kUsage);
+  }
+  if (chosen == nullptr) {
+    std::cerr << app.help();
+    return static_cast<int>(Exit::kUsage);
+  }
+  const Output out = chosen->handler(args);
+  const int rc = emit(out, args.json);
+  reraiseInterrupt(out);
   return rc;
 }
 

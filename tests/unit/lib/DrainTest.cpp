@@ -111,6 +111,29 @@ TEST(Drain, RefusesGroupWithTasksUnlessForced) {
   EXPECT_NE(o.text.find("warning: drained with --force while it has 2 processes"), std::string::npos) << o.text;
 }
 
+// --force on a v2 group with tasks: with swappiness=0 only file pages were
+// reclaimed, so no risk is named; without it (a kernel before 6.13) the
+// warning says anonymous memory may have been swapped out.
+TEST(Drain, ForceWarningNamesTheRiskOnV2) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  std::string d = t.cgV2("job", 8192);
+  test::FixtureTree::put(d + "/memory.reclaim", "");
+  test::FixtureTree::put(d + "/cgroup.procs", "4242\n");
+  Output o = runDrain(t.roots(), {"job"}, DrainOptions{true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  EXPECT_NE(o.text.find("warning: drained with --force while it has 1 process\n"), std::string::npos) << o.text;
+  test::FakeKernelFs fs;
+  fs.fail(test::FakeKernelFs::Op::kWrite, d + "/memory.reclaim", EINVAL, 1);
+  o = runDrain(t.roots(), {"job"}, DrainOptions{true});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  EXPECT_EQ(o.json["results"][0]["file_only"], false);
+  EXPECT_NE(o.text.find("warning: drained with --force while it has 1 process (this kernel has no swappiness=0: its "
+                        "anonymous memory may be swapped out)\n"),
+            std::string::npos)
+      << o.text;
+}
+
 // v2: a task in a descendant counts (cgroup.events "populated" covers the
 // subtree; the scan of cgroup.procs finds it too).
 TEST(Drain, V2RefusesPopulatedSubtree) {

@@ -144,6 +144,72 @@ TEST(Enable, FailsWhenTheSwitchDoesNotReadBack) {
             std::optional<bool>(false));
 }
 
+// The switch was written but cannot be read back: a failure naming the file,
+// not a success.
+TEST(Enable, ReadBackErrorFails) {
+  test::FixtureTree t;
+  t.module(false);
+  test::FakeKernelFs fs;
+  fs.fail(test::FakeKernelFs::Op::kRead, t.moduleDir() + "/enabled", EIO);
+  Output o = runEnable(t.roots(), {true, false});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(fs.writesTo(t.moduleDir() + "/enabled"), std::vector<std::string>{"1\n"});
+  EXPECT_EQ(o.text, "");
+  EXPECT_NE(o.errors.find(t.moduleDir() + "/enabled"), std::string::npos) << o.errors;
+  EXPECT_TRUE(o.json.contains("error"));
+  EXPECT_EQ(o.json["errno"], EIO);
+}
+
+// --persist wrote the boot configuration but cannot read a legacy file:
+// the exit says so, the report keeps what was written, and the module's
+// switch is not touched.
+TEST(Enable, PersistLegacyFileErrorFailsAfterTheWrite) {
+  test::FixtureTree t;
+  t.module(false);
+  const std::string legacy = t.roots().etc + "/modprobe.d/rootcachectl.conf";
+  test::FixtureTree::put(legacy, std::string(kPersistHeader) + "\noptions rootcache enabled=1\n");
+  test::FakeKernelFs fs;
+  fs.fail(test::FakeKernelFs::Op::kRead, legacy, EIO);
+  Output o = runEnable(t.roots(), {true, true});
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  const std::string conf = t.roots().etc + "/rootcache/rootcache.conf";
+  EXPECT_NE(o.text.find("wrote enabled=1 in " + conf), std::string::npos) << o.text;
+  EXPECT_EQ(o.json["persist"]["file"], conf);
+  EXPECT_FALSE(o.json["persist"].contains("removed"));
+  EXPECT_NE(o.json["error"].get<std::string>().find(legacy), std::string::npos) << o.json.dump();
+  EXPECT_NE(o.errors.find("rootcachectl: "), std::string::npos) << o.errors;
+  EXPECT_TRUE(exists(legacy));
+  EXPECT_TRUE(fs.writesTo(t.moduleDir() + "/enabled").empty());
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
+}
+
+// --persist as a user who cannot write /etc: exit 3, a message that says root
+// is needed, and nothing changed (neither the file nor the module).
+TEST(Enable, PersistWithoutRootChangesNothing) {
+  test::FixtureTree t;
+  t.module(false);
+  std::filesystem::permissions(t.base(), std::filesystem::perms::all);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(100);
+    }
+    Output o = runEnable(t.roots(), {true, true});
+    bool saysRoot = o.errors.find("rootcachectl: --persist needs root: cannot create") != std::string::npos;
+    ::_exit(o.exit == Exit::kEnvironment && saysRoot && o.text.empty() ? 0 : 1);
+  }
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st));
+  if (WEXITSTATUS(st) == 100) {
+    GTEST_SKIP() << "cannot drop privileges";
+  }
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_FALSE(exists(t.roots().etc + "/rootcache"));
+  EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
+}
+
 TEST(Enable, ModuleNotLoaded) {
   test::FixtureTree t;
   Output o = runEnable(t.roots(), {true, false});

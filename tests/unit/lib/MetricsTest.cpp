@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
 #include "Fixture.h"
+#include "PrometheusText.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
@@ -18,7 +20,7 @@ TEST(Metrics, LoadedV2) {
   t.module(true, "11\n12\n");
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty());
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty());
   EXPECT_NE(o.text.find("rootcache_enabled 1\n"), std::string::npos);
   EXPECT_NE(o.text.find("rootcache_redirected_bytes_total 33554432\n"), std::string::npos);
   EXPECT_NE(o.text.find("rootcache_skipped_folios_total{reason=\"not_regular\"} 17\n"), std::string::npos);
@@ -42,7 +44,7 @@ TEST(Metrics, BootEnabled) {
   o = runMetrics(t.roots(), std::nullopt);
   EXPECT_NE(o.text.find("rootcache_boot_enabled 1\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_enabled 0\n"), std::string::npos) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty());
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty());
   test::FixtureTree::put(conf, "enabled=0\n");
   o = runMetrics(t.roots(), std::nullopt);
   EXPECT_NE(o.text.find("rootcache_boot_enabled 0\n"), std::string::npos) << o.text;
@@ -62,7 +64,7 @@ TEST(Metrics, RedirectedCollapses) {
   t.module(true, "", {{"redirected_collapses", "32\n"}});
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("# TYPE rootcache_redirected_collapses_total counter\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_redirected_collapses_total 32\n"), std::string::npos) << o.text;
   EXPECT_EQ(o.text.find("rootcache_stat{name=\"redirected_collapses\"}"), std::string::npos) << o.text;
@@ -74,7 +76,7 @@ TEST(Metrics, Metadata) {
   t.module(true, "", {{"redirected_metadata_folios", "77\n"}});
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("rootcache_metadata 1\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_redirected_metadata_folios_total 77\n"), std::string::npos) << o.text;
   test::FixtureTree::put(t.moduleDir() + "/metadata", "0\n");
@@ -93,7 +95,7 @@ TEST(Metrics, HookStateAndRedirectFailed) {
   test::FixtureTree::put(t.moduleDir() + "/hook_state", "disarmed\n");
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("# TYPE rootcache_hook_state gauge\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_hook_state{state=\"ok\"} 0\n"), std::string::npos);
   EXPECT_NE(o.text.find("rootcache_hook_state{state=\"disarmed\"} 1\n"), std::string::npos);
@@ -117,7 +119,7 @@ TEST(Metrics, HookMechanism) {
   t.module(true);
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("# HELP rootcache_hook_mechanism "), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("# TYPE rootcache_hook_mechanism gauge\n"
                         "rootcache_hook_mechanism{mechanism=\"ftrace\"} 1\n"),
@@ -128,7 +130,7 @@ TEST(Metrics, HookMechanism) {
   test::FixtureTree::put(t.moduleDir() + "/hook_mechanism", "kretprobe\n");
   o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("rootcache_hook_mechanism{mechanism=\"kretprobe\"} 1\n"), std::string::npos) << o.text;
   EXPECT_EQ(o.text.find("mechanism=\"ftrace\""), std::string::npos) << o.text;
   EXPECT_EQ(o.json["hook_mechanism"], "kretprobe");
@@ -136,7 +138,7 @@ TEST(Metrics, HookMechanism) {
   std::filesystem::remove(t.moduleDir() + "/hook_mechanism");
   o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_EQ(o.text.find("rootcache_hook_mechanism"), std::string::npos) << o.text;
   EXPECT_TRUE(o.json["hook_mechanism"].is_null());
   EXPECT_NE(o.text.find("rootcache_hook_state{state=\"ok\"} 1\n"), std::string::npos) << o.text;
@@ -150,7 +152,7 @@ TEST(Metrics, HookMechanism) {
   EXPECT_NE(o.errors.find("unexpected value 'kprobe' in"), std::string::npos) << o.errors;
   EXPECT_NE(o.errors.find("hook_mechanism"), std::string::npos) << o.errors;
   std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
-  EXPECT_TRUE(checkPrometheusText(text).empty()) << text;
+  EXPECT_TRUE(test::checkPrometheusText(text).empty()) << text;
   EXPECT_NE(text.find("rootcache_scrape_error 1\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("rootcache_hook_mechanism"), std::string::npos) << text;
 }
@@ -162,7 +164,7 @@ TEST(Metrics, UnknownCounters) {
   t.module(true, "", {{"future_counter", "9\n"}, {"skipped_new_reason", "4\n"}});
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("rootcache_stat{name=\"future_counter\"} 9\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_skipped_folios_total{reason=\"new_reason\"} 4\n"), std::string::npos);
   EXPECT_NE(o.text.find("rootcache_redirected_inode_writeback_total 0\n"), std::string::npos);
@@ -173,7 +175,7 @@ TEST(Metrics, NotLoadedStillExports) {
   t.cgroupV1(5);
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk);
-  EXPECT_TRUE(checkPrometheusText(o.text).empty());
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty());
   EXPECT_NE(o.text.find("rootcache_module_loaded 0\n"), std::string::npos);
   EXPECT_NE(o.text.find("rootcache_dying_memcgs 4\n"), std::string::npos);
   EXPECT_EQ(o.text.find("rootcache_enabled"), std::string::npos);
@@ -188,11 +190,35 @@ TEST(Metrics, Textfile) {
   Output o = runMetrics(t.roots(), dir);
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
   std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
-  EXPECT_TRUE(checkPrometheusText(text).empty());
+  EXPECT_TRUE(test::checkPrometheusText(text).empty());
   EXPECT_NE(text.find("rootcache_enabled 0\n"), std::string::npos);
   // Nothing but the final file is left behind.
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
   EXPECT_NE(runMetrics(t.roots(), t.base() + "/nodir").exit, Exit::kOk);
+}
+
+// A textfile that cannot be written: a failure naming it, nothing on stdout.
+// When collecting failed too, both errors are said, one line each.
+TEST(Metrics, TextfileWriteErrors) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  const std::string dir = t.base() + "/textfile";
+  std::filesystem::create_directories(dir + "/rootcache.prom");  // rename(2) onto a directory fails
+  Output o = runMetrics(t.roots(), dir);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.text, "");
+  EXPECT_NE(o.errors.find(dir + "/rootcache.prom"), std::string::npos) << o.errors;
+  EXPECT_FALSE(o.json.contains("textfile")) << o.json.dump();
+  EXPECT_TRUE(o.json.contains("error"));
+  test::FixtureTree::put(t.moduleDir() + "/hook_state", "maybe\n");
+  o = runMetrics(t.roots(), dir);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
+  EXPECT_EQ(o.text, "");
+  EXPECT_EQ(std::count(o.errors.begin(), o.errors.end(), '\n'), 2) << o.errors;
+  EXPECT_NE(o.errors.find("hook_state"), std::string::npos) << o.errors;
+  EXPECT_NE(o.errors.find(dir + "/rootcache.prom"), std::string::npos) << o.errors;
+  EXPECT_FALSE(o.json.contains("textfile")) << o.json.dump();
 }
 
 // --textfile takes the collector's directory, or a .prom file in it; any
@@ -257,7 +283,7 @@ TEST(Metrics, TextfileScrapeError) {
   Output o = runMetrics(t.roots(), dir);
   EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.text;
   std::string text = test::FixtureTree::get(dir + "/rootcache.prom");
-  EXPECT_TRUE(checkPrometheusText(text).empty()) << text;
+  EXPECT_TRUE(test::checkPrometheusText(text).empty()) << text;
   EXPECT_NE(text.find("rootcache_scrape_error 1\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("rootcache_redirected_bytes_total"), std::string::npos) << text;
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()), 1);
@@ -271,17 +297,17 @@ TEST(Metrics, GarbageCounterFails) {
 }
 
 TEST(PrometheusCheck, FindsProblems) {
-  EXPECT_TRUE(checkPrometheusText("# HELP a x\n# TYPE a gauge\na 1\n").empty());
-  EXPECT_TRUE(checkPrometheusText("# TYPE a counter\na{b=\"c\\\"d\",e=\"f\"} 1.5e3\n").empty());
-  EXPECT_FALSE(checkPrometheusText("a 1\n").empty());                          // no TYPE
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na one\n").empty());        // value
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=c} 1\n").empty());     // unquoted
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na{b=\"c\" 1\n").empty());  // unterminated
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1\na 2\n").empty());     // duplicate
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\n# TYPE a gauge\na 1\n").empty());
-  EXPECT_FALSE(checkPrometheusText("# TYPE 1a gauge\n").empty());
-  EXPECT_FALSE(checkPrometheusText("# TYPE a gauge\na 1").empty());  // no final newline
-  EXPECT_FALSE(checkPrometheusText("# TYPE a bogus\na 1\n").empty());
+  EXPECT_TRUE(test::checkPrometheusText("# HELP a x\n# TYPE a gauge\na 1\n").empty());
+  EXPECT_TRUE(test::checkPrometheusText("# TYPE a counter\na{b=\"c\\\"d\",e=\"f\"} 1.5e3\n").empty());
+  EXPECT_FALSE(test::checkPrometheusText("a 1\n").empty());                          // no TYPE
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a gauge\na one\n").empty());        // value
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a gauge\na{b=c} 1\n").empty());     // unquoted
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a gauge\na{b=\"c\" 1\n").empty());  // unterminated
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a gauge\na 1\na 2\n").empty());     // duplicate
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a gauge\n# TYPE a gauge\na 1\n").empty());
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE 1a gauge\n").empty());
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a gauge\na 1").empty());  // no final newline
+  EXPECT_FALSE(test::checkPrometheusText("# TYPE a bogus\na 1\n").empty());
 }
 
 // The real checker, when Debian's prometheus package provides it.
@@ -310,7 +336,7 @@ TEST(Metrics, LabelValuesEscaped) {
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
   EXPECT_NE(o.text.find("rootcache_info{version=\"0.1\\\"x\\\\y\",hook=\"filemap_add_folio\"} 1\n"), std::string::npos)
       << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
 }
 
 // A newline in a label value is escaped too, so that a name read from the
@@ -325,7 +351,7 @@ TEST(Metrics, NewlineInALabelCannotInjectASeries) {
   ASSERT_EQ(o.exit, Exit::kOk) << o.text;
   EXPECT_EQ(o.text.find("\nrootcache_enabled 0"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_stat{name=\"x\\nrootcache_enabled 0\\n#\"} 7\n"), std::string::npos) << o.text;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "FakeKernelFs.h"
 #include "Fixture.h"
+#include "PrometheusText.h"
 #include "rootcache/Commands.h"
 #include "rootcache/Module.h"
 
@@ -209,7 +210,7 @@ TEST(ModuleAbi, ToolShowsEveryCounterTheAbiLists) {
   Output status = runStatus(t.roots());
   Output metrics = runMetrics(t.roots(), std::nullopt);
   ASSERT_NE(metrics.exit, Exit::kEnvironment) << metrics.text;
-  EXPECT_TRUE(checkPrometheusText(metrics.text).empty()) << metrics.text;
+  EXPECT_TRUE(test::checkPrometheusText(metrics.text).empty()) << metrics.text;
   for (const auto& [name, value] : values) {
     EXPECT_EQ(status.json["module"]["stats"][name], value) << "status --json lacks " << name;
     EXPECT_NE(status.text.find(name + ":"), std::string::npos) << "status lacks " << name;

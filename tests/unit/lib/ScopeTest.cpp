@@ -103,6 +103,16 @@ TEST_F(ScopeTest, PruneDropsOnlyStale) {
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/scope"), "-424242\n");
 }
 
+// Nothing stale: prune says so and writes nothing.
+TEST_F(ScopeTest, PruneWithNothingStale) {
+  t.module(true, std::to_string(yarn) + "\n");
+  test::FakeKernelFs fs;
+  Output o = runScope(t.roots(), ScopeAction::kPrune, {});
+  ASSERT_EQ(o.exit, Exit::kOk) << o.text << o.errors;
+  EXPECT_EQ(o.text, "nothing to prune\n");
+  EXPECT_TRUE(fs.writesTo(t.moduleDir() + "/scope").empty());
+}
+
 TEST_F(ScopeTest, ModuleWithoutScope) {
   t.module(true, "");
   std::filesystem::remove(t.moduleDir() + "/scope");

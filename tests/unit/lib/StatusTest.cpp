@@ -1,11 +1,255 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "Fixture.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
 namespace {
+
+// ---- decideStatus: the verdict and exit code over collected facts.
+
+// A v2 node with the module loaded, enabled, global, healthy.
+StatusFacts healthyFacts() {
+  StatusFacts f;
+  f.kernel = "6.1.0-test-amd64";
+  f.mode = CgroupMode::kV2;
+  f.hierarchy = MemoryHierarchy{CgroupMode::kV2, true, "/sys/fs/cgroup"};
+  f.dyingMemcgs = std::uint64_t{2};
+  f.loaded = true;
+  ModuleState st;
+  st.version = "0.1.0";
+  st.enabled = true;
+  st.hook = "filemap_add_folio";
+  st.hookMechanism = HookMechanism::kFtrace;
+  st.hookState = HookState::kOk;
+  st.scope = std::vector<std::uint64_t>{};
+  st.target = 0;
+  st.stats = {{"redirected_bytes", 4096}, {"redirect_failed", 0}, {"probe_misses", 0}};
+  f.module = st;
+  f.targetPath = "/";
+  f.bootFile = "/etc/rootcache/rootcache.conf";
+  f.boot = BootState{"/etc/rootcache/rootcache.conf", true, true};
+  return f;
+}
+
+ModuleState& moduleOf(StatusFacts& f) {
+  return *f.module;
+}
+
+TEST(StatusDecision, HealthyGlobal) {
+  StatusDecision d = decideStatus(healthyFacts());
+  EXPECT_EQ(d.exit, Exit::kOk);
+  EXPECT_TRUE(d.problems.empty());
+  EXPECT_EQ(d.verdict, "ok: redirecting page cache of all cgroups to root");
+  EXPECT_EQ(d.newProbeMisses, 0U);
+  EXPECT_EQ(d.probeMissesSince, "the module was loaded");
+  EXPECT_TRUE(d.note.empty());
+}
+
+TEST(StatusDecision, VerdictSaysScopeTargetAndDisabled) {
+  StatusFacts f = healthyFacts();
+  moduleOf(f).scope = std::vector<std::uint64_t>{7, 9};
+  EXPECT_EQ(decideStatus(f).verdict, "ok: redirecting page cache of 2 scoped cgroup subtree(s) to root");
+  moduleOf(f).target = 42;
+  f.targetPath = "/pagecache.slice";
+  EXPECT_EQ(decideStatus(f).verdict, "ok: redirecting page cache of 2 scoped cgroup subtree(s) to the target cgroup");
+  moduleOf(f).scope = std::vector<std::uint64_t>{};
+  EXPECT_EQ(decideStatus(f).verdict, "ok: redirecting page cache of all cgroups to the target cgroup");
+  // A module without a scope file: global.
+  moduleOf(f).scope.reset();
+  moduleOf(f).target.reset();
+  EXPECT_EQ(decideStatus(f).verdict, "ok: redirecting page cache of all cgroups to root");
+  moduleOf(f).enabled = false;
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kOk);
+  EXPECT_EQ(d.verdict, "ok: loaded, disabled (page cache is charged normally)");
+}
+
+// The worst problem decides the exit code: environment (3) over a failed
+// check (1), whatever the order; the verdict's word follows it.
+TEST(StatusDecision, EnvironmentOutranksCheckFailed) {
+  StatusFacts f = healthyFacts();
+  f.loaded = false;
+  f.module = environmentError("module not loaded");
+  f.boot = checkError("rootcache.conf line 1: what");
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kEnvironment);
+  ASSERT_EQ(d.problems.size(), 2U);
+  EXPECT_NE(d.problems[0].find("module not loaded; load it with: modprobe rootcache"), std::string::npos);
+  EXPECT_EQ(d.problems[1].rfind("boot configuration: ", 0), 0U) << d.problems[1];
+  EXPECT_EQ(d.verdict.rfind("error: module not loaded", 0), 0U) << d.verdict;
+
+  f = healthyFacts();
+  f.boot = checkError("rootcache.conf line 1: what");
+  d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  EXPECT_EQ(d.verdict.rfind("degraded: boot configuration: ", 0), 0U) << d.verdict;
+}
+
+TEST(StatusDecision, NoHierarchyIsAnEnvironmentError) {
+  StatusFacts f = healthyFacts();
+  f.hierarchy = environmentError("no memory controller");
+  // A dying count without a hierarchy is not looked at.
+  f.dyingMemcgs = checkError("not counted");
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kEnvironment);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0], "no memory controller");
+}
+
+TEST(StatusDecision, UncountedDyingMemcgsDegrade) {
+  StatusFacts f = healthyFacts();
+  f.dyingMemcgs = checkError("cannot read /proc/cgroups");
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0], "cannot count dying memcgs: cannot read /proc/cgroups");
+}
+
+// A module that is loaded but cannot be read: the read error's own class.
+TEST(StatusDecision, UnreadableModuleTakesItsErrorsExit) {
+  StatusFacts f = healthyFacts();
+  f.module = environmentError("cannot read /sys/kernel/rootcache/enabled");
+  EXPECT_EQ(decideStatus(f).exit, Exit::kEnvironment);
+  f.module = checkError("unexpected value 'x' in /sys/kernel/rootcache/enabled");
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  EXPECT_EQ(d.verdict, "degraded: unexpected value 'x' in /sys/kernel/rootcache/enabled");
+}
+
+// A target ID that no live cgroup has was removed; without a hierarchy
+// nothing can be said about it.
+TEST(StatusDecision, RemovedTargetDegrades) {
+  StatusFacts f = healthyFacts();
+  moduleOf(f).target = 42;
+  f.targetPath.reset();
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0].rfind("target cgroup 42 was removed", 0), 0U) << d.problems[0];
+  f.targetPath = "/pagecache.slice";
+  EXPECT_EQ(decideStatus(f).exit, Exit::kOk);
+  // Root (0) is never removed.
+  moduleOf(f).target = 0;
+  f.targetPath.reset();
+  EXPECT_EQ(decideStatus(f).exit, Exit::kOk);
+  f.hierarchy = environmentError("no memory controller");
+  moduleOf(f).target = 42;
+  d = decideStatus(f);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0], "no memory controller");
+}
+
+TEST(StatusDecision, HookStateAndRedirectFailed) {
+  StatusFacts f = healthyFacts();
+  moduleOf(f).hookState = HookState::kDisarmed;
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0], explainHookState(HookState::kDisarmed));
+  // redirect_failed alone degrades, with the count.
+  f = healthyFacts();
+  moduleOf(f).stats["redirect_failed"] = 3;
+  d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0].rfind("3 redirected folio(s) found charged to another cgroup", 0), 0U) << d.problems[0];
+  // With hook_state "failed" it is one problem, not two; with "disarmed", two.
+  moduleOf(f).hookState = HookState::kFailed;
+  EXPECT_EQ(decideStatus(f).problems.size(), 1U);
+  moduleOf(f).hookState = HookState::kDisarmed;
+  EXPECT_EQ(decideStatus(f).problems.size(), 2U);
+  // An older module (no hook_state) with redirect_failed: degraded too.
+  moduleOf(f).hookState.reset();
+  EXPECT_EQ(decideStatus(f).exit, Exit::kCheckFailed);
+}
+
+TEST(StatusDecision, ProbeMissesSinceTheLastStatus) {
+  StatusFacts f = healthyFacts();
+  moduleOf(f).stats["probe_misses"] = 5;
+  // No status saw it before: judged since the load.
+  StatusDecision d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  EXPECT_EQ(d.newProbeMisses, 5U);
+  EXPECT_EQ(d.probeMissesSince, "the module was loaded");
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_EQ(d.problems[0].rfind("5 probe misses since the module was loaded", 0), 0U) << d.problems[0];
+  // Seen before, no new one: healthy, with a note.
+  f.lastProbeMisses = 5;
+  d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kOk);
+  EXPECT_EQ(d.newProbeMisses, 0U);
+  EXPECT_EQ(d.probeMissesSince, "the last status");
+  EXPECT_EQ(d.note, "5 probe misses in total, none since the last status");
+  // Two new ones.
+  f.lastProbeMisses = 3;
+  d = decideStatus(f);
+  EXPECT_EQ(d.newProbeMisses, 2U);
+  EXPECT_EQ(d.exit, Exit::kCheckFailed);
+  // The counter went back: reloaded, judged since the load.
+  f.lastProbeMisses = 9;
+  d = decideStatus(f);
+  EXPECT_EQ(d.newProbeMisses, 5U);
+  EXPECT_EQ(d.probeMissesSince, "the module was loaded");
+  // None ever: no note.
+  moduleOf(f).stats["probe_misses"] = 0;
+  f.lastProbeMisses.reset();
+  d = decideStatus(f);
+  EXPECT_EQ(d.exit, Exit::kOk);
+  EXPECT_TRUE(d.note.empty());
+  // A module without the counter: nothing said.
+  moduleOf(f).stats.erase("probe_misses");
+  EXPECT_FALSE(decideStatus(f).newProbeMisses.has_value());
+}
+
+TEST(StatusDecision, ProbeMissAdviceFollowsTheMechanism) {
+  StatusFacts f = healthyFacts();
+  moduleOf(f).stats["probe_misses"] = 1;
+  StatusDecision d = decideStatus(f);
+  ASSERT_EQ(d.problems.size(), 1U);
+  EXPECT_NE(d.problems[0].find("cannot miss"), std::string::npos) << d.problems[0];
+  EXPECT_EQ(d.problems[0].find("maxactive=N"), std::string::npos) << d.problems[0];
+  for (auto mech : {std::optional<HookMechanism>(HookMechanism::kKretprobe), std::optional<HookMechanism>()}) {
+    moduleOf(f).hookMechanism = mech;
+    d = decideStatus(f);
+    ASSERT_EQ(d.problems.size(), 1U);
+    EXPECT_NE(d.problems[0].find("modprobe rootcache maxactive=N"), std::string::npos) << d.problems[0];
+  }
+}
+
+// renderStatus shows the decision as it is: verdict, exit, note, problems.
+TEST(StatusRender, ShowsTheDecision) {
+  StatusFacts f = healthyFacts();
+  StatusDecision d;
+  d.exit = Exit::kCheckFailed;
+  d.problems = {"one", "two"};
+  d.verdict = "degraded: one; two";
+  d.note = "a note";
+  d.newProbeMisses = 4;
+  d.probeMissesSince = "the last status";
+  Output o = renderStatus(f, d);
+  EXPECT_EQ(o.exit, Exit::kCheckFailed);
+  EXPECT_EQ(o.json["health"]["ok"], false);
+  EXPECT_EQ(o.json["health"]["verdict"], "degraded: one; two");
+  EXPECT_EQ(o.json["health"]["problems"], nlohmann::json({"one", "two"}));
+  EXPECT_EQ(o.json["module"]["probe_misses_new"]["count"], 4);
+  EXPECT_EQ(o.json["module"]["probe_misses_new"]["since"], "the last status");
+  EXPECT_NE(o.text.find("health:         degraded: one; two\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("note:           a note\n"), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("target:         root ("), std::string::npos) << o.text;
+  EXPECT_NE(o.text.find("next boot:      enabled (/etc/rootcache/rootcache.conf)\n"), std::string::npos) << o.text;
+  // An unreadable boot configuration: JSON names the file, text says unknown.
+  f.boot = checkError("bad line");
+  o = renderStatus(f, d);
+  EXPECT_EQ(o.json["boot"]["file"], "/etc/rootcache/rootcache.conf");
+  EXPECT_TRUE(o.json["boot"]["enabled"].is_null());
+  EXPECT_NE(o.text.find("next boot:      unknown (bad line)\n"), std::string::npos) << o.text;
+}
+
+// ---- runStatus on fixture trees.
 
 TEST(Status, HealthyV2) {
   test::FixtureTree t;
@@ -125,6 +369,21 @@ TEST(Status, ProbeMissesSinceTheLastStatus) {
   o = runStatus(t.roots());
   EXPECT_EQ(o.exit, Exit::kCheckFailed);
   EXPECT_NE(o.text.find("1 probe misses since the module was loaded"), std::string::npos) << o.text;
+}
+
+// An older module without a scope file: said in the text, null in JSON,
+// healthy, global.
+TEST(Status, ModuleWithoutScopeFile) {
+  test::FixtureTree t;
+  t.cgroupV2();
+  t.module(true);
+  std::filesystem::remove(t.moduleDir() + "/scope");
+  Output o = runStatus(t.roots());
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  ASSERT_TRUE(o.json["module"].contains("scope"));
+  EXPECT_TRUE(o.json["module"]["scope"].is_null());
+  EXPECT_NE(o.text.find("scope:          unsupported by this module\n"), std::string::npos) << o.text;
+  EXPECT_EQ(o.json["health"]["verdict"], "ok: redirecting page cache of all cgroups to root");
 }
 
 TEST(Status, NoMemoryController) {

@@ -4,6 +4,7 @@
 
 #include "FakeKernelFs.h"
 #include "Fixture.h"
+#include "PrometheusText.h"
 #include "rootcache/Commands.h"
 
 namespace rootcache {
@@ -167,7 +168,7 @@ TEST_F(TargetTest, MetricsExportTarget) {
   test::FixtureTree::put(t.moduleDir() + "/stats/target_fallbacks", "5\n");
   Output o = runMetrics(t.roots(), std::nullopt);
   ASSERT_EQ(o.exit, Exit::kOk) << o.errors;
-  EXPECT_TRUE(checkPrometheusText(o.text).empty()) << o.text;
+  EXPECT_TRUE(test::checkPrometheusText(o.text).empty()) << o.text;
   EXPECT_NE(o.text.find("rootcache_target_id " + std::to_string(pool) + "\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("rootcache_target_removed 0\n"), std::string::npos) << o.text;
   EXPECT_NE(o.text.find("# TYPE rootcache_target_fallbacks_total counter\n"), std::string::npos) << o.text;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "Fixture.h"
+#include "rootcache/Fs.h"
 
 namespace rootcache {
 namespace {
@@ -83,7 +84,8 @@ TEST_F(MainTest, StatusExitCodesAndJson) {
 TEST_F(MainTest, EnableDisable) {
   t.cgroupV2();
   t.module(false);
-  EXPECT_EQ(run("enable").exit, 0);
+  RunResult r = run("enable");
+  EXPECT_EQ(r.exit, 0) << r.out;
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "1\n");
   EXPECT_EQ(run("disable --persist").exit, 0);
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
@@ -132,7 +134,8 @@ TEST_F(MainTest, Help) {
   }
   EXPECT_NE(r.out.find("--json"), std::string::npos);
   for (const char* cmd : {"status", "enable", "disable", "verify", "metrics", "scope", "scope list", "scope add",
-                          "scope del", "scope clear", "scope prune", "drain", "release-agent"}) {
+                          "scope del", "scope clear", "scope prune", "target", "target show", "target set",
+                          "target clear", "drain", "release-agent"}) {
     r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.exit, 0) << cmd;
     EXPECT_NE(r.out.find("--json"), std::string::npos) << cmd << ":\n" << r.out;
@@ -182,6 +185,59 @@ TEST_F(MainTest, MissingCgroupSameExitEverywhere) {
   EXPECT_EQ(r.exit, 2);
   EXPECT_TRUE(nlohmann::json::parse(r.out)["results"][0].contains("error"));
   EXPECT_EQ(err(), "");
+}
+
+// Every row of the command table reaches its own handler: each command
+// leaves its own mark (the file it writes, the JSON key only it prints).
+TEST_F(MainTest, EveryCommandReachesItsHandler) {
+  t.cgroupV1();
+  const std::string job = t.cgV1("job", 4096);
+  const std::string id = std::to_string(*inodeOf(job));
+  t.module(false, "");
+  const std::string dir = t.moduleDir();
+  auto file = [&](const char* name) { return test::FixtureTree::get(dir + "/" + name); };
+
+  RunResult r = run("enable");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  EXPECT_EQ(file("enabled"), "1\n");
+  EXPECT_EQ(run("disable").exit, 0);
+  EXPECT_EQ(file("enabled"), "0\n");
+  EXPECT_EQ(run("scope add /job").exit, 0);
+  EXPECT_EQ(file("scope"), "+" + id + "\n");
+  // The fixture's files keep what was written: put back what the kernel shows.
+  test::FixtureTree::put(dir + "/scope", id + "\n");
+  r = run("scope del /job");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  EXPECT_EQ(file("scope"), "-" + id + "\n");
+  test::FixtureTree::put(dir + "/scope", id + "\n424242\n");
+  EXPECT_EQ(run("scope prune").exit, 0);
+  EXPECT_EQ(file("scope"), "-424242\n");
+  test::FixtureTree::put(dir + "/scope", id + "\n");
+  r = run("scope list --json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["scope"][0]["path"], "/job") << r.out;
+  EXPECT_EQ(run("scope clear").exit, 0);
+  EXPECT_EQ(file("scope"), "clear\n");
+  test::FixtureTree::put(dir + "/scope", "");
+  EXPECT_EQ(run("target set /job").exit, 0);
+  EXPECT_EQ(file("target"), id + "\n");
+  r = run("target show --json");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["target"]["id"], std::stoull(id)) << r.out;
+  EXPECT_EQ(run("target clear").exit, 0);
+  EXPECT_EQ(file("target"), "0\n");
+  EXPECT_TRUE(nlohmann::json::parse(run("status --json").out).contains("health"));
+  r = run("metrics");
+  EXPECT_NE(r.out.find("# TYPE rootcache_enabled gauge\n"), std::string::npos) << r.out;
+  r = run("drain /job");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  EXPECT_EQ(test::FixtureTree::get(job + "/memory.force_empty"), "0");
+  r = run("release-agent /gone");
+  EXPECT_EQ(r.exit, 0) << r.out;
+  EXPECT_EQ(r.out, "/gone: already gone\n");
+  // Disabled: verify says why it cannot run, before anything is made.
+  r = run("verify --json");
+  EXPECT_EQ(r.exit, 1) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["summary"].get<std::string>().rfind("FAIL: rootcache is disabled", 0), 0U)
+      << r.out;
 }
 
 // The memory hierarchy found through the mount table, end to end.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rootcache/BootConf.h"
 #include "rootcache/Cgroup.h"
 #include "rootcache/Drain.h"
 #include "rootcache/Expected.h"
@@ -38,6 +39,43 @@ struct Output {
 [[nodiscard]] std::string humanBytes(std::uint64_t bytes);
 
 // ---- status
+// What status reads from the node (collectStatus). The health verdict and
+// the exit code are a pure function of it (decideStatus); renderStatus
+// prints both. runStatus is the three, plus the probe_misses it keeps for
+// the next status (<run>/rootcache/status.state).
+struct StatusFacts {
+  std::string kernel = "unknown";  // /proc/sys/kernel/osrelease
+  CgroupMode mode = CgroupMode::kNone;
+  Result<MemoryHierarchy> hierarchy = environmentError("no memory cgroup hierarchy");
+  // Removed memory cgroups still held; counted when there is a hierarchy.
+  Result<std::uint64_t> dyingMemcgs = std::uint64_t{0};
+  bool loaded = false;
+  // Read when loaded.
+  Result<ModuleState> module = environmentError("module not loaded");
+  // The path of the module's target cgroup when a live cgroup has its ID
+  // ("/" for root); nullopt when it was removed or could not be looked up.
+  std::optional<std::string> targetPath;
+  // probe_misses as the last status saw it; nullopt when none did.
+  std::optional<std::uint64_t> lastProbeMisses;
+  // /etc/rootcache/rootcache.conf (bootFile) as rootcache-apply reads it.
+  std::string bootFile;
+  Result<BootState> boot = BootState{};
+};
+[[nodiscard]] StatusFacts collectStatus(const Roots& roots);
+
+struct StatusDecision {
+  Exit exit = Exit::kOk;
+  std::vector<std::string> problems;  // each makes the verdict non-ok
+  std::string verdict;                // "ok: ...", "degraded: ..." or "error: ..."
+  // Probe misses since the last status (or since the load, when the counter
+  // went back or no status saw it), and which of the two; nullopt without
+  // the counter.
+  std::optional<std::uint64_t> newProbeMisses;
+  std::string probeMissesSince;
+  std::string note;  // old probe misses: said, but healthy
+};
+[[nodiscard]] StatusDecision decideStatus(const StatusFacts& facts);
+[[nodiscard]] Output renderStatus(const StatusFacts& facts, const StatusDecision& decision);
 [[nodiscard]] Output runStatus(const Roots& roots);
 
 // ---- enable / disable
@@ -62,8 +100,6 @@ inline constexpr std::string_view kPersistHeader = "# Managed by rootcachectl";
 [[nodiscard]] std::string renderPrometheus(const nlohmann::json& metrics);
 // The exposition when collecting failed: rootcache_scrape_error 1 alone.
 [[nodiscard]] std::string renderScrapeError(bool failed);
-// Internal checker of the exposition format; returns the problems found.
-[[nodiscard]] std::vector<std::string> checkPrometheusText(std::string_view text);
 
 // ---- scope
 enum class ScopeAction { kList, kAdd, kDel, kClear, kPrune };
