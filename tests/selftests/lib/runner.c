@@ -379,9 +379,22 @@ static void restore_module(int mode, const char *signature)
 			rc_mode_name(mode), rc_mode_name(rc_mod_mode()));
 }
 
+/*
+ * ROOTCACHE_TIMEOUT_SCALE=N multiplies every test's timeout by N: for debug
+ * kernels (KASAN, lockdep), several times slower under TCG.
+ */
+static int timeout_scale(void)
+{
+	const char *v = getenv("ROOTCACHE_TIMEOUT_SCALE");
+	int n = v ? atoi(v) : 1;
+
+	return n > 0 ? n : 1;
+}
+
 static int run_one(const struct rc_test *t, int num, int mode0)
 {
-	int timeout = t->timeout ? t->timeout : RC_DEFAULT_TIMEOUT;
+	int timeout = (t->timeout ? t->timeout : RC_DEFAULT_TIMEOUT) *
+		      timeout_scale();
 	char printk[64], signature[256];
 	int status, ret;
 	long long t0 = rc_now_ms();
