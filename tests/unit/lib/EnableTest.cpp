@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
+#include <optional>
+
 #include "FakeKernelFs.h"
 #include "Fixture.h"
 #include "rootcache/BootConf.h"
@@ -10,6 +13,31 @@
 
 namespace rootcache {
 namespace {
+
+// Runs check() in a child as the unprivileged user 65534 (nobody) and says
+// whether it returned true; nullopt when privileges cannot be dropped here.
+std::optional<bool> asNobody(const std::function<bool()>& check) {
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ADD_FAILURE() << "fork failed";
+    return false;
+  }
+  if (pid == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
+      ::_exit(100);
+    }
+    ::_exit(check() ? 0 : 1);
+  }
+  int st = 0;
+  if (::waitpid(pid, &st, 0) != pid || !WIFEXITED(st)) {
+    ADD_FAILURE() << "the unprivileged child did not exit normally";
+    return false;
+  }
+  if (WEXITSTATUS(st) == 100) {
+    return std::nullopt;
+  }
+  return WEXITSTATUS(st) == 0;
+}
 
 TEST(Enable, Toggles) {
   test::FixtureTree t;
@@ -189,23 +217,15 @@ TEST(Enable, PersistWithoutRootChangesNothing) {
   test::FixtureTree t;
   t.module(false);
   std::filesystem::permissions(t.base(), std::filesystem::perms::all);
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
-      ::_exit(100);
-    }
+  auto refused = asNobody([&] {
     Output o = runEnable(t.roots(), {true, true});
     bool saysRoot = o.errors.find("rootcachectl: --persist needs root: cannot create") != std::string::npos;
-    ::_exit(o.exit == Exit::kEnvironment && saysRoot && o.text.empty() ? 0 : 1);
-  }
-  int st = 0;
-  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
-  ASSERT_TRUE(WIFEXITED(st));
-  if (WEXITSTATUS(st) == 100) {
+    return o.exit == Exit::kEnvironment && saysRoot && o.text.empty();
+  });
+  if (!refused) {
     GTEST_SKIP() << "cannot drop privileges";
   }
-  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_TRUE(*refused);
   EXPECT_FALSE(exists(t.roots().etc + "/rootcache"));
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
 }
@@ -244,23 +264,15 @@ TEST(Enable, PermissionDeniedIsEnvironment) {
                                                                std::filesystem::perms::others_read);
   // The fixture must be reachable by the unprivileged child.
   std::filesystem::permissions(t.base(), std::filesystem::perms::all);
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) {
-      ::_exit(100);
-    }
+  auto refused = asNobody([&] {
     Output o = runEnable(t.roots(), {true, false});
     bool saysRoot = o.errors.find("root") != std::string::npos;
-    ::_exit(o.exit == Exit::kEnvironment && saysRoot ? 0 : 1);
-  }
-  int st = 0;
-  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
-  ASSERT_TRUE(WIFEXITED(st));
-  if (WEXITSTATUS(st) == 100) {
+    return o.exit == Exit::kEnvironment && saysRoot;
+  });
+  if (!refused) {
     GTEST_SKIP() << "cannot drop privileges";
   }
-  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_TRUE(*refused);
   EXPECT_EQ(test::FixtureTree::get(t.moduleDir() + "/enabled"), "0\n");
 }
 
