@@ -126,14 +126,10 @@ static bool hook_state_is(const char *want)
 	return sysfs_word_is("hook_state", want);
 }
 
-/*
- * hook_state of a module with every part it should have on this kernel:
- * "ok", or "partial collapse_file" where collapse_file() needs its mm
- * (rc_collapse_needs_mm(): the module leaves collapses alone there).
- */
+/* hook_state with every part the module can have here (lib: runner.c). */
 static bool hook_state_ok(void)
 {
-	return hook_state_is(rc_collapse_needs_mm() ? "partial collapse_file" : "ok");
+	return hook_state_is(rc_hook_state_whole());
 }
 
 /* A worse hook_state (@word): the missing parts still follow it. */

@@ -318,8 +318,7 @@ static int sysfs_layout(void)
 		"redirected_metadata_folios", "redirected_collapses",
 		"target_fallbacks",
 	};
-	char buf[128], modver[128];
-	const char *want;
+	char buf[128], modver[128], want[64];
 	int bad = 0, st;
 	regex_t re;
 	size_t i;
@@ -364,8 +363,7 @@ static int sysfs_layout(void)
 			bad++;
 		}
 	}
-	/* every part there, but collapses where they need the mm (test_hook) */
-	want = rc_collapse_needs_mm() ? "partial collapse_file\n" : "ok\n";
+	snprintf(want, sizeof(want), "%s\n", rc_hook_state_whole());
 	if (rc_read_str(RC_SYSFS "/hook_state", buf, sizeof(buf)) <= 0 ||
 	    strcmp(buf, want)) {
 		rc_diag("hook_state reads \"%s\", expected \"%s\"", buf, want);

@@ -203,6 +203,16 @@ bool rc_collapse_needs_mm(void)
 	return needs;
 }
 
+/*
+ * hook_state of a module with every part it can have on this kernel: "ok",
+ * or "partial collapse_file" where collapse_file() needs its mm (the module
+ * leaves collapses alone there).
+ */
+const char *rc_hook_state_whole(void)
+{
+	return rc_collapse_needs_mm() ? "partial collapse_file" : "ok";
+}
+
 static void env_str(char *dst, size_t len, const char *name, const char *def)
 {
 	const char *v = getenv(name);
