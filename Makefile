@@ -21,6 +21,7 @@
 #   make demo             the seed scenario on 6.1, cgroup v1 then v2
 #   make bench            benchmarks in guests -> Documentation/benchmarks.md
 #   make deb              build/deb/rootcache-dkms_<ver>_all.deb, rootcachectl_<ver>_amd64.deb
+#                         (ARCH=arm64: rootcachectl_<ver>_arm64.deb, its tool built by tests/vm/prepare)
 #                         (installs its missing build dependencies with apt-get
 #                         as root, else names them; always a freshly built tool)
 #   make rpm [DIST="el8 el9 el10"]
@@ -86,8 +87,10 @@ bench: host-deps
 bench-quick: host-deps
 	@bench/run --quick
 
+# ARCH=arm64: the arm64 tool package (its static rootcachectl is built by
+# tests/vm/prepare in the arm64 chroot: packaging/build-debs).
 deb:
-	@packaging/build-debs
+	@packaging/build-debs $(if $(ARCH),--arch $(ARCH))
 
 DIST ?= el9
 rpm: rpm-deps
