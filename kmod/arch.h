@@ -14,11 +14,12 @@
  *	Only the kretprobe and kprobes are used (hook_mechanism reads
  *	"kretprobe"): the wrapper is not built. It finds the ftrace site of a
  *	function through a kprobe placed on it, and arm64 has no kprobes on
- *	ftrace (HAVE_KPROBES_ON_FTRACE, read in 6.1 and 6.12); it calls the
- *	function past that site, where a kernel with BTI (Debian's arm64
- *	kernels, on a CPU that has it) allows no indirect call to land; and
- *	whether arm64's ftrace_caller honours a moved instruction pointer on
- *	every kernel has not been proven in a guest here.
+ *	ftrace (HAVE_KPROBES_ON_FTRACE; read in Debian's 6.1 and 6.12); on 6.1
+ *	arm64 lacks DYNAMIC_FTRACE_WITH_ARGS and ftrace_instruction_pointer_set()
+ *	is the generic no-op; the wrapper calls the function past that site,
+ *	where a kernel with ARM64_BTI_KERNEL allows no indirect call to land;
+ *	and that arm64's ftrace_caller honours a moved instruction pointer has
+ *	not been proven in a guest here.
  *
  * The first part is read by hook_direct.S too: preprocessor only.
  */
