@@ -6,6 +6,9 @@
 #                         build/userspace/rootcachectl; prints what to run next
 #   make check-unit       the unit tests of the tool (ctest), as any user
 #   make check            unit tests + selftests in guests of every kernel series
+#   make check-arm64      opt-in: the selftests (and harness self-tests) in
+#                         arm64 guests of Debian's cloud-arm64 6.1 (v2, v1) and
+#                         6.12 (v2) under qemu-system-aarch64 (TCG), one at a time
 #   make check-kernels KERNEL_TREES="DIR..."
 #                         the same guest tests on kernels built from upstream
 #                         source trees, named upstream-X.Y or alma-X.Y
@@ -18,6 +21,7 @@
 #   make demo             the seed scenario on 6.1, cgroup v1 then v2
 #   make bench            benchmarks in guests -> Documentation/benchmarks.md
 #   make deb              build/deb/rootcache-dkms_<ver>_all.deb, rootcachectl_<ver>_amd64.deb
+#                         (ARCH=arm64: rootcachectl_<ver>_arm64.deb, its tool built by tests/vm/prepare)
 #                         (installs its missing build dependencies with apt-get
 #                         as root, else names them; always a freshly built tool)
 #   make rpm [DIST="el8 el9 el10"]
@@ -28,7 +32,7 @@
 #   make sign             sign kmod/rootcache.ko with DKMS's MOK key pair
 #   make vm-prepare       build every cached chroot and kernel ahead of time
 #   make host-deps        install the host packages the above need
-.PHONY: all module tool check-unit check check-kernels check-packages mutation-check demo bench bench-quick deb rpm rpm-deps install uninstall sign vm-prepare host-deps
+.PHONY: all module tool check-unit check check-arm64 check-kernels check-packages mutation-check demo bench bench-quick deb rpm rpm-deps install uninstall sign vm-prepare host-deps
 
 KVER ?= $(shell uname -r)
 
@@ -57,6 +61,13 @@ host-deps:
 check: host-deps
 	@tests/vm/check
 
+# One arm64 guest at a time (each takes a host core under TCG, and is slow);
+# no unit or sanitizer stage (the host's tool is not the guests' here).
+check-arm64:
+	@tests/vm/install-host-deps --arch arm64
+	@ROOTCACHE_SERIES="arm64-6.1 arm64-6.12" ROOTCACHE_VM_JOBS=$${ROOTCACHE_VM_JOBS:-1} \
+		ROOTCACHE_CHECK_SANITIZERS=0 ROOTCACHE_CHECK_UNIT=0 tests/vm/check
+
 check-kernels: host-deps
 	@test -n "$(KERNEL_TREES)" || { echo 'usage: make check-kernels KERNEL_TREES="DIR..." (kernel source trees; see tests/vm/README.md)' >&2; exit 64; }
 	@ROOTCACHE_KERNEL_TREES="$(KERNEL_TREES)" ROOTCACHE_CHECK_SANITIZERS=0 tests/vm/check
@@ -76,8 +87,10 @@ bench: host-deps
 bench-quick: host-deps
 	@bench/run --quick
 
+# ARCH=arm64: the arm64 tool package (its static rootcachectl is built by
+# tests/vm/prepare in the arm64 chroot: packaging/build-debs).
 deb:
-	@packaging/build-debs
+	@packaging/build-debs $(if $(ARCH),--arch $(ARCH))
 
 DIST ?= el9
 rpm: rpm-deps

@@ -39,6 +39,7 @@
 #include <linux/version.h>
 #include <linux/kconfig.h>
 #include "features.h"	/* conftest.sh's answers, made by kmod/Makefile */
+#include "arch.h"	/* x86_64 or arm64: argument registers, the wrapper */
 
 /* The one place that compares versions, where no probe can tell. */
 #define RC_KERNEL_AT_LEAST(a, b, c) (LINUX_VERSION_CODE >= KERNEL_VERSION(a, b, c))
@@ -52,9 +53,6 @@
 #endif
 #ifndef ROOTCACHE_HAVE_TASK_ACTIVE_MEMCG
 #error "rootcache needs task_struct.active_memcg"
-#endif
-#ifndef CONFIG_X86_64
-#error "rootcache supports x86_64 only (the hooks rewrite argument registers)"
 #endif
 #if !IS_ENABLED(CONFIG_MEMCG)
 #error "rootcache needs CONFIG_MEMCG"
@@ -111,6 +109,7 @@
  * ftrace_ops, whose light trampoline costs little there.
  */
 #if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS) && \
+	defined(ROOTCACHE_ARCH_FTRACE_WRAP) && \
 	!defined(ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK) && \
 	defined(ROOTCACHE_HAVE_REGISTER_FTRACE_DIRECT_IP)
 #define ROOTCACHE_FTRACE_DIRECT 1
@@ -206,46 +205,40 @@ static inline bool rootcache_kernel_pointer(const void *p)
 }
 
 /*
- * Argument registers of the probed function, x86_64 calling convention
- * (regs_get_kernel_argument() spells them out from 5.3; RHEL 8 lacks it).
+ * Arguments of the probed function, in the registers of its calling
+ * convention (arch.h). regs_get_kernel_argument() spells them out from 5.3
+ * (x86_64; arm64 too); RHEL 8 (x86_64) lacks it.
  */
 static inline void *rootcache_arg(struct pt_regs *regs, unsigned int n)
 {
 #ifdef ROOTCACHE_HAVE_REGS_GET_KERNEL_ARGUMENT
 	return (void *)regs_get_kernel_argument(regs, n);
 #else
-	switch (n) {
-	case 0:
-		return (void *)regs->di;
-	case 1:
-		return (void *)regs->si;
-	case 2:
-		return (void *)regs->dx;
-	case 3:
-		return (void *)regs->cx;
-	case 4:
-		return (void *)regs->r8;
-	case 5:
-		return (void *)regs->r9;
-	default:
-		return NULL;
-	}
+	unsigned long *reg = rootcache_arch_arg_reg(regs, n);
+
+	return reg ? (void *)*reg : NULL;
 #endif
+}
+
+static inline void rootcache_set_arg(struct pt_regs *regs, unsigned int n,
+				     void *value)
+{
+	*rootcache_arch_arg_reg(regs, n) = (unsigned long)value;
 }
 
 static inline void rootcache_clear_arg0(struct pt_regs *regs)
 {
-	regs->di = 0;
+	rootcache_set_arg(regs, 0, NULL);
 }
 
 static inline void rootcache_clear_arg1(struct pt_regs *regs)
 {
-	regs->si = 0;
+	rootcache_set_arg(regs, 1, NULL);
 }
 
 static inline void rootcache_set_arg1(struct pt_regs *regs, void *value)
 {
-	regs->si = (unsigned long)value;
+	rootcache_set_arg(regs, 1, value);
 }
 
 /* Bytes in the folio (page, possibly a THP before folios) being inserted. */
@@ -359,7 +352,8 @@ static inline struct cgroup_subsys_state *rootcache_charge_css(void)
  * the function past its ftrace site, a direct call where the kernel checks
  * indirect ones (IBT, kCFI): without static calls there, no wrapper.
  */
-#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE) && IS_ENABLED(CONFIG_FUNCTION_TRACER) && \
+#if defined(ROOTCACHE_ARCH_FTRACE_WRAP) && \
+	IS_ENABLED(CONFIG_DYNAMIC_FTRACE) && IS_ENABLED(CONFIG_FUNCTION_TRACER) && \
 	(!defined(ROOTCACHE_HAVE_FTRACE_REGS_CALLBACK) || \
 	 defined(ROOTCACHE_HAVE_FTRACE_REGS_SET_INSTRUCTION_POINTER) || \
 	 defined(ROOTCACHE_HAVE_FTRACE_INSTRUCTION_POINTER_SET)) && \

@@ -169,7 +169,7 @@ probe linux_pgtable_h <<'EOF'
 #include <linux/pgtable.h>
 EOF
 
-# The x86 argument registers by number (5.3; not in RHEL 8).
+# The argument registers by number (x86_64: 5.3, not in RHEL 8; arm64 too).
 probe regs_get_kernel_argument <<'EOF'
 #include <linux/ptrace.h>
 static __maybe_unused unsigned long rc_probe(struct pt_regs *regs)
@@ -382,6 +382,9 @@ if ! have kernel_5_10 && ! have rhel_8_5; then
 		refuse "RHEL $(rhel_version) (Linux $release) is older than RHEL 8.5: its page cache insertion cannot be hooked (8.4: a static function; 8.3 and older: mem_cgroup_try_charge())"
 	refuse "Linux $release is older than 5.10, the oldest kernel rootcache supports (RHEL 8: 8.5 or later)"
 fi
+# The hooks read and write argument registers (arch.h): x86_64 and arm64.
+config X86_64 || config ARM64 ||
+	refuse "this kernel is neither x86_64 nor arm64: rootcache supports those two (kmod/arch.h)"
 for c in MEMCG KPROBES KRETPROBES; do
 	config "$c" || refuse "this kernel is built without CONFIG_$c"
 done

@@ -208,7 +208,7 @@ static int selftest_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 static int selftest_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
-	regs->ax ^= SELFTEST_MAGIC;
+	regs_set_return_value(regs, regs_return_value(regs) ^ SELFTEST_MAGIC);
 	return 0;
 }
 

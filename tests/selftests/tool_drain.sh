@@ -85,6 +85,13 @@ while [ "$(file_bytes "$ROOT/$J.live")" -lt 4194304 ] && [ $i -lt 50 ]; do
 	sleep 0.2
 	i=$((i + 1))
 done
+# Until cat is done and sh has become the sleep: one process in the group
+# (a slow guest, e.g. arm64 under TCG on a loaded host, still had two).
+i=0
+while [ "$(wc -l <"$ROOT/$J.live/cgroup.procs")" -gt 1 ] && [ $i -lt 150 ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
 before=$(file_bytes "$ROOT/$J.live")
 if [ "$ROOTCACHE_CGROUP" = v2 ] && [ ! -e "$ROOT/$J.live/memory.reclaim" ]; then
 	for t in drain_live_refused drain_live_says_tasks drain_live_untouched drain_live_force \

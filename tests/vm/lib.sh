@@ -20,6 +20,11 @@ ALL_SERIES=(5.10 6.1 6.12 7.2 7.3)
 UPSTREAM_SERIES=(5.14 5.15 6.0 6.6 6.8)
 DEFAULT_SERIES=6.1
 FLAVOUR=cloud-amd64
+# arm64 guests (tests/vm/run --arch arm64, make check-arm64): Debian's
+# cloud-arm64 kernels of these series under qemu-system-aarch64 -M virt (TCG),
+# named arm64-<series> (build/vm/arm64-6.1, $CACHE/bookworm-arm64/, runs
+# selftests-arm64-6.1-v2). Opt-in: not in ALL_SERIES (make check).
+ARM64_SERIES=(6.1 6.12)
 
 # Exit statuses of tests/vm/run besides the command's own status.
 readonly EXIT_USAGE=64
@@ -55,8 +60,14 @@ dkms_version() {
 log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[vm] error: %s\n' "$*" >&2; exit "$EXIT_HARNESS"; }
 
-# series_suite SERIES: the Debian suite whose kernel is SERIES.
+# series_suite SERIES: the Debian suite whose kernel is SERIES, as the cache
+# names it: <suite>-arm64 for the arm64 kernels (suite_dist, suite_arch).
 series_suite() {
+	if [[ $1 == arm64-* ]]; then
+		[[ " ${ARM64_SERIES[*]} " == *" ${1#arm64-} "* ]] || return 1
+		echo "$(series_suite "${1#arm64-}")-arm64"
+		return 0
+	fi
 	case "$1" in
 	5.10) echo bullseye ;;
 	6.1) echo bookworm ;;
@@ -65,6 +76,53 @@ series_suite() {
 	7.3) echo trixie-backports ;;
 	# A kernel built from source: its cache directory is named by its identity.
 	*) is_source_kernel "$1" && echo "$1" ;;
+	esac
+}
+
+# series_arch SERIES: the Debian architecture of a series' kernel (amd64, arm64).
+series_arch() {
+	case "$1" in
+	arm64-*) echo arm64 ;;
+	*) echo amd64 ;;
+	esac
+}
+
+# suite_dist SUITE / suite_arch SUITE: the Debian suite and architecture of a
+# cache suite name (bookworm-arm64: bookworm, arm64).
+suite_dist() { echo "${1%-arm64}"; }
+suite_arch() {
+	case "$1" in
+	*-arm64) echo arm64 ;;
+	*) echo amd64 ;;
+	esac
+}
+
+# suite_flavour SUITE: the kernel flavour of the suite's metapackage
+# (linux-image-<flavour>).
+suite_flavour() { echo "cloud-$(suite_arch "$1")"; }
+
+# selftests_dir ARCH: where tests/selftests is built for ARCH (static programs).
+selftests_dir() {
+	case "$1" in
+	arm64) echo "$BUILD_DIR/selftests-arm64" ;;
+	*) echo "$BUILD_DIR/selftests" ;;
+	esac
+}
+
+# selftests_make_args ARCH: make variables that build tests/selftests for ARCH
+# (arm64: the cross compiler of gcc-aarch64-linux-gnu, static glibc of
+# libc6-dev-arm64-cross).
+selftests_make_args() {
+	case "$1" in
+	arm64) echo "CC=aarch64-linux-gnu-gcc" ;;
+	esac
+}
+
+# userspace_dir ARCH: the CMake build whose rootcachectl the guests of ARCH get.
+userspace_dir() {
+	case "$1" in
+	arm64) echo "$BUILD_DIR/userspace-arm64" ;;
+	*) echo "$BUILD_DIR/userspace" ;;
 	esac
 }
 
@@ -106,7 +164,7 @@ tree_identity() {
 series_has_cgroup_v1() {
 	local config
 	case "$1" in
-	5.10 | 6.1) return 0 ;;
+	5.10 | 6.1 | arm64-6.1) return 0 ;;
 	esac
 	is_source_kernel "$1" || return 1
 	config=$BUILD_DIR/vm/$1/config

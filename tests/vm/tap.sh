@@ -95,9 +95,34 @@ tap_summary() {
 	' "$1" | LC_ALL=C sort | cut -d' ' -f2-
 }
 
-# expected_body FILE: an expected file without its comments and blank lines.
+# expected_body FILE [OVERLAY]: an expected file without its comments and
+# blank lines. With OVERLAY (tests/vm/expected/arm64.txt: what differs on an
+# architecture), its "skip NAME # REASON" and "todo NAME # REASON" lines
+# replace FILE's lines of the same NAME, or are added, in tap_summary's order.
+# A missing OVERLAY changes nothing.
 expected_body() {
-	grep -Ev '^[[:space:]]*(#|$)' "$1" || true
+	if [[ -z ${2:-} || ! -r $2 ]]; then
+		grep -Ev '^[[:space:]]*(#|$)' "$1" || true
+		return 0
+	fi
+	awk '
+		function key(kind) { return kind == "results" ? 0 : kind == "program" ? 1 : kind == "skip" ? 2 : 3 }
+		/^[[:space:]]*(#|$)/ { next }
+		FNR == NR { over[$2] = $0; next }
+		($1 == "skip" || $1 == "todo") && ($2 in over) { next }
+		{ print key($1) " " $0 }
+		END { for (n in over) { split(over[n], f, " "); print key(f[1]) " " over[n] } }
+	' "$2" "$1" | LC_ALL=C sort | cut -d' ' -f2-
+}
+
+# expected_files KEY DIR: the expected file of a run key and its overlay, if
+# any: arm64-6.1-v2 is DIR/6.1-v2.txt (the same tests, the same kernel series)
+# with DIR/arm64.txt over it; any other KEY is DIR/KEY.txt alone.
+expected_files() {
+	case "$1" in
+	arm64-*) echo "$2/${1#arm64-}.txt $2/arm64.txt" ;;
+	*) echo "$2/$1.txt" ;;
+	esac
 }
 
 # ksft_to_run_all: the output of the kernel's run_kselftest.sh (stdin, after
