@@ -163,9 +163,17 @@ def fmt_ci(m, hw, nd=4):
     return f"{m:.{nd}f} ± {hw:.{nd}f}"
 
 
+def series_key(name):
+    """Series in version order, arm64's (arm64-6.1) after x86_64's."""
+    arch, _, version = name.rpartition("-")
+    return (arch, [int(p) for p in version.split(".")])
+
+
 def section(allres):
     """The summary Documentation/benchmarks.md shows (bench/report.py)."""
-    d = ["### Fill cost in instructions (deterministic mode)", "",
+    arm64 = all(s.startswith("arm64-") for s in allres["series"])
+    d = ["### Fill cost in instructions (deterministic mode" +
+         (", arm64)" if arm64 else ")"), "",
          "Measured by `bench/run --icount`, not by the wall-clock run above: "
          "QEMU `-icount shift=0,sleep=off`, where the guest clock counts "
          "executed instructions (1 ns = 1 instruction), sparse-file reads "
@@ -177,7 +185,7 @@ def section(allres):
          "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | out of scope | 1024 scope entries | kretprobe mechanism | IBT path (test build) |",
          "|---|---|---|---|---|---|---|---|---|"]
     for s, res in sorted(allres["series"].items(),
-                         key=lambda x: [int(p) for p in x[0].split(".")]):
+                         key=lambda x: series_key(x[0])):
         for v, vr in res["variants"].items():
             if v == "anon" or "enabled" not in vr:
                 continue
@@ -260,7 +268,7 @@ def main():
           "`bench/results/results.json` and `Documentation/benchmarks.md`.",
           "",
           f"Command: `{allres['command']}`, commit {allres['commit']}.", ""]
-    for s in sorted(rows, key=lambda x: [int(p) for p in x.split(".")]):
+    for s in sorted(rows, key=series_key):
         res = analyse(rows[s])
         res["abi"] = meta.get(s, "?")
         res["wall_s"] = walls.get(s)

@@ -600,6 +600,11 @@ def main():
                           "section.md")
     if os.path.exists(icount):
         D.append(open(icount).read())
+    # the same on arm64 (bench/run --icount --series "arm64-6.1 ...")
+    icount = os.path.join(os.path.dirname(__file__), "results",
+                          "icount-arm64", "section.md")
+    if os.path.exists(icount):
+        D.append(open(icount).read())
     # the cache pool's job cycles (bench/run --pool), likewise
     pool = os.path.join(os.path.dirname(__file__), "results", "pool",
                         "section.md")
@@ -624,7 +629,7 @@ def check(doc):
              "bench/results/reading.md": "\n".join(included_reading()),
              "bench/results/cycles-metadata/": "\n".join(included_metadata_cycles()),
              "bench/METHOD.md": open(os.path.join(here, "METHOD.md")).read()}
-    for sub in ("icount", "pool"):
+    for sub in ("icount", "icount-arm64", "pool"):
         path = os.path.join(RESULTS, sub, "section.md")
         if os.path.exists(path):
             parts[f"bench/results/{sub}/section.md"] = open(path).read()
