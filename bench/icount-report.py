@@ -181,7 +181,7 @@ def section(allres):
          "measures the work the CPU does, not real time: cache and TLB "
          "misses and the real cost of a kprobe's trap are not in it. "
          f"Command `{allres['command']}`, commit {allres['commit']}; "
-         "full tables: `bench/results/icount/results.md`.", "",
+         "full tables: `bench/results/icount" + ("-arm64" if arm64 else "") + "/results.md`.", "",
          "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | out of scope | 1024 scope entries | kretprobe mechanism | IBT path (test build) |",
          "|---|---|---|---|---|---|---|---|---|"]
     for s, res in sorted(allres["series"].items(),
