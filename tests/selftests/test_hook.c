@@ -95,7 +95,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,20 +153,6 @@ static bool hook_state_worse(const char *word)
 static bool mechanism_is(const char *want)
 {
 	return sysfs_word_is("hook_mechanism", want);
-}
-
-/*
- * Whether the module has the ftrace call wrapper on this architecture
- * (kmod/arch.h: x86_64 only); @machine gets uname -m.
- */
-static bool ftrace_wrap_expected(char *machine, size_t len)
-{
-	struct utsname u;
-
-	if (uname(&u))
-		snprintf(u.machine, sizeof(u.machine), "unknown");
-	snprintf(machine, len, "%s", u.machine);
-	return !strcmp(u.machine, "x86_64");
 }
 
 /*
@@ -339,7 +324,7 @@ static int ftrace_disarmed(void)
 	bool ok = true;
 	char machine[65];
 
-	if (!ftrace_wrap_expected(machine, sizeof(machine)))
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine)))
 		return rc_skip("no ftrace wrapper on %s (kmod/arch.h)", machine);
 	if (access(FTRACE_ENABLED, W_OK))
 		return rc_skip("no %s", FTRACE_ENABLED);
@@ -464,7 +449,7 @@ static int mechanism(void)
 		return st;
 	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
 	strtok(symbol, "\n");
-	if (!ftrace_wrap_expected(machine, sizeof(machine))) {
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine))) {
 		rc_diag("hook_mechanism: kretprobe expected on %s (no ftrace wrapper: kmod/arch.h)",
 			machine);
 		ok &= mechanism_is("kretprobe");
@@ -585,7 +570,7 @@ static int traced_too(void)
 	 * "(2)": the module's hook and the tracer on the same site; on arm64
 	 * the kretprobe is a breakpoint beside the site, the tracer alone on it.
 	 */
-	ok &= traced_with(symbol, ftrace_wrap_expected(machine, sizeof(machine)) ?
+	ok &= traced_with(symbol, rc_ftrace_wrapper_built(machine, sizeof(machine)) ?
 			  "(2)" : "(1)");
 	if (charge_hooked())
 		ok &= traced_with("mem_cgroup_charge", "(2)");
@@ -632,7 +617,7 @@ static int call_start(void)
 	bool ok = true;
 	char machine[65];
 
-	if (!ftrace_wrap_expected(machine, sizeof(machine)))
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine)))
 		return rc_skip("no ftrace wrapper on %s (kmod/arch.h)", machine);
 
 	st = rc_mod_load_testing("enabled=1 test_wrap_call_start=1");
@@ -705,7 +690,7 @@ static int optional_probes(void)
 	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
 	strtok(symbol, "\n");
 	ok &= hook_state_is("partial collapse_file __inode_attach_wb");
-	ok &= mechanism_is(ftrace_wrap_expected(machine, sizeof(machine)) ?
+	ok &= mechanism_is(rc_ftrace_wrapper_built(machine, sizeof(machine)) ?
 			   "ftrace" : "kretprobe");
 	if (run_job("partial", 0, &r))
 		goto out;
@@ -750,7 +735,7 @@ static int wrap_oops_rmmod(void)
 	bool ok = true;
 	char machine[65];
 
-	if (!ftrace_wrap_expected(machine, sizeof(machine)))
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine)))
 		return rc_skip("no ftrace wrapper on %s (kmod/arch.h)", machine);
 	rc_kmsg_mark();
 	st = rc_mod_load_testing("enabled=1 test_wrap_die=1");
@@ -813,7 +798,7 @@ static int unregister_fails(void)
 	int st, status = -1, ret = KSFT_FAIL;
 	bool ok = true;
 
-	if (!ftrace_wrap_expected(machine, sizeof(machine)))
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine)))
 		return rc_skip("no ftrace wrapper on %s (kmod/arch.h)", machine);
 	rc_kmsg_mark();
 	st = rc_mod_load_testing("enabled=1 test_unregister_fail=1");

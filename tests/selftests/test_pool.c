@@ -49,7 +49,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -485,14 +484,14 @@ static int pool_removed_in_flight(void)
 	long long fail0, fail1, red0, red1, t0, inflight = 0;
 	int ret, status = -1, result = KSFT_FAIL;
 	pid_t reader = -1;
-	struct utsname u;
+	char machine[65];
 
 	ret = need_pool();
 	if (ret != KSFT_PASS)
 		return ret;
-	if (uname(&u) || strcmp(u.machine, "x86_64"))
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine)))
 		return rc_skip("no ftrace wrapper on %s (kmod/arch.h): the held call is the wrapper's (test_wrap_delay_ms)",
-			       u.machine);
+			       machine);
 	pool = rc_cg_create("pool");
 	job = rc_cg_create("job");
 	if (!pool || !job || make_files(&k, "inflight", 1, MiB(1)) ||

@@ -523,3 +523,17 @@ int rc_main(int argc, char **argv, const struct rc_test *tests, size_t n)
 		return KSFT_FAIL;
 	return pass ? KSFT_PASS : KSFT_SKIP;
 }
+
+/*
+ * Whether the module has the ftrace call wrapper on this architecture
+ * (kmod/arch.h: x86_64 only); @machine gets uname -m.
+ */
+bool rc_ftrace_wrapper_built(char *machine, size_t len)
+{
+	struct utsname u;
+
+	if (uname(&u))
+		snprintf(u.machine, sizeof(u.machine), "unknown");
+	snprintf(machine, len, "%s", u.machine);
+	return !strcmp(u.machine, "x86_64");
+}
