@@ -134,6 +134,25 @@ module_param(test_wrap_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_wrap_delay_ms,
 		 "TEST BUILD: the next redirected call sleeps this long between the insertion and its check (then 0 again)");
 
+static unsigned int test_wrap_entry_spin_ms;
+module_param(test_wrap_entry_spin_ms, uint, 0644);
+MODULE_PARM_DESC(test_wrap_entry_spin_ms,
+		 "TEST BUILD: the next call of the wrapper busy-waits this long before it counts itself in wrap_active (then 0 again)");
+
+/*
+ * Before the count, once: a task that ftrace sent here and that has not
+ * counted itself yet, held there long enough for unload to overtake it.
+ * Busy, not asleep: a voluntary sleep is a quiescent state of RCU-tasks,
+ * a preempted or running task is not.
+ */
+static void test_wrap_entry_spin(void)
+{
+	unsigned int ms = READ_ONCE(test_wrap_entry_spin_ms);
+
+	if (ms && cmpxchg(&test_wrap_entry_spin_ms, ms, 0) == ms)
+		mdelay(ms);
+}
+
 /* Between the insertion and its check, once: a slow call, on demand. */
 static void test_wrap_delay(bool redirected)
 {
@@ -143,6 +162,10 @@ static void test_wrap_delay(bool redirected)
 		msleep(ms);
 }
 #else
+static inline void test_wrap_entry_spin(void)
+{
+}
+
 static inline void test_wrap_delay(bool redirected)
 {
 }
@@ -166,6 +189,7 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 	bool redirected;
 	int ret;
 
+	test_wrap_entry_spin();
 	this_cpu_inc(wrap_active);
 	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
 	ret = rootcache_call(rootcache_insert_call)(arg0, arg1, index, gfp, arg4);
