@@ -134,6 +134,38 @@ module_param(test_wrap_delay_ms, uint, 0644);
 MODULE_PARM_DESC(test_wrap_delay_ms,
 		 "TEST BUILD: the next redirected call sleeps this long between the insertion and its check (then 0 again)");
 
+static unsigned int test_wrap_entry_spin_ms;
+module_param(test_wrap_entry_spin_ms, uint, 0644);
+MODULE_PARM_DESC(test_wrap_entry_spin_ms,
+		 "TEST BUILD: the next call of the wrapper busy-waits this long before it counts itself in wrap_active, and sleeps as long after the insertion (then 0 again)");
+
+/*
+ * Before the count, once: a task that ftrace sent here and that has not
+ * counted itself yet, held there long enough for unload to overtake it.
+ * Busy, not asleep: a voluntary sleep is a quiescent state of RCU-tasks,
+ * a preempted or running task is not. Return: how long it was held.
+ */
+static unsigned int test_wrap_entry_spin(void)
+{
+	unsigned int ms = READ_ONCE(test_wrap_entry_spin_ms);
+
+	if (!ms || cmpxchg(&test_wrap_entry_spin_ms, ms, 0) != ms)
+		return 0;
+	mdelay(ms);
+	return ms;
+}
+
+/*
+ * The same call, counted now, asleep inside the wrapper: the quiescent
+ * state that ends an RCU-tasks wait while the task is still in module
+ * text, so that only the count keeps unload from freeing it.
+ */
+static void test_wrap_entry_sleep(unsigned int ms)
+{
+	if (ms)
+		msleep(ms);
+}
+
 /* Between the insertion and its check, once: a slow call, on demand. */
 static void test_wrap_delay(bool redirected)
 {
@@ -143,6 +175,15 @@ static void test_wrap_delay(bool redirected)
 		msleep(ms);
 }
 #else
+static inline unsigned int test_wrap_entry_spin(void)
+{
+	return 0;
+}
+
+static inline void test_wrap_entry_sleep(unsigned int ms)
+{
+}
+
 static inline void test_wrap_delay(bool redirected)
 {
 }
@@ -163,12 +204,15 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 	void *mapping = ROOTCACHE_INSERT_ARG_MAPPING ? arg1 : arg0;
 	void *folio = ROOTCACHE_INSERT_ARG_FOLIO ? arg1 : arg0;
 	struct rootcache_insert ins;
+	unsigned int held;
 	bool redirected;
 	int ret;
 
+	held = test_wrap_entry_spin();
 	this_cpu_inc(wrap_active);
 	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
 	ret = rootcache_call(rootcache_insert_call)(arg0, arg1, index, gfp, arg4);
+	test_wrap_entry_sleep(held);
 	test_wrap_delay(redirected);
 	if (redirected) {
 		rootcache_insert_exit(&ins, !ret);

@@ -77,6 +77,20 @@
  *                still runs, the module is "Unloading", still attached to
  *                the insertion function, and the log says why; once the
  *                fault is cleared, the retry detaches and rmmod completes.
+ * entry_window_rmmod: the test build with test_wrap_entry_spin_ms=3000
+ *                holds the next task that ftrace sends to the wrapper
+ *                before it counts itself in wrap_active (busy: running, not
+ *                asleep), then, counted, asleep after the insertion as long
+ *                (a quiescent state of RCU-tasks inside module text). With
+ *                that task in the window, ftrace_enabled is set to 0 where
+ *                the kernel allows it (before upstream 0e792b89e680,
+ *                unregister_ftrace_function() then waits for no task) and
+ *                the module is removed. rmmod must wait until the task has
+ *                counted and left (its end no earlier than spin + sleep:
+ *                RCU-tasks, then the count), the reader must finish, and
+ *                the module be gone. Without the first wait, unload finds
+ *                the count 0 and frees the text under the sleeping task,
+ *                which oopses: the console check fails the run.
  *
  * arm64 (kmod/arch.h): the ftrace wrapper is not built there and the
  * kretprobe is the only mechanism. "mechanism" then checks that it is the
@@ -854,6 +868,81 @@ out:
 	return ret;
 }
 
+#define ENTRY_SPIN_MS	3000	/* as written to test_wrap_entry_spin_ms */
+
+static int entry_window_rmmod(void)
+{
+	char *file = NULL, machine[65];
+	long long t0, spin_seen = 0, since_spin = 0;
+	pid_t pid = -1, got = 0;
+	int st, status = -1, ret = KSFT_FAIL, err = 0, off = -1;
+	bool ok = true;
+
+	if (!ftrace_wrap_expected(machine, sizeof(machine)))
+		return rc_skip("no ftrace wrapper on %s (kmod/arch.h)", machine);
+	st = rc_mod_load_testing("enabled=1");
+	if (st != KSFT_PASS)
+		return st;
+	if (!mechanism_is("ftrace"))
+		goto out;
+	file = rc_path(rc.scratch, "rctest.%d.window", rc.main_pid);
+	if (!file || rc_make_file(file, SIZE) || rc_drop_caches())
+		goto out;
+	if (rc_write_str(PARAMS "/test_wrap_entry_spin_ms", "3000"))
+		goto out;
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (!pid)
+		_exit(rc_read_file(file, SIZE) ? 1 : 0);
+	/* The knob reads 0 once a task took the spin. */
+	for (t0 = rc_now_ms(); rc_now_ms() - t0 < 10000; rc_msleep(5))
+		if (!rc_read_ll(PARAMS "/test_wrap_entry_spin_ms"))
+			break;
+	spin_seen = rc_now_ms();
+	if (!rc_equal("a task took the spin (knob read back)",
+		      rc_read_ll(PARAMS "/test_wrap_entry_spin_ms"), 0))
+		goto out;
+	if (!access(FTRACE_ENABLED, W_OK))
+		off = rc_write_str(FTRACE_ENABLED, "0");
+	rc_diag("ftrace_enabled 0 with a task in the window: %s",
+		off ? "refused or absent (direct calls, or no sysctl)" : "set");
+	if (syscall(SYS_delete_module, "rootcache", O_NONBLOCK))
+		err = errno;
+	since_spin = rc_now_ms() - spin_seen;
+	if (!off)
+		rc_write_str(FTRACE_ENABLED, "1");
+	rc_diag("rmmod with a task in the window: %s, %lld ms after the spin was seen",
+		err ? strerror(err) : "unloaded", since_spin);
+	ok &= rc_equal("rmmod errno", err, 0);
+	/*
+	 * It waits until the task leaves, 2 * ENTRY_SPIN_MS after the spin
+	 * began; seen by the poll above up to a loaded host's scheduling
+	 * delay later. Without the wait, rmmod takes milliseconds.
+	 */
+	ok &= rc_at_least("rmmod end after the spin was seen (ms)", since_spin,
+			  ENTRY_SPIN_MS * 5 / 3);
+	for (t0 = rc_now_ms(); !got && rc_now_ms() - t0 < 20000; rc_msleep(50))
+		got = waitpid(pid, &status, WNOHANG);
+	ok &= rc_equal("the reader finished", got, pid);
+	ok &= rc_equal("reader status", got == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+	ok &= rc_equal("module gone", !access("/sys/module/rootcache", F_OK), 0);
+	if (ok)
+		ret = KSFT_PASS;
+	goto done;
+out:
+	rc_write_str(PARAMS "/test_wrap_entry_spin_ms", "0");
+	if (rc_mod_unload())
+		ret = KSFT_FAIL;
+done:
+	if (pid > 0 && !got)
+		waitpid(pid, &status, 0);
+	if (file)
+		unlink(file);
+	free(file);
+	return ret;
+}
+
 static const struct rc_test tests[] = {
 	T(hook_checked, 0),
 	T(broken_switches_off, 0),
@@ -866,6 +955,7 @@ static const struct rc_test tests[] = {
 	T(optional_probes, 0),
 	T(wrap_oops_rmmod, 0),
 	T(unregister_fails, 0),
+	T(entry_window_rmmod, 0),
 };
 
 int main(int argc, char **argv)
