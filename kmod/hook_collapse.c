@@ -41,7 +41,7 @@
 #include <linux/rcupdate.h>
 #include "compat.h"
 #include "rootcache.h"
-#include "hook_insert.h"
+#include "redirect.h"
 
 #ifdef ROOTCACHE_TESTING
 /* Read the arguments in the other layout, as a wrong inference would. */

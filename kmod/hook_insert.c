@@ -2,7 +2,7 @@
 /*
  * The hook around the page-cache insertion function (ROOTCACHE_INSERT_SYMBOL,
  * see compat.h), on every series: what it does around each call
- * (rootcache_insert_enter/exit/release, inline in hook_insert.h), the
+ * (rootcache_insert_enter/exit/release, inline in redirect.h), the
  * choice of mechanism (the ftrace call wrapper of hook_wrap.c where the
  * kernel allows it, else the kretprobe here), the self-tests and canaries,
  * and hook_state.
@@ -41,21 +41,15 @@
 #include <linux/string.h>
 #include "compat.h"
 #include "rootcache.h"
-#include "hook_insert.h"
+#include "redirect.h"
 
 const char rootcache_hook_symbol[] = ROOTCACHE_INSERT_SYMBOL;
-
-/* Redirected folios found charged elsewhere (rare: atomic is fine). */
-static atomic_t hook_failed_folios = ATOMIC_INIT(0);
 
 #ifdef ROOTCACHE_TESTING
 /*
  * Test builds only (make -C kmod ROOTCACHE_TESTING=1): break the mechanism
  * on purpose, to prove that the checks around it notice.
  */
-bool rootcache_test_skip;
-module_param_named(test_skip_redirect, rootcache_test_skip, bool, 0644);
-MODULE_PARM_DESC(test_skip_redirect, "TEST BUILD: accept insertions and collapses but do not redirect them");
 static int test_lose_returns;
 module_param(test_lose_returns, int, 0644);
 MODULE_PARM_DESC(test_lose_returns,
@@ -96,61 +90,7 @@ static const struct kernel_param_ops test_give_back_ops = {
 };
 module_param_cb(test_give_back, &test_give_back_ops, NULL, 0200);
 MODULE_PARM_DESC(test_give_back, "TEST BUILD: release the references test_lose_returns kept");
-/*
- * A known amount of added work per redirected folio, for bench/run --icount
- * to prove that it measures what it claims: a loop of exactly two
- * instructions (dec, jnz) per iteration, so test_spin_loops=N adds 2N
- * instructions (plus the call) to every redirected folio.
- */
-static unsigned int test_spin_loops;
-module_param(test_spin_loops, uint, 0644);
-MODULE_PARM_DESC(test_spin_loops,
-		 "TEST BUILD: per redirected folio, spin this many iterations of a two-instruction loop");
-
-noinline void rootcache_test_spin(void)
-{
-	unsigned long n = READ_ONCE(test_spin_loops);
-
-	if (!n)
-		return;
-#ifdef CONFIG_X86
-	asm volatile("1: dec %0\n\tjnz 1b" : "+r" (n) : : "cc");
-#else
-	while (n--)
-		barrier();
 #endif
-}
-#endif
-
-/*
- * A folio a hook redirected is charged elsewhere: @hook does not redirect
- * on this kernel. Counted; past ROOTCACHE_FAIL_LIMIT the module switches
- * itself off.
- */
-void rootcache_redirect_failed(void *folio, const char *hook)
-{
-	struct mem_cgroup *memcg;
-	u64 id = 0;
-	int n;
-
-	rootcache_stat_add(RC_STAT_REDIRECT_FAILED, 1);
-	n = atomic_inc_return(&hook_failed_folios);
-	if (n == 1) {
-		rcu_read_lock();
-		memcg = rootcache_folio_memcg(folio);
-		if (memcg)
-			id = cgroup_id(memcg->css.cgroup);
-		rcu_read_unlock();
-		pr_err("a redirected folio is charged to memory cgroup %llu, not where it was redirected: %s does not redirect on this kernel\n",
-		       id, hook);
-	}
-	/* Every time past the limit: a racing write to "enabled" may undo it. */
-	if (n >= ROOTCACHE_FAIL_LIMIT)
-		WRITE_ONCE(rootcache_enabled, false);
-	if (n == ROOTCACHE_FAIL_LIMIT)
-		pr_err("switched off after %d folios were not charged where they were redirected (hook_state: failed)\n",
-		       n);
-}
 
 static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -444,11 +384,6 @@ static bool insert_hook_armed(void)
 	if (insert_by_ftrace)
 		return rootcache_wrap_canary_fires();
 	return !kprobe_disabled(&insert_probe.kp);
-}
-
-bool rootcache_hook_failed(void)
-{
-	return atomic_read(&hook_failed_folios) >= ROOTCACHE_FAIL_LIMIT;
 }
 
 enum rootcache_hook_state rootcache_hook_state(void)

@@ -74,7 +74,7 @@
 #include <linux/stacktrace.h>
 #include "compat.h"
 #include "rootcache.h"
-#include "hook_insert.h"
+#include "redirect.h"
 
 #ifdef ROOTCACHE_HAVE_FTRACE_WRAP
 
@@ -262,29 +262,16 @@ static struct ftrace_ops wrap_ops = {
 };
 
 /*
- * The canary: the callback counts its calls, and where it rewrites the mm
- * argument of mem_cgroup_charge(), clears the second argument as it would
- * there (the self-test at start checks that the rewrite takes effect). The
- * direct trampoline only clears it.
+ * The canary, on rootcache_rewrite_target() (redirect.c): the callback
+ * counts its calls, and where it rewrites the mm argument of
+ * mem_cgroup_charge(), clears the second argument as it would there (the
+ * self-test at start checks that the rewrite takes effect). The direct
+ * trampoline only clears it.
  */
-static noinline void *wrap_canary_target(void *page, void *mm)
-{
-	asm volatile("" : "+r"(page), "+r"(mm));
-	return mm;
-}
-
-static void *call_canary(void)
-{
-	void *(*call)(void *, void *) = wrap_canary_target;
-
-	OPTIMIZER_HIDE_VAR(call);
-	return call(&wrap_ops, &wrap_ops);
-}
-
 bool rootcache_wrap_canary_fires(void)
 {
 	int before = atomic_read(&wrap_canary_hits);
-	void *mm = call_canary();
+	void *mm = rootcache_rewrite_canary();
 
 	if (wrap_direct)
 		return !mm;
@@ -548,7 +535,7 @@ int rootcache_wrap_start(void)
 	int err;
 
 	insert_site = ftrace_site(ROOTCACHE_INSERT_SYMBOL, NULL);
-	canary_site = ftrace_site(NULL, wrap_canary_target);
+	canary_site = ftrace_site(NULL, rootcache_rewrite_target);
 	if (!insert_site || !canary_site) {
 		pr_info("%s has no ftrace site\n", ROOTCACHE_INSERT_SYMBOL);
 		return -ENOENT;

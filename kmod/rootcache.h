@@ -115,7 +115,7 @@ void rootcache_scope_exit(void);
  */
 struct rootcache_target;
 extern struct rootcache_target __rcu *rootcache_target_set;
-/* The slow path of rootcache_redirect_memcg() (hook_insert.h). */
+/* The slow path of rootcache_redirect_memcg() (redirect.h). */
 struct mem_cgroup *rootcache_pool_memcg(void);
 void *rootcache_redirect_wb_arg(void);
 int rootcache_target_write(const char *buf, size_t count);
@@ -142,9 +142,7 @@ enum rootcache_hook_part {
 
 extern const char rootcache_hook_symbol[];
 
-/* rootcache_insert_enter/exit/release: hook_insert.h */
 const char *rootcache_hook_mechanism(void);
-void rootcache_redirect_failed(void *folio, const char *hook);
 void rootcache_probe_failed(const char *symbol, int err);
 void rootcache_part_missing(enum rootcache_hook_part part, int err);
 void rootcache_part_unsafe(enum rootcache_hook_part part, const char *why);
@@ -153,6 +151,11 @@ int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
 enum rootcache_hook_state rootcache_hook_state(void);
+
+/*
+ * redirect.c (and redirect.h): the per-folio layer every mechanism uses.
+ * Past ROOTCACHE_FAIL_LIMIT failed redirections, hook_state reads "failed".
+ */
 bool rootcache_hook_failed(void);
 
 /* hook_wrap.c: the ftrace call wrapper around the insertion function. */
@@ -169,8 +172,6 @@ void rootcache_canary_tramp(void);
 
 /* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
 int rootcache_charge_hook_start(bool by_ftrace);
-bool rootcache_charge_redirects(struct page *page);
-void rootcache_charge_rewrite(struct pt_regs *regs);
 void rootcache_charge_hook_stop(void);
 unsigned long rootcache_charge_hook_misses(void);
 bool rootcache_charge_hook_armed(void);
