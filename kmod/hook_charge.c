@@ -24,7 +24,6 @@
 
 #include <linux/kprobes.h>
 #include <linux/mm.h>
-#include <linux/page-flags.h>
 #include <linux/fs.h>
 #include <linux/backing-dev.h>
 #include "compat.h"
@@ -44,10 +43,10 @@ static struct kprobe charge_probe = {
 };
 
 /*
- * Self-test: prove on a private function with the same argument layout
- * (rootcache_rewrite_target()) that the pre-handler runs and that clearing
- * the second argument register takes effect (ftrace-based kprobes must
- * write the registers back).
+ * Self-test, run by hook.c before it registers the kprobe: prove on a
+ * private function with the same argument layout (rootcache_rewrite_target())
+ * that the pre-handler runs and that clearing the second argument register
+ * takes effect (ftrace-based kprobes must write the registers back).
  */
 static int selftest_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -55,7 +54,7 @@ static int selftest_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
-static int charge_selftest(void)
+int rootcache_charge_selftest(void)
 {
 	struct kprobe probe = {
 		.addr = (kprobe_opcode_t *)rootcache_rewrite_target,
@@ -77,6 +76,11 @@ static int charge_selftest(void)
 	}
 	return 0;
 }
+
+/* hook.c registers it (with the kretprobe only: see hook_wrap.c). */
+const struct rootcache_probe rootcache_charge_kprobe = {
+	.kp = &charge_probe,
+};
 #endif /* ROOTCACHE_CHARGE_MM_REWRITE */
 
 static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
@@ -100,87 +104,7 @@ static struct kprobe writeback_probe = {
 	.pre_handler = writeback_pre,
 };
 
-static bool charge_registered;	/* the mm rewrite's kprobe */
-static bool writeback_registered;
-
-/*
- * Optional: without cgroup writeback (CONFIG_CGROUP_WRITEBACK=n) there is
- * no such function and no pin to remove; a kernel that has it but will not
- * let it be probed loses only the redirection of inode writeback.
- */
-static void writeback_hook_start(void)
-{
-	int err;
-
-	if (!IS_ENABLED(CONFIG_CGROUP_WRITEBACK)) {
-		pr_info("no cgroup writeback in this kernel: __inode_attach_wb not probed\n");
-		return;
-	}
-	err = rootcache_test_probe_fails(writeback_probe.symbol_name) ? -ENOENT :
-	      register_kprobe(&writeback_probe);
-	if (err) {
-		rootcache_part_missing(RC_PART_WRITEBACK, err);
-		return;
-	}
-	writeback_registered = true;
-}
-
-/*
- * @by_ftrace: the ftrace call wrapper does the mm rewrite (hook_wrap.c):
- * register only the inode writeback probe.
- */
-int rootcache_charge_hook_start(bool by_ftrace)
-{
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	int err;
-
-	if (!by_ftrace) {
-		err = charge_selftest();
-		if (err)
-			return err;
-		err = rootcache_test_probe_fails(charge_probe.symbol_name) ?
-		      -ENOENT : register_kprobe(&charge_probe);
-		if (err) {
-			rootcache_probe_failed(charge_probe.symbol_name, err);
-			return err;
-		}
-		charge_registered = true;
-	}
-#endif
-	writeback_hook_start();
-	return 0;
-}
-
-void rootcache_charge_hook_stop(void)
-{
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (charge_registered)
-		unregister_kprobe(&charge_probe);
-#endif
-	if (writeback_registered)
-		unregister_kprobe(&writeback_probe);
-	charge_registered = false;
-	writeback_registered = false;
-}
-
-unsigned long rootcache_charge_hook_misses(void)
-{
-	unsigned long misses = 0;
-
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (charge_registered)
-		misses += READ_ONCE(charge_probe.nmissed);
-#endif
-	if (writeback_registered)
-		misses += READ_ONCE(writeback_probe.nmissed);
-	return misses;
-}
-
-bool rootcache_charge_hook_armed(void)
-{
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (charge_registered && kprobe_disabled(&charge_probe))
-		return false;
-#endif
-	return !writeback_registered || !kprobe_disabled(&writeback_probe);
-}
+/* Optional: hook.c starts it, and loads without it if it cannot. */
+const struct rootcache_probe rootcache_writeback_kprobe = {
+	.kp = &writeback_probe,
+};

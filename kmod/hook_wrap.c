@@ -193,6 +193,7 @@ static inline void test_wrap_delay(bool redirected)
 #endif
 
 static void wrap_task_dying(void);
+static void wrap_stop(void);
 
 /*
  * In place of the insertion function: the ftrace callback moves the
@@ -268,7 +269,7 @@ static struct ftrace_ops wrap_ops = {
  * self-test at start checks that the rewrite takes effect). The direct
  * trampoline only clears it.
  */
-bool rootcache_wrap_canary_fires(void)
+static bool wrap_canary_fires(void)
 {
 	int before = atomic_read(&wrap_canary_hits);
 	void *mm = rootcache_rewrite_canary();
@@ -529,7 +530,7 @@ static struct notifier_block wrap_die_nb = {
 	.notifier_call = wrap_die_notify,
 };
 
-int rootcache_wrap_start(void)
+static int wrap_start(void)
 {
 	bool call_start = test_wrap_call_start;
 	int err;
@@ -567,10 +568,10 @@ int rootcache_wrap_start(void)
 		unregister_die_notifier(&wrap_die_nb);
 		return err;
 	}
-	if (!rootcache_wrap_canary_fires()) {
+	if (!wrap_canary_fires()) {
 		pr_err("self-test: the ftrace %s did not fire or rewrite\n",
 		       wrap_direct ? "direct call" : "callback");
-		rootcache_wrap_stop();
+		wrap_stop();
 		return -ENOEXEC;
 	}
 	return 0;
@@ -615,7 +616,7 @@ static int wrap_detach_insert(void)
  * calls: the insertion's goes first, and the mm rewrite stays until no
  * redirected call is left to need it.
  */
-void rootcache_wrap_stop(void)
+static void wrap_stop(void)
 {
 	unsigned int waited = 0;
 
@@ -640,18 +641,25 @@ void rootcache_wrap_stop(void)
 
 #else /* !ROOTCACHE_HAVE_FTRACE_WRAP */
 
-int rootcache_wrap_start(void)
+static int wrap_start(void)
 {
 	return -EOPNOTSUPP;
 }
 
-void rootcache_wrap_stop(void)
+static void wrap_stop(void)
 {
 }
 
-bool rootcache_wrap_canary_fires(void)
+static bool wrap_canary_fires(void)
 {
 	return false;
 }
 
 #endif
+
+/* Started by hook.c; armed while its canary fires (and rewrites). */
+const struct rootcache_probe rootcache_wrap = {
+	.start = wrap_start,
+	.stop = wrap_stop,
+	.armed = wrap_canary_fires,
+};

@@ -99,9 +99,16 @@ void rootcache_charge_rewrite(struct pt_regs *regs);
 void *rootcache_rewrite_target(void *page, void *mm);
 void *rootcache_rewrite_canary(void);
 
+/*
+ * Test builds only: accept redirections but leave the charge alone; spin
+ * a known number of instructions per redirected folio.
+ */
 #ifdef ROOTCACHE_TESTING
+extern bool rootcache_test_skip;
+#define rootcache_test_skip_redirect() READ_ONCE(rootcache_test_skip)
 void rootcache_test_spin(void);
 #else
+#define rootcache_test_skip_redirect() false
 #define rootcache_test_spin() do { } while (0)
 #endif
 
