@@ -23,8 +23,8 @@
  * the other layout's slot sits a user address or a page index, so a wrong
  * inference turns the hook off with a message instead of dereferencing it.
  *
- * Unload: as for the insertion hook (hook_insert.c), every redirected call
- * holds a module reference until its return handler runs.
+ * Unload: as for the insertion's kretprobe (hook_kretprobe.c), every
+ * redirected call holds a module reference until its return handler runs.
  *
  * Optional: hook.c registers the probe, and leaves it out on a kernel whose
  * collapse_file() cannot be probed (inlined into its one caller or cloned

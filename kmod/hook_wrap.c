@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The insertion hook's ftrace call wrapper: the default mechanism where the
- * kernel allows it, with the kretprobe of hook_insert.c as the fallback.
+ * kernel allows it, with the kretprobe of hook_kretprobe.c as the fallback
+ * (hook.c chooses).
  *
  * Why: a kretprobe costs about 400 instructions per inserted folio (the
  * kprobe layer, an instance from the pool, a second trampoline on return),

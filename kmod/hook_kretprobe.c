@@ -1,26 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The hook around the page-cache insertion function (ROOTCACHE_INSERT_SYMBOL,
- * see compat.h), on every series: what it does around each call
- * (rootcache_insert_enter/exit/release, inline in redirect.h), the
- * choice of mechanism (the ftrace call wrapper of hook_wrap.c where the
- * kernel allows it, else the kretprobe here), the self-tests and canaries,
- * and hook_state.
+ * The kretprobe mechanism of the insertion hook (ROOTCACHE_INSERT_SYMBOL,
+ * see compat.h): the fallback where the ftrace call wrapper (hook_wrap.c)
+ * cannot attach, and the only mechanism on arm64. hook.c chooses it and
+ * registers the probe; what the handlers do around each call is the
+ * per-folio layer's (rootcache_insert_enter/exit/release, redirect.h).
  *
  * Entry: for insertions the policy accepts, save current->active_memcg and
- * set it to root or the cache pool (target.c); the kretprobe also takes a
- * module reference. The charge inside then goes there (5.14+ by itself; 5.10
- * to 5.13, root only, with the mm rewrite of hook_charge.c or hook_wrap.c).
+ * set it to root or the cache pool (target.c), and take a module
+ * reference. The charge inside then goes there (5.14+ by itself; 5.10 to
+ * 5.13, root only, with the mm rewrite's kprobe of hook_charge.c).
  *
- * Return: restore active_memcg, and check the result: a folio inserted while
- * redirected must be charged to the memcg it was redirected to. A kernel
- * whose charge path moved (a distribution backport, an untested version)
- * fails that check; after ROOTCACHE_FAIL_LIMIT such folios the module
- * switches itself off and says so in hook_state, rather than count
- * redirections that did not happen.
+ * Return: restore active_memcg, and check that the folio was charged there
+ * (redirect.c counts a failure).
  *
- * Unload (kretprobe; hook_wrap.c for the wrapper's): unregister_kretprobe()
- * skips the return handler of calls still
+ * Unload: unregister_kretprobe() skips the return handler of calls still
  * inside the function, which would leave those tasks charging to root for
  * good; and a task that dies inside the function (an oops) has its instance
  * recycled without the return handler. The module reference held by every
@@ -29,8 +23,6 @@
  * may never come. Once unloading has begun, try_module_get() fails and no new
  * call is redirected.
  */
-#define pr_fmt(fmt) "rootcache: " fmt
-
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
