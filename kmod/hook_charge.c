@@ -3,15 +3,10 @@
  * Kprobes besides the insertion kretprobe: the mm rewrite some series need
  * (see compat.h), and the inode writeback attachment.
  *
- * The mm rewrite (5.10 to 5.13): __add_to_page_cache_locked() charges with
- * current->mm, and get_mem_cgroup_from_mm() of a non-NULL mm ignores
- * active_memcg. A kprobe on mem_cgroup_charge(page, mm, gfp) clears the mm
- * argument for a file page while the task's active_memcg is root's, which
- * only the insertion hook's entry handler sets around an accepted insertion;
- * get_mem_cgroup_from_mm(NULL) then returns root. Anonymous, KSM, uprobe and
- * COW pages have no mapping yet; shmem and swap-in pages are swap-backed and
- * are charged outside the insertion function anyway. Nothing is kept across
- * the call, so unloading has no hazard here.
+ * The mm rewrite (5.10 to 5.13, why and when: redirect.c): with the
+ * kretprobe on the insertion, a kprobe on mem_cgroup_charge(page, mm, gfp)
+ * clears the mm argument when rootcache_charge_rewrite() decides so. The
+ * ftrace wrapper does the same from its own callback (hook_wrap.c).
  *
  * The second pin (cgroup v2): the first time a task dirties an inode without
  * a page at hand (a new inode, or an atime update), __inode_attach_wb(inode,
@@ -29,51 +24,13 @@
 
 #include <linux/kprobes.h>
 #include <linux/mm.h>
-#include <linux/page-flags.h>
 #include <linux/fs.h>
 #include <linux/backing-dev.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "redirect.h"
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
-/**
- * rootcache_charge_redirects - whether mem_cgroup_charge(@page, mm, gfp)
- * must charge root: the mm rewrite's decision, for a kprobe, the ftrace
- * callback and the direct-call trampoline of hook_direct.S
- * @page: the page being charged
- *
- * Return: true if the mm argument is to be cleared.
- */
-bool notrace rootcache_charge_redirects(struct page *page)
-{
-	struct address_space *mapping;
-
-	/*
-	 * Only inside an insertion the insertion hook redirected: to root, as
-	 * no pool can be set here (ROOTCACHE_POOL_SUPPORTED).
-	 */
-	if (!in_task() ||
-	    READ_ONCE(current->active_memcg) != rootcache_root_memcg)
-		return false;
-	mapping = READ_ONCE(page->mapping);
-	/* Anonymous, KSM and movable pages tag the low bits of ->mapping. */
-	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
-		return false;
-	/* shmem-like: never redirected (the insertion check then counts it) */
-	return !PageSwapBacked(page);
-}
-
-/**
- * rootcache_charge_rewrite - the mm rewrite, at the entry of
- * mem_cgroup_charge(page, mm, gfp), by a kprobe or the ftrace callback
- * @regs: the argument registers
- */
-void rootcache_charge_rewrite(struct pt_regs *regs)
-{
-	if (rootcache_charge_redirects(rootcache_arg(regs, 0)))
-		rootcache_clear_arg1(regs);
-}
-
 static int charge_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	rootcache_charge_rewrite(regs);
@@ -86,39 +43,32 @@ static struct kprobe charge_probe = {
 };
 
 /*
- * Self-test: prove on a private function with the same argument layout that
- * the pre-handler runs and that clearing the second argument register takes
- * effect (ftrace-based kprobes must write the registers back).
+ * Self-test, run by hook.c before it registers the kprobe: prove on a
+ * private function with the same argument layout (rootcache_rewrite_target())
+ * that the pre-handler runs and that clearing the second argument register
+ * takes effect (ftrace-based kprobes must write the registers back).
  */
-static noinline void *selftest_target(void *page, void *mm)
-{
-	asm volatile("" : "+r"(page), "+r"(mm));
-	return mm;
-}
-
 static int selftest_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	rootcache_clear_arg1(regs);
 	return 0;
 }
 
-static int charge_selftest(void)
+int rootcache_charge_selftest(void)
 {
 	struct kprobe probe = {
-		.addr = (kprobe_opcode_t *)selftest_target,
+		.addr = (kprobe_opcode_t *)rootcache_rewrite_target,
 		.pre_handler = selftest_pre,
 	};
-	void *(*call)(void *, void *) = selftest_target;
 	void *got;
 	int err;
 
-	OPTIMIZER_HIDE_VAR(call);
 	err = register_kprobe(&probe);
 	if (err) {
 		pr_err("self-test: cannot register a kprobe (%d)\n", err);
 		return err;
 	}
-	got = call(&probe, &probe);
+	got = rootcache_rewrite_canary();
 	unregister_kprobe(&probe);
 	if (got) {
 		pr_err("self-test: kprobe did not rewrite the argument; not loading\n");
@@ -126,6 +76,11 @@ static int charge_selftest(void)
 	}
 	return 0;
 }
+
+/* hook.c registers it (with the kretprobe only: see hook_wrap.c). */
+const struct rootcache_probe rootcache_charge_kprobe = {
+	.kp = &charge_probe,
+};
 #endif /* ROOTCACHE_CHARGE_MM_REWRITE */
 
 static int writeback_pre(struct kprobe *p, struct pt_regs *regs)
@@ -149,87 +104,7 @@ static struct kprobe writeback_probe = {
 	.pre_handler = writeback_pre,
 };
 
-static bool charge_registered;	/* the mm rewrite's kprobe */
-static bool writeback_registered;
-
-/*
- * Optional: without cgroup writeback (CONFIG_CGROUP_WRITEBACK=n) there is
- * no such function and no pin to remove; a kernel that has it but will not
- * let it be probed loses only the redirection of inode writeback.
- */
-static void writeback_hook_start(void)
-{
-	int err;
-
-	if (!IS_ENABLED(CONFIG_CGROUP_WRITEBACK)) {
-		pr_info("no cgroup writeback in this kernel: __inode_attach_wb not probed\n");
-		return;
-	}
-	err = rootcache_test_probe_fails(writeback_probe.symbol_name) ? -ENOENT :
-	      register_kprobe(&writeback_probe);
-	if (err) {
-		rootcache_part_missing(RC_PART_WRITEBACK, err);
-		return;
-	}
-	writeback_registered = true;
-}
-
-/*
- * @by_ftrace: the ftrace call wrapper does the mm rewrite (hook_wrap.c):
- * register only the inode writeback probe.
- */
-int rootcache_charge_hook_start(bool by_ftrace)
-{
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	int err;
-
-	if (!by_ftrace) {
-		err = charge_selftest();
-		if (err)
-			return err;
-		err = rootcache_test_probe_fails(charge_probe.symbol_name) ?
-		      -ENOENT : register_kprobe(&charge_probe);
-		if (err) {
-			rootcache_probe_failed(charge_probe.symbol_name, err);
-			return err;
-		}
-		charge_registered = true;
-	}
-#endif
-	writeback_hook_start();
-	return 0;
-}
-
-void rootcache_charge_hook_stop(void)
-{
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (charge_registered)
-		unregister_kprobe(&charge_probe);
-#endif
-	if (writeback_registered)
-		unregister_kprobe(&writeback_probe);
-	charge_registered = false;
-	writeback_registered = false;
-}
-
-unsigned long rootcache_charge_hook_misses(void)
-{
-	unsigned long misses = 0;
-
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (charge_registered)
-		misses += READ_ONCE(charge_probe.nmissed);
-#endif
-	if (writeback_registered)
-		misses += READ_ONCE(writeback_probe.nmissed);
-	return misses;
-}
-
-bool rootcache_charge_hook_armed(void)
-{
-#ifdef ROOTCACHE_CHARGE_MM_REWRITE
-	if (charge_registered && kprobe_disabled(&charge_probe))
-		return false;
-#endif
-	return !writeback_registered || !kprobe_disabled(&writeback_probe);
-}
+/* Optional: hook.c starts it, and loads without it if it cannot. */
+const struct rootcache_probe rootcache_writeback_kprobe = {
+	.kp = &writeback_probe,
+};

@@ -23,14 +23,14 @@
  * the other layout's slot sits a user address or a page index, so a wrong
  * inference turns the hook off with a message instead of dereferencing it.
  *
- * Unload: as for the insertion hook (hook_insert.c), every redirected call
- * holds a module reference until its return handler runs.
+ * Unload: as for the insertion's kretprobe (hook_kretprobe.c), every
+ * redirected call holds a module reference until its return handler runs.
  *
- * Optional: a kernel whose collapse_file() cannot be probed (inlined into
- * its one caller or cloned by clang or LTO builds) still gets the insertion
- * hook; hook_state then reads "partial collapse_file". So does one whose
- * collapse_file() needs its mm for more than the charge (compat.h,
- * ROOTCACHE_COLLAPSE_MM_NEEDED): there the mm is not cleared.
+ * Optional: hook.c registers the probe, and leaves it out on a kernel whose
+ * collapse_file() cannot be probed (inlined into its one caller or cloned
+ * by clang or LTO builds), or needs its mm for more than the charge
+ * (compat.h, ROOTCACHE_COLLAPSE_MM_NEEDED): the insertion hook still works
+ * there, and hook_state reads "partial collapse_file".
  */
 #define pr_fmt(fmt) "rootcache: " fmt
 
@@ -41,7 +41,7 @@
 #include <linux/rcupdate.h>
 #include "compat.h"
 #include "rootcache.h"
-#include "hook_insert.h"
+#include "redirect.h"
 
 #ifdef ROOTCACHE_TESTING
 /* Read the arguments in the other layout, as a wrong inference would. */
@@ -161,51 +161,11 @@ static struct kretprobe collapse_probe = {
 	.data_size = sizeof(struct collapse_frame),
 };
 
-/* A kernel without transparent huge pages has nothing to collapse. */
-static bool collapse_registered;
-
-int rootcache_collapse_hook_start(void)
-{
-	int err;
-
-	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE)) {
-		pr_info("no transparent huge pages: collapse_file not probed\n");
-		return 0;
-	}
-	if (ROOTCACHE_COLLAPSE_MM_NEEDED) {
-		rootcache_part_unsafe(RC_PART_COLLAPSE,
-				      "this kernel's collapse_file() needs its mm to map the result (6.1 to 6.5): MADV_COLLAPSE would fail");
-		return 0;
-	}
-	collapse_probe.maxactive = min_t(int, rootcache_maxactive,
-					 ROOTCACHE_COLLAPSE_MAXACTIVE);
-	err = rootcache_test_probe_fails("collapse_file") ? -ENOENT :
-	      register_kretprobe(&collapse_probe);
-	if (err) {
-		/* Inlined or cloned (clang, LTO): insertions still move. */
-		rootcache_part_missing(RC_PART_COLLAPSE, err);
-		return 0;
-	}
-	collapse_registered = true;
-	return 0;
-}
-
-void rootcache_collapse_hook_stop(void)
-{
-	if (collapse_registered)
-		unregister_kretprobe(&collapse_probe);
-	collapse_registered = false;
-}
-
-unsigned long rootcache_collapse_hook_misses(void)
-{
-	if (!collapse_registered)
-		return 0;
-	return READ_ONCE(collapse_probe.nmissed) +
-	       READ_ONCE(collapse_probe.kp.nmissed);
-}
-
-bool rootcache_collapse_hook_armed(void)
-{
-	return !collapse_registered || !kprobe_disabled(&collapse_probe.kp);
-}
+/*
+ * Optional: hook.c starts it, with at most ROOTCACHE_COLLAPSE_MAXACTIVE
+ * instances, and leaves it out where it cannot (or must not) register it.
+ */
+const struct rootcache_probe rootcache_collapse_kretprobe = {
+	.rp = &collapse_probe,
+	.maxactive = ROOTCACHE_COLLAPSE_MAXACTIVE,
+};

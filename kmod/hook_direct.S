@@ -43,7 +43,7 @@ SYM_CODE_END(rootcache_insert_tramp)
 
 /*
  * mem_cgroup_charge(page, mm, gfp)'s site: clear mm (%rsi) when
- * rootcache_charge_redirects(page) says so (hook_charge.c). The C call may
+ * rootcache_charge_redirects(page) says so (redirect.c). The C call may
  * change every caller-saved register; the function reads only its three
  * argument registers.
  */
@@ -63,8 +63,8 @@ SYM_FUNC_START(rootcache_charge_tramp)
 SYM_FUNC_END(rootcache_charge_tramp)
 
 /*
- * The canary's site (a private function of hook_wrap.c that returns its
- * second argument): clear it, as the charge trampoline would.
+ * The canary's site (rootcache_rewrite_target() of redirect.c, which
+ * returns its second argument): clear it, as the charge trampoline would.
  */
 SYM_FUNC_START(rootcache_canary_tramp)
 	xorl	%esi, %esi

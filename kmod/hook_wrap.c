@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The insertion hook's ftrace call wrapper: the default mechanism where the
- * kernel allows it, with the kretprobe of hook_insert.c as the fallback.
+ * kernel allows it, with the kretprobe of hook_kretprobe.c as the fallback
+ * (hook.c chooses).
  *
  * Why: a kretprobe costs about 400 instructions per inserted folio (the
  * kprobe layer, an instance from the pool, a second trampoline on return),
@@ -74,7 +75,7 @@
 #include <linux/stacktrace.h>
 #include "compat.h"
 #include "rootcache.h"
-#include "hook_insert.h"
+#include "redirect.h"
 
 #ifdef ROOTCACHE_HAVE_FTRACE_WRAP
 
@@ -193,6 +194,7 @@ static inline void test_wrap_delay(bool redirected)
 #endif
 
 static void wrap_task_dying(void);
+static void wrap_stop(void);
 
 /*
  * In place of the insertion function: the ftrace callback moves the
@@ -262,29 +264,16 @@ static struct ftrace_ops wrap_ops = {
 };
 
 /*
- * The canary: the callback counts its calls, and where it rewrites the mm
- * argument of mem_cgroup_charge(), clears the second argument as it would
- * there (the self-test at start checks that the rewrite takes effect). The
- * direct trampoline only clears it.
+ * The canary, on rootcache_rewrite_target() (redirect.c): the callback
+ * counts its calls, and where it rewrites the mm argument of
+ * mem_cgroup_charge(), clears the second argument as it would there (the
+ * self-test at start checks that the rewrite takes effect). The direct
+ * trampoline only clears it.
  */
-static noinline void *wrap_canary_target(void *page, void *mm)
-{
-	asm volatile("" : "+r"(page), "+r"(mm));
-	return mm;
-}
-
-static void *call_canary(void)
-{
-	void *(*call)(void *, void *) = wrap_canary_target;
-
-	OPTIMIZER_HIDE_VAR(call);
-	return call(&wrap_ops, &wrap_ops);
-}
-
-bool rootcache_wrap_canary_fires(void)
+static bool wrap_canary_fires(void)
 {
 	int before = atomic_read(&wrap_canary_hits);
-	void *mm = call_canary();
+	void *mm = rootcache_rewrite_canary();
 
 	if (wrap_direct)
 		return !mm;
@@ -542,13 +531,13 @@ static struct notifier_block wrap_die_nb = {
 	.notifier_call = wrap_die_notify,
 };
 
-int rootcache_wrap_start(void)
+static int wrap_start(void)
 {
 	bool call_start = test_wrap_call_start;
 	int err;
 
 	insert_site = ftrace_site(ROOTCACHE_INSERT_SYMBOL, NULL);
-	canary_site = ftrace_site(NULL, wrap_canary_target);
+	canary_site = ftrace_site(NULL, rootcache_rewrite_target);
 	if (!insert_site || !canary_site) {
 		pr_info("%s has no ftrace site\n", ROOTCACHE_INSERT_SYMBOL);
 		return -ENOENT;
@@ -580,10 +569,10 @@ int rootcache_wrap_start(void)
 		unregister_die_notifier(&wrap_die_nb);
 		return err;
 	}
-	if (!rootcache_wrap_canary_fires()) {
+	if (!wrap_canary_fires()) {
 		pr_err("self-test: the ftrace %s did not fire or rewrite\n",
 		       wrap_direct ? "direct call" : "callback");
-		rootcache_wrap_stop();
+		wrap_stop();
 		return -ENOEXEC;
 	}
 	return 0;
@@ -628,7 +617,7 @@ static int wrap_detach_insert(void)
  * calls: the insertion's goes first, and the mm rewrite stays until no
  * redirected call is left to need it.
  */
-void rootcache_wrap_stop(void)
+static void wrap_stop(void)
 {
 	unsigned int waited = 0;
 
@@ -653,18 +642,25 @@ void rootcache_wrap_stop(void)
 
 #else /* !ROOTCACHE_HAVE_FTRACE_WRAP */
 
-int rootcache_wrap_start(void)
+static int wrap_start(void)
 {
 	return -EOPNOTSUPP;
 }
 
-void rootcache_wrap_stop(void)
+static void wrap_stop(void)
 {
 }
 
-bool rootcache_wrap_canary_fires(void)
+static bool wrap_canary_fires(void)
 {
 	return false;
 }
 
 #endif
+
+/* Started by hook.c; armed while its canary fires (and rewrites). */
+const struct rootcache_probe rootcache_wrap = {
+	.start = wrap_start,
+	.stop = wrap_stop,
+	.armed = wrap_canary_fires,
+};

@@ -140,7 +140,7 @@ static int __init rootcache_init(void)
 static void __exit rootcache_exit(void)
 {
 	rootcache_sysfs_exit();
-	/* Returns with no redirected call in flight (see hook_insert.c). */
+	/* Returns with no redirected call in flight (see hook.c). */
 	rootcache_hook_stop();
 	rootcache_scope_exit();
 	rootcache_target_exit();

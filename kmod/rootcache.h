@@ -115,88 +115,80 @@ void rootcache_scope_exit(void);
  */
 struct rootcache_target;
 extern struct rootcache_target __rcu *rootcache_target_set;
-/* The slow path of rootcache_redirect_memcg() (hook_insert.h). */
+/* The slow path of rootcache_redirect_memcg() (redirect.h). */
 struct mem_cgroup *rootcache_pool_memcg(void);
 void *rootcache_redirect_wb_arg(void);
 int rootcache_target_write(const char *buf, size_t count);
 u64 rootcache_target_id(void);
 void rootcache_target_exit(void);
 
-/* hook_insert.c: the kretprobe around the insertion function. */
+/*
+ * hook.c: the owner of every probe: the mechanism of the insertion hook,
+ * the order probes start and stop in, the optional parts, hook_state.
+ */
 enum rootcache_hook_state {
 	RC_HOOK_OK,
-	RC_HOOK_PARTIAL,	/* an optional part is missing (below) */
+	RC_HOOK_PARTIAL,	/* an optional part is missing */
 	RC_HOOK_DISARMED,	/* the kernel stopped the probes */
 	RC_HOOK_FAILED,		/* redirected folios were charged elsewhere */
 };
 
-/*
- * Optional parts of the hook: the module loads without them, and
- * hook_state names the missing ones (rootcache_hook_missing()).
- */
-enum rootcache_hook_part {
-	RC_PART_COLLAPSE,	/* collapse_file(): hook_collapse.c */
-	RC_PART_WRITEBACK,	/* __inode_attach_wb(): hook_charge.c */
-	NR_RC_PARTS
-};
-
 extern const char rootcache_hook_symbol[];
 
-/* rootcache_insert_enter/exit/release: hook_insert.h */
 const char *rootcache_hook_mechanism(void);
-void rootcache_redirect_failed(void *folio, const char *hook);
-void rootcache_probe_failed(const char *symbol, int err);
-void rootcache_part_missing(enum rootcache_hook_part part, int err);
-void rootcache_part_unsafe(enum rootcache_hook_part part, const char *why);
+/* The next missing optional part: hook_state names them. */
 const char *rootcache_hook_missing(unsigned int *pos);
 int rootcache_hook_start(void);
 void rootcache_hook_stop(void);
 unsigned long rootcache_hook_misses(void);
 enum rootcache_hook_state rootcache_hook_state(void);
+
+/*
+ * redirect.c (and redirect.h): the per-folio layer every mechanism uses.
+ * Past ROOTCACHE_FAIL_LIMIT failed redirections, hook_state reads "failed".
+ */
 bool rootcache_hook_failed(void);
 
-/* hook_wrap.c: the ftrace call wrapper around the insertion function. */
+/*
+ * One probe of a hook mechanism, as hook.c starts, checks and stops it:
+ * a kprobe (@kp) or a kretprobe (@rp) that hook.c registers, or @start and
+ * @stop of a mechanism that attaches itself. @armed: whether the kernel
+ * still runs it (for @kp and @rp, unless set: not disabled). A mechanism
+ * calls no other, and never hook.c.
+ */
+struct kprobe;
+struct kretprobe;
+
+struct rootcache_probe {
+	struct kprobe *kp;
+	struct kretprobe *rp;
+	int maxactive;		/* @rp's instances at most (0: maxactive) */
+	int (*start)(void);
+	void (*stop)(void);
+	bool (*armed)(void);
+};
+
+/* hook_wrap.c (and hook_direct.S): the ftrace call wrapper of the insertion. */
+extern const struct rootcache_probe rootcache_wrap;
 int rootcache_insert_wrapper(void *arg0, void *arg1, unsigned long index,
 			     gfp_t gfp, void *arg4);
-int rootcache_wrap_start(void);
-void rootcache_wrap_stop(void);
-bool rootcache_wrap_canary_fires(void);
-
-/* hook_direct.S: ftrace direct-call trampolines (5.10, see compat.h). */
 void rootcache_insert_tramp(void);
 void rootcache_charge_tramp(void);
 void rootcache_canary_tramp(void);
 
-/* hook_charge.c: the mm rewrite (5.10 to 5.13) and the inode writeback probe. */
-int rootcache_charge_hook_start(bool by_ftrace);
-bool rootcache_charge_redirects(struct page *page);
-void rootcache_charge_rewrite(struct pt_regs *regs);
-void rootcache_charge_hook_stop(void);
-unsigned long rootcache_charge_hook_misses(void);
-bool rootcache_charge_hook_armed(void);
-
-/* hook_collapse.c: the kretprobe around khugepaged's collapse_file(). */
-int rootcache_collapse_hook_start(void);
-void rootcache_collapse_hook_stop(void);
-unsigned long rootcache_collapse_hook_misses(void);
-bool rootcache_collapse_hook_armed(void);
+/* hook_kretprobe.c: the kretprobe of the insertion. */
+extern const struct rootcache_probe rootcache_insert_kretprobe;
 
 /*
- * Test builds only: accept redirections but leave the charge alone; fail
- * the registration of a probe on a function test_probe_fail names, as a
- * kernel without that function would (-ENOENT).
+ * hook_charge.c: the kprobes of the charge path: the mm rewrite (5.10 to
+ * 5.13, with the kretprobe) and its self-test, and __inode_attach_wb().
  */
-#ifdef ROOTCACHE_TESTING
-extern bool rootcache_test_skip;
-#define rootcache_test_skip_redirect() READ_ONCE(rootcache_test_skip)
-bool rootcache_test_probe_fails(const char *symbol);
-#else
-#define rootcache_test_skip_redirect() false
-static inline bool rootcache_test_probe_fails(const char *symbol)
-{
-	return false;
-}
-#endif
+int rootcache_charge_selftest(void);
+extern const struct rootcache_probe rootcache_charge_kprobe;
+extern const struct rootcache_probe rootcache_writeback_kprobe;
+
+/* hook_collapse.c: the kretprobe of khugepaged's collapse_file(). */
+extern const struct rootcache_probe rootcache_collapse_kretprobe;
 
 /* sysfs.c */
 int rootcache_sysfs_init(void);

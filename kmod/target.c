@@ -58,7 +58,7 @@ struct rootcache_target {
 
 /*
  * NULL: no target, redirected cache goes to root. Never set on 5.10 to
- * 5.13, where rootcache_redirect_memcg() (hook_insert.h) takes root at
+ * 5.13, where rootcache_redirect_memcg() (redirect.h) takes root at
  * compile time.
  */
 struct rootcache_target __rcu *rootcache_target_set;

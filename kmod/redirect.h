@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What the insertion hook does around each call of the insertion function,
- * for both mechanisms (hook_insert.c): inline, because the ftrace wrapper
- * (hook_wrap.c) runs it for every inserted folio and a call costs about as
- * much as the work (issue 15: the fill-cost target).
+ * The per-folio layer of the hook: what every mechanism does around one
+ * redirected call, and nothing that chooses, starts or stops a mechanism
+ * (hook.c does that). Every mechanism uses it; it calls none of them.
+ *
+ * Inline here: rootcache_insert_enter/exit/release around each call of the
+ * insertion function, for the kretprobe (hook_kretprobe.c) and the ftrace
+ * wrapper (hook_wrap.c), and the redirect target and post-condition the
+ * collapse hook (hook_collapse.c) shares. The ftrace wrapper runs them for
+ * every inserted folio, and a call costs about as much as the work (issue
+ * 15: the fill-cost target).
+ *
+ * In redirect.c: the failure count (rootcache_redirect_failed()), and the
+ * decision of the mm rewrite (5.10 to 5.13, compat.h) that the kprobe of
+ * hook_charge.c, the ftrace callback of hook_wrap.c and the direct-call
+ * trampoline of hook_direct.S each apply in their own way.
  */
-#ifndef ROOTCACHE_HOOK_INSERT_H
-#define ROOTCACHE_HOOK_INSERT_H
+#ifndef ROOTCACHE_REDIRECT_H
+#define ROOTCACHE_REDIRECT_H
 
 #include <linux/module.h>
 #include <linux/sched.h>
@@ -79,9 +90,25 @@ rootcache_redirect_landed(void *folio, struct mem_cgroup *memcg)
 	return moved;
 }
 
+/* redirect.c */
+void rootcache_redirect_failed(void *folio, const char *hook);
+#ifdef ROOTCACHE_CHARGE_MM_REWRITE
+bool rootcache_charge_redirects(struct page *page);
+void rootcache_charge_rewrite(struct pt_regs *regs);
+#endif
+void *rootcache_rewrite_target(void *page, void *mm);
+void *rootcache_rewrite_canary(void);
+
+/*
+ * Test builds only: accept redirections but leave the charge alone; spin
+ * a known number of instructions per redirected folio.
+ */
 #ifdef ROOTCACHE_TESTING
+extern bool rootcache_test_skip;
+#define rootcache_test_skip_redirect() READ_ONCE(rootcache_test_skip)
 void rootcache_test_spin(void);
 #else
+#define rootcache_test_skip_redirect() false
 #define rootcache_test_spin() do { } while (0)
 #endif
 
@@ -146,7 +173,7 @@ rootcache_insert_exit(struct rootcache_insert *ins, bool inserted)
 			rootcache_stat_add(RC_STAT_REDIRECTED_METADATA, 1);
 		rootcache_test_spin();
 	} else {
-		rootcache_redirect_failed(ins->folio, rootcache_hook_symbol);
+		rootcache_redirect_failed(ins->folio, ROOTCACHE_INSERT_SYMBOL);
 	}
 out:
 	rootcache_redirect_memcg_put(ins->memcg);
@@ -161,4 +188,4 @@ rootcache_insert_release(struct rootcache_insert *ins)
 		module_put(THIS_MODULE);
 }
 
-#endif /* ROOTCACHE_HOOK_INSERT_H */
+#endif /* ROOTCACHE_REDIRECT_H */
