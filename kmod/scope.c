@@ -1,12 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Scope: the cgroup subtrees whose page cache is redirected. Empty means
- * every cgroup. The set is a sorted array of cgroup IDs published with RCU:
- * the hot path takes no lock and costs a binary search per ancestor level;
- * updates copy the array under a mutex.
+ * every cgroup. The set is a sorted array of cgroup IDs published with RCU;
+ * updates copy the array under a mutex, and every published copy carries a
+ * generation of its own.
+ *
+ * The hot path takes no lock. Whether a memory cgroup is inside the scope
+ * (an ancestor's ID is listed) is a pure function of that css and of the
+ * published set: a css's ancestors and their IDs never change while it
+ * lives, and a published set is never modified. So the answer is cached per
+ * CPU, keyed by the css's serial number (css->serial_nr: 64 bits, counted
+ * up at every css creation, never reused within a boot) and the set's
+ * generation (64 bits, one per published set, never reused). A scope write
+ * publishes a new generation, which no cached entry carries; a new cgroup
+ * has a new serial number, which no entry carries; a removed cgroup's
+ * entries can match no other css. A hit costs about as much as the global
+ * mode; a miss walks the ancestors (a binary search per level) and fills the
+ * slot. Documentation/rootcache.rst, "Scope", gives the whole argument.
  */
 #include <linux/cgroup.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -18,6 +33,7 @@
 
 struct rootcache_scope {
 	struct rcu_head rcu;
+	u64 gen;		/* unique per published set, from 1 */
 	unsigned int nr;
 	u64 ids[];
 };
@@ -25,6 +41,29 @@ struct rootcache_scope {
 /* NULL when empty: the global mode (rootcache_scope_empty()). */
 struct rootcache_scope __rcu *rootcache_scope_set;
 static DEFINE_MUTEX(scope_mutex);
+/* The last generation published; under scope_mutex. */
+static u64 scope_gen;
+
+/*
+ * The per-CPU verdict cache: direct-mapped by the low bits of the serial
+ * number, so the few memory cgroups that insert on one CPU at a time keep
+ * their slots. A slot is read and written only by the task running the
+ * policy on that CPU, with preemption off; interrupts never run the scope
+ * check (the policy declines outside task context first). A zeroed slot
+ * carries generation 0, which no published set has.
+ */
+#define SCOPE_CACHE_SLOTS 16
+
+struct scope_cache_slot {
+	u64 serial;		/* css->serial_nr of the memory cgroup */
+	u64 tag;		/* the set's generation << 1 | admitted */
+};
+
+struct scope_cache {
+	struct scope_cache_slot slot[SCOPE_CACHE_SLOTS];
+};
+
+static DEFINE_PER_CPU(struct scope_cache, scope_cache);
 
 static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 {
@@ -43,23 +82,46 @@ static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 	return false;
 }
 
+/* @css or one of its ancestors is listed: O(depth * log(entries)). */
+static noinline bool scope_walk(const struct rootcache_scope *scope,
+				struct cgroup_subsys_state *css)
+{
+	for (; css; css = css->parent)
+		if (scope_contains(scope, cgroup_id(css->cgroup)))
+			return true;
+	return false;
+}
+
 /**
  * rootcache_scope_admits - is a memory cgroup inside the scope?
  * @css: the memory cgroup's css; caller holds rcu_read_lock()
  *
  * True when the scope is empty, or when @css or one of its ancestors is
- * listed. O(depth * log(entries)), no lock, no sleep.
+ * listed. Task context (the caller checks), no lock, no sleep; answered
+ * from this CPU's verdict cache when it holds @css for the set read here.
  */
 bool rootcache_scope_admits(struct cgroup_subsys_state *css)
 {
 	const struct rootcache_scope *scope = rcu_dereference(rootcache_scope_set);
+	struct scope_cache_slot *slot;
+	u64 serial, tag;
+	bool admitted;
 
 	if (!scope)
 		return true;
-	for (; css; css = css->parent)
-		if (scope_contains(scope, cgroup_id(css->cgroup)))
-			return true;
-	return false;
+	serial = css->serial_nr;
+	preempt_disable();
+	slot = this_cpu_ptr(&scope_cache.slot[serial % SCOPE_CACHE_SLOTS]);
+	tag = scope->gen << 1;
+	if (likely(slot->serial == serial && (slot->tag | 1) == (tag | 1))) {
+		admitted = slot->tag & 1;
+	} else {
+		admitted = scope_walk(scope, css);
+		slot->serial = serial;
+		slot->tag = tag | admitted;
+	}
+	preempt_enable();
+	return admitted;
 }
 
 /*
@@ -93,11 +155,17 @@ static struct rootcache_scope *scope_alloc(unsigned int nr)
 	return scope;
 }
 
-/* Replace the published set; @next may be NULL (empty). */
+/*
+ * Replace the published set; @next may be NULL (empty). Its generation is
+ * set before rcu_replace_pointer() publishes it (a release): a reader that
+ * sees the new set sees its generation.
+ */
 static void scope_publish(struct rootcache_scope *next)
 {
 	struct rootcache_scope *prev;
 
+	if (next)
+		next->gen = ++scope_gen;
 	prev = rcu_replace_pointer(rootcache_scope_set, next,
 				   lockdep_is_held(&scope_mutex));
 	if (prev)
