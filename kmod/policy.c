@@ -13,6 +13,7 @@
 #include <linux/preempt.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "scope.h"
 
 #ifndef SECRETMEM_MAGIC
 #define SECRETMEM_MAGIC 0x5345434d
@@ -72,20 +73,24 @@ static bool redirecting(void)
 
 /*
  * @verdict if the memory cgroup the charge would go to is in the scope: the
- * current task's, or with @mm, that of @mm's owner.
+ * current task's (the hot path, scope.h), or with @mm, that of @mm's owner.
  */
-static enum rootcache_verdict scoped(enum rootcache_verdict verdict,
-				     struct mm_struct *mm)
+static __always_inline enum rootcache_verdict
+scoped(enum rootcache_verdict verdict, struct mm_struct *mm)
 {
 	struct cgroup_subsys_state *css;
 	bool admitted;
 
 	if (rootcache_scope_empty())
 		return verdict;
-	rcu_read_lock();
-	css = mm ? rootcache_mm_css(mm) : rootcache_charge_css();
-	admitted = css && rootcache_scope_admits(css);
-	rcu_read_unlock();
+	if (!mm) {
+		admitted = rootcache_scope_admits_current();
+	} else {
+		rcu_read_lock();
+		css = rootcache_mm_css(mm);
+		admitted = css && rootcache_scope_admits(css);
+		rcu_read_unlock();
+	}
 	return admitted ? verdict : RC_SKIP_OUT_OF_SCOPE;
 }
 

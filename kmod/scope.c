@@ -30,13 +30,7 @@
 #include <linux/ctype.h>
 #include "compat.h"
 #include "rootcache.h"
-
-struct rootcache_scope {
-	struct rcu_head rcu;
-	u64 gen;		/* unique per published set, from 1 */
-	unsigned int nr;
-	u64 ids[];
-};
+#include "scope.h"
 
 /* NULL when empty: the global mode (rootcache_scope_empty()). */
 struct rootcache_scope __rcu *rootcache_scope_set;
@@ -44,26 +38,7 @@ static DEFINE_MUTEX(scope_mutex);
 /* The last generation published; under scope_mutex. */
 static u64 scope_gen;
 
-/*
- * The per-CPU verdict cache: direct-mapped by the low bits of the serial
- * number, so the few memory cgroups that insert on one CPU at a time keep
- * their slots. A slot is read and written only by the task running the
- * policy on that CPU, with preemption off; interrupts never run the scope
- * check (the policy declines outside task context first). A zeroed slot
- * carries generation 0, which no published set has.
- */
-#define SCOPE_CACHE_SLOTS 16
-
-struct scope_cache_slot {
-	u64 serial;		/* css->serial_nr of the memory cgroup */
-	u64 tag;		/* the set's generation << 1 | admitted */
-};
-
-struct scope_cache {
-	struct scope_cache_slot slot[SCOPE_CACHE_SLOTS];
-};
-
-static DEFINE_PER_CPU(struct scope_cache, scope_cache);
+DEFINE_PER_CPU(struct rootcache_scope_cache, rootcache_scope_cache);
 
 static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 {
@@ -83,8 +58,8 @@ static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 }
 
 /* @css or one of its ancestors is listed: O(depth * log(entries)). */
-static noinline bool scope_walk(const struct rootcache_scope *scope,
-				struct cgroup_subsys_state *css)
+static bool scope_walk(const struct rootcache_scope *scope,
+		       struct cgroup_subsys_state *css)
 {
 	for (; css; css = css->parent)
 		if (scope_contains(scope, cgroup_id(css->cgroup)))
@@ -93,33 +68,40 @@ static noinline bool scope_walk(const struct rootcache_scope *scope,
 }
 
 /**
+ * rootcache_scope_fill - the slow path of rootcache_scope_admits_cached()
+ * @scope: the published set the caller read
+ * @css: the memory cgroup
+ * @slot: this CPU's cache slot for @css; preemption is off
+ *
+ * Return: whether @css is inside @scope, also stored in @slot.
+ */
+bool rootcache_scope_fill(const struct rootcache_scope *scope,
+			  struct cgroup_subsys_state *css,
+			  struct rootcache_scope_slot *slot)
+{
+	bool admitted = scope_walk(scope, css);
+
+	slot->serial = css->serial_nr;
+	slot->tag = scope->gen << 1 | admitted;
+	return admitted;
+}
+
+/**
  * rootcache_scope_admits - is a memory cgroup inside the scope?
  * @css: the memory cgroup's css; caller holds rcu_read_lock()
  *
  * True when the scope is empty, or when @css or one of its ancestors is
- * listed. Task context (the caller checks), no lock, no sleep; answered
- * from this CPU's verdict cache when it holds @css for the set read here.
+ * listed. Task context (the caller checks), no lock, no sleep.
  */
 bool rootcache_scope_admits(struct cgroup_subsys_state *css)
 {
 	const struct rootcache_scope *scope = rcu_dereference(rootcache_scope_set);
-	struct scope_cache_slot *slot;
-	u64 serial, tag;
 	bool admitted;
 
 	if (!scope)
 		return true;
-	serial = css->serial_nr;
 	preempt_disable();
-	slot = this_cpu_ptr(&scope_cache.slot[serial % SCOPE_CACHE_SLOTS]);
-	tag = scope->gen << 1;
-	if (likely(slot->serial == serial && (slot->tag | 1) == (tag | 1))) {
-		admitted = slot->tag & 1;
-	} else {
-		admitted = scope_walk(scope, css);
-		slot->serial = serial;
-		slot->tag = tag | admitted;
-	}
+	admitted = rootcache_scope_admits_cached(scope, css);
 	preempt_enable();
 	return admitted;
 }
