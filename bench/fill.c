@@ -15,7 +15,10 @@
  * (--knob-ko) enabled with test_spin_loops=N (2N instructions added to every
  * redirected folio: the known effect bench/run --icount must find);
  * "kretprobe", enabled with hook_mechanism=kretprobe (the fallback
- * mechanism, and the only one before the ftrace wrapper); "callstart", the
+ * mechanism, and the only one before the ftrace wrapper); "kretprobeoff",
+ * loaded disabled with hook_mechanism=kretprobe (the probe fires, the policy
+ * declines at once: the cost of the kprobe and its instance alone);
+ * "callstart", the
  * test build enabled with test_wrap_call_start=1 (the ftrace wrapper's path
  * on a CPU that enforces IBT).
  *
@@ -67,7 +70,7 @@
 #define SCOPE_MAX 1024
 
 enum kind { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, C_OUTSCOPE,
-	    C_KRETPROBE, C_CALLSTART, C_SPIN };
+	    C_KRETPROBE, C_CALLSTART, C_KRETPROBE_OFF, C_SPIN };
 #define MAXCFG 24
 struct cfg {
 	char name[32];
@@ -181,7 +184,8 @@ static int set_cfg(int c)
 
 	if (k != C_SCOPE && k != C_OUTSCOPE && set_scope(0, 0))
 		return -1;
-	if (testing || k == C_SPIN || k == C_CALLSTART || k == C_KRETPROBE) {
+	if (testing || k == C_SPIN || k == C_CALLSTART || k == C_KRETPROBE ||
+	    k == C_KRETPROBE_OFF) {
 		ret = rc_mod_unload();
 		if (ret) {
 			rc_diag("rmmod rootcache: %s", strerror(-ret));
@@ -189,8 +193,10 @@ static int set_cfg(int c)
 		}
 		testing = 0;
 	}
-	if (k == C_KRETPROBE) {
-		ret = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
+	if (k == C_KRETPROBE || k == C_KRETPROBE_OFF) {
+		ret = rc_mod_load(k == C_KRETPROBE ?
+				  "enabled=1 hook_mechanism=kretprobe" :
+				  "enabled=0 hook_mechanism=kretprobe");
 		if (ret) {
 			rc_diag("insmod hook_mechanism=kretprobe: %s",
 				strerror(-ret));
@@ -228,7 +234,7 @@ static int parse_cfgs(const char *list)
 {
 	static const char *names[] = { "unloaded", "disabled", "enabled",
 				       "scope", "outscope", "kretprobe",
-				       "callstart" };
+				       "callstart", "kretprobeoff" };
 	char buf[256], *save = NULL, *t;
 	unsigned int k;
 
@@ -492,7 +498,8 @@ static void usage(void)
 		"            [--anon MiB] [--knob-ko PATH] [--knob-variants LIST]\n"
 		"            [--deterministic]\n"
 		"  configs: unloaded,disabled,enabled,scopeN,outscopeN (N entries,\n"
-		"           1 to 1024; outscope: outscope1024),kretprobe,callstart,spinN\n");
+		"           1 to 1024; outscope: outscope1024),kretprobe,kretprobeoff,\n"
+		"           callstart,spinN\n");
 	exit(2);
 }
 

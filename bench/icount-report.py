@@ -30,6 +30,7 @@ CNAME = {"disabled": "loaded, disabled", "enabled": "enabled",
          "scope1024": "enabled, 1024 scope entries (job inside)",
          "outscope": "enabled, out of scope (1024 entries)",
          "kretprobe": "enabled, kretprobe mechanism (the fallback)",
+         "kretprobeoff": "loaded disabled, kretprobe mechanism (probe cost alone)",
          "callstart": "enabled, wrapper calls the function at its start (IBT path, test build)"}
 FIELDS = ["variant", "readers", "config", "rep", "bytes", "ns", "file_pages",
           "redirected_folios", "probe_misses", "skipped_out_of_scope"]
