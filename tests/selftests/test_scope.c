@@ -29,10 +29,11 @@
  * stale verdict. Each of these fails when it does:
  * cache_scope_write: two readers in P/j keep inserting new page cache
  *             (holes of a sparse file) while the scope flips between {P, C}
- *             and {C}, six windows; in each window after a flip, P/j's file
- *             charge, stats/redirected_bytes and stats/skipped_out_of_scope
- *             move as the new scope says (a cache that outlives a scope
- *             write keeps the old verdict).
+ *             and {C}, six windows; in each window after a flip (until the
+ *             readers brought in 4 MiB), P/j's file charge,
+ *             stats/redirected_bytes and stats/skipped_out_of_scope move as
+ *             the new scope says (a cache that outlives a scope write keeps
+ *             the old verdict).
  * cache_id_reuse: pinned to one CPU, a job in P/f (in scope) reads, P/f is
  *             removed, and Q/s (out of scope) is made at once, taking the
  *             memory cgroup ID P/f had (IDs go lowest free first): Q/s's
@@ -761,7 +762,8 @@ static char *parent_create(const char *name)
 }
 
 #define FLIPS		6
-#define WINDOW_MS	600
+#define WINDOW_BYTES	MiB(4)
+#define WINDOW_MAX_MS	20000
 #define SPARSE_SIZE	MiB(1024)
 
 struct counters {
@@ -809,6 +811,11 @@ static bool window_ok(int flip, bool in, const struct counters *c0,
 	rc_diag("window %d, P %s scope: P/j file %+.2f MiB, redirected %+.2f MiB, skipped_out_of_scope %+lld",
 		flip, in ? "in" : "out of", file / 1048576.0, red / 1048576.0,
 		skipped);
+	if (red + skipped * 4096 < WINDOW_BYTES) {
+		rc_diag("window %d: the readers inserted less than %s in %d s",
+			flip, rc_size(WINDOW_BYTES), WINDOW_MAX_MS / 1000);
+		return false;
+	}
 	if (in) {
 		snprintf(what, sizeof(what), "window %d (P in scope): P/j file growth", flip);
 		ok &= rc_below(what, file, MiB(1));
@@ -834,6 +841,7 @@ static int test_cache_scope_write(void)
 	pid_t readers[2] = { 0 };
 	struct counters c0, c1;
 	int ret = KSFT_FAIL, st, i, flip;
+	long long t0;
 	bool ok = true;
 
 	st = rc_mod_set(RC_ENABLED);
@@ -878,8 +886,13 @@ static int test_cache_scope_write(void)
 		/* a folio in flight at the write may still take the old set */
 		rc_msleep(50);
 		counters_read(j, &c0);
-		rc_msleep(WINDOW_MS);
-		counters_read(j, &c1);
+		t0 = rc_now_ms();
+		/* until the readers brought in WINDOW_BYTES (a busy host slows them) */
+		do {
+			rc_msleep(100);
+			counters_read(j, &c1);
+		} while ((c1.red - c0.red) + (c1.skipped - c0.skipped) * 4096 <
+			 WINDOW_BYTES && rc_now_ms() - t0 < WINDOW_MAX_MS);
 		ok &= window_ok(flip, in, &c0, &c1);
 	}
 	for (i = 0; i < 2; i++) {
