@@ -168,9 +168,19 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 	int ret;
 
 	this_cpu_inc(wrap_active);
-	/* Through the callback, only calls it found in scope come here. */
-	redirected = rootcache_insert_enter(&ins, mapping, folio, false,
-					    !wrap_direct);
+	/*
+	 * Through the callback, only calls it found in scope come here; the
+	 * direct calls (5.10) come whatever the scope, and a task out of it
+	 * is sent on at once, as the callback does (issue 27).
+	 */
+	if (wrap_direct && !rootcache_scope_empty() && in_task() &&
+	    !rootcache_scope_admits_current()) {
+		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
+		redirected = false;
+	} else {
+		redirected = rootcache_insert_enter(&ins, mapping, folio,
+						    false, true);
+	}
 	ret = rootcache_call(rootcache_insert_call)(arg0, arg1, index, gfp, arg4);
 	test_wrap_delay(redirected);
 	if (redirected) {

@@ -82,7 +82,8 @@ bool rootcache_scope_fill(const struct rootcache_scope *scope,
 	bool admitted = scope_walk(scope, css);
 
 	slot->serial = css->serial_nr;
-	slot->tag = scope->gen << 1 | admitted;
+	slot->gen = scope->gen;
+	slot->admitted = admitted;
 	return admitted;
 }
 

@@ -33,7 +33,8 @@ struct rootcache_scope {
 
 struct rootcache_scope_slot {
 	u64 serial;		/* css->serial_nr of the memory cgroup */
-	u64 tag;		/* the set's generation << 1 | admitted */
+	u64 gen;		/* the generation of the set it was found in */
+	bool admitted;
 };
 
 struct rootcache_scope_cache {
@@ -60,9 +61,8 @@ rootcache_scope_admits_cached(const struct rootcache_scope *scope,
 
 	slot = this_cpu_ptr(&rootcache_scope_cache.slot[serial %
 							ROOTCACHE_SCOPE_SLOTS]);
-	if (likely(slot->serial == serial &&
-		   (slot->tag | 1) == (scope->gen << 1 | 1)))
-		return slot->tag & 1;
+	if (likely(slot->serial == serial && slot->gen == scope->gen))
+		return slot->admitted;
 	return rootcache_scope_fill(scope, css, slot);
 }
 
