@@ -46,7 +46,7 @@ def cname(c):
         return (f"enabled, out of scope ({n} entr{'y' if n == 1 else 'ies'})"
                 if m.group(1) else
                 f"enabled, {n} scope entr{'y' if n == 1 else 'ies'} (job inside)")
-    return cname(c)
+    return CNAME.get(c, c)
 
 
 def t95(df):
