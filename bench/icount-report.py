@@ -190,8 +190,8 @@ def section(allres):
          "misses and the real cost of a kprobe's trap are not in it. "
          f"Command `{allres['command']}`, commit {allres['commit']}; "
          "full tables: `bench/results/icount/results.md`.", "",
-         "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | kretprobe mechanism | IBT path (test build) |",
-         "|---|---|---|---|---|---|---|"]
+         "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | kretprobe mechanism | kretprobe, loaded disabled | IBT path (test build) |",
+         "|---|---|---|---|---|---|---|---|"]
     for s, res in sorted(allres["series"].items(),
                          key=lambda x: [int(p) for p in x[0].split(".")]):
         for v, vr in res["variants"].items():
@@ -203,7 +203,8 @@ def section(allres):
                      f"({fmt_ci(e['added_ns_per_unit'], e['added_ns_per_unit_ci95'], 0)}) | "
                      + " | ".join(fmt_ci(vr[c]["ratio"], vr[c]["ratio_ci95"])
                                   if c in vr else "" for c in
-                                  ("disabled", "kretprobe", "callstart"))
+                                  ("disabled", "kretprobe", "kretprobeoff",
+                                   "callstart"))
                      + " |")
     d += ["", "Scoped mode (issue 27), ratio to not loaded; in: the job's "
           "parent is listed, out: it is not (N entries either way):", "",
