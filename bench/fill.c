@@ -4,17 +4,21 @@
  *
  * Configurations, interleaved in one boot (the order rotates every
  * repetition): module not loaded, loaded but disabled, enabled, enabled with
- * a 1024-entry scope. The job always runs in <root>/rctest.<pid>.s1023/job;
- * with the scope, s0000..s1023 are listed, so the job is INSIDE a listed
- * subtree (its own group is not listed: the lookup misses on the job's
- * group, then hits on its parent s1023: two binary searches per insertion).
- * Optional ones: "outscope", enabled with s0000..s1022 listed (1023
- * entries), so the job is OUTSIDE the scope (every lookup misses up to the
- * root and nothing is redirected); "spinN", the test build of the module
+ * a scope of N entries (N = 1, 16 or 1024). The job always runs in
+ * <root>/rctest.<pid>.s1024/job; "scopeN" lists s1024 and the N - 1 groups
+ * before it, so the job is INSIDE a listed subtree (its own group is not
+ * listed: an ancestor walk misses on the job's group, then hits on its
+ * parent s1024). Optional ones: "outscopeN", enabled with the N groups
+ * before s1024 listed, so the job is OUTSIDE the scope (a walk misses up to
+ * the root and nothing is redirected; "outscope" is outscope1024);
+ * "spinN", the test build of the module
  * (--knob-ko) enabled with test_spin_loops=N (2N instructions added to every
  * redirected folio: the known effect bench/run --icount must find);
  * "kretprobe", enabled with hook_mechanism=kretprobe (the fallback
- * mechanism, and the only one before the ftrace wrapper); "callstart", the
+ * mechanism, and the only one before the ftrace wrapper); "kretprobeoff",
+ * loaded disabled with hook_mechanism=kretprobe (the probe fires, the policy
+ * declines at once: the cost of the kprobe and its instance alone);
+ * "callstart", the
  * test build enabled with test_wrap_call_start=1 (the ftrace wrapper's path
  * on a CPU that enforces IBT).
  *
@@ -62,15 +66,17 @@
 
 #include "lib/rc.h"
 
-#define NSCOPE 1024
+#define NSCOPE 1025	/* s0000..s1024; the job is in s1024/job */
+#define SCOPE_MAX 1024
 
 enum kind { C_UNLOADED, C_DISABLED, C_ENABLED, C_SCOPE, C_OUTSCOPE,
-	    C_KRETPROBE, C_CALLSTART, C_SPIN };
-#define MAXCFG 16
+	    C_KRETPROBE, C_CALLSTART, C_KRETPROBE_OFF, C_SPIN };
+#define MAXCFG 24
 struct cfg {
 	char name[32];
 	enum kind kind;
 	unsigned int loops;	/* C_SPIN */
+	unsigned int entries;	/* C_SCOPE, C_OUTSCOPE */
 };
 static struct cfg cfgs[MAXCFG];
 static int ncfg;
@@ -86,7 +92,7 @@ static long long opt_conc = MiB(256);	/* conc: total bytes */
 static int opt_reps = 10;
 static char opt_variants[128] = "seq,rand,write,conc";
 static char opt_readers[128] = "1,4,16,64";
-static char opt_cfgs[128] = "unloaded,disabled,enabled,scope1024";
+static char opt_cfgs[256] = "unloaded,disabled,enabled,scope1024";
 static char opt_conc_cfgs[128] = "unloaded,enabled";
 
 static char *scope_cg[NSCOPE];
@@ -137,21 +143,26 @@ static int has(const char *list, const char *word)
 	return 0;
 }
 
-static int set_scope(int want)
+/*
+ * want: 0 (no scope), C_SCOPE (n entries ending with the job's parent
+ * s1024) or C_OUTSCOPE (the n entries before it).
+ */
+static int set_scope(int want, unsigned int n)
 {
 	static int scoped;	/* 0 none, C_SCOPE or C_OUTSCOPE */
+	static unsigned int scoped_n;
 	char v[32];
-	int i, n, ret;
+	int i, first, ret;
 
-	if (scoped == want)
+	if (scoped == want && (!want || scoped_n == n))
 		return 0;
 	if (scoped)
 		rc_write_str(RC_SYSFS "/scope", "clear");
 	scoped = 0;
 	if (!want)
 		return 0;
-	n = want == C_SCOPE ? NSCOPE : NSCOPE - 1;
-	for (i = 0; i < n; i++) {
+	first = want == C_SCOPE ? NSCOPE - (int)n : NSCOPE - 1 - (int)n;
+	for (i = first; i < first + (int)n; i++) {
 		snprintf(v, sizeof(v), "+%llu", scope_ino[i]);
 		ret = rc_write_str(RC_SYSFS "/scope", v);
 		if (ret) {
@@ -160,6 +171,7 @@ static int set_scope(int want)
 		}
 	}
 	scoped = want;
+	scoped_n = n;
 	return 0;
 }
 
@@ -170,9 +182,10 @@ static int set_cfg(int c)
 	char params[64];
 	int ret;
 
-	if (k != C_SCOPE && k != C_OUTSCOPE && set_scope(0))
+	if (k != C_SCOPE && k != C_OUTSCOPE && set_scope(0, 0))
 		return -1;
-	if (testing || k == C_SPIN || k == C_CALLSTART || k == C_KRETPROBE) {
+	if (testing || k == C_SPIN || k == C_CALLSTART || k == C_KRETPROBE ||
+	    k == C_KRETPROBE_OFF) {
 		ret = rc_mod_unload();
 		if (ret) {
 			rc_diag("rmmod rootcache: %s", strerror(-ret));
@@ -180,8 +193,10 @@ static int set_cfg(int c)
 		}
 		testing = 0;
 	}
-	if (k == C_KRETPROBE) {
-		ret = rc_mod_load("enabled=1 hook_mechanism=kretprobe");
+	if (k == C_KRETPROBE || k == C_KRETPROBE_OFF) {
+		ret = rc_mod_load(k == C_KRETPROBE ?
+				  "enabled=1 hook_mechanism=kretprobe" :
+				  "enabled=0 hook_mechanism=kretprobe");
 		if (ret) {
 			rc_diag("insmod hook_mechanism=kretprobe: %s",
 				strerror(-ret));
@@ -211,16 +226,16 @@ static int set_cfg(int c)
 	if (ret != KSFT_PASS)
 		return -1;
 	if (k == C_SCOPE || k == C_OUTSCOPE)
-		return set_scope(k);
+		return set_scope(k, cfgs[c].entries);
 	return 0;
 }
 
 static int parse_cfgs(const char *list)
 {
 	static const char *names[] = { "unloaded", "disabled", "enabled",
-				       "scope1024", "outscope", "kretprobe",
-				       "callstart" };
-	char buf[128], *save = NULL, *t;
+				       "scope", "outscope", "kretprobe",
+				       "callstart", "kretprobeoff" };
+	char buf[256], *save = NULL, *t;
 	unsigned int k;
 
 	snprintf(buf, sizeof(buf), "%s", list);
@@ -231,6 +246,16 @@ static int parse_cfgs(const char *list)
 		if (!strncmp(t, "spin", 4)) {
 			cfgs[ncfg].kind = C_SPIN;
 			cfgs[ncfg].loops = strtoul(t + 4, NULL, 10);
+		} else if (!strncmp(t, "scope", 5) ||
+			   !strncmp(t, "outscope", 8)) {
+			const char *num = t + (t[0] == 's' ? 5 : 8);
+
+			cfgs[ncfg].kind = t[0] == 's' ? C_SCOPE : C_OUTSCOPE;
+			cfgs[ncfg].entries = *num ? strtoul(num, NULL, 10) :
+					     SCOPE_MAX;
+			if (!cfgs[ncfg].entries ||
+			    cfgs[ncfg].entries > SCOPE_MAX)
+				return -1;
 		} else {
 			for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 				if (!strcmp(t, names[k]))
@@ -472,7 +497,8 @@ static void usage(void)
 		"            [--readers 1,4,16,64] [--configs LIST] [--conc-configs LIST]\n"
 		"            [--anon MiB] [--knob-ko PATH] [--knob-variants LIST]\n"
 		"            [--deterministic]\n"
-		"  configs: unloaded,disabled,enabled,scope1024,outscope,kretprobe,\n"
+		"  configs: unloaded,disabled,enabled,scopeN,outscopeN (N entries,\n"
+		"           1 to 1024; outscope: outscope1024),kretprobe,kretprobeoff,\n"
 		"           callstart,spinN\n");
 	exit(2);
 }
@@ -531,7 +557,7 @@ int main(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", rc.cgroot);
 		rc_write_str(path, "+memory");
 	}
-	/* 1024 cgroups for the scope; the job lives in the last one's child */
+	/* 1025 cgroups for the scopes; the job lives in the last one's child */
 	for (i = 0; i < NSCOPE; i++) {
 		snprintf(buf, sizeof(buf), "s%04d", i);
 		scope_cg[i] = rc_cg_create(buf);
@@ -567,6 +593,14 @@ int main(int argc, char **argv)
 			return 1;
 		close(fd);
 		rc_write_str("/proc/sys/vm/dirty_writeback_centisecs", "0");
+		/*
+		 * Under -icount sleep=off the guest clock jumps from timer to
+		 * timer while it waits for a device: on a busy host one slow
+		 * read (outside any measurement) let 120 s of guest time pass
+		 * and the hung-task detector panic the guest (6.1 and 5.10,
+		 * issue 27's first run). The clock is not wall time here.
+		 */
+		rc_write_str("/proc/sys/kernel/hung_task_timeout_secs", "0");
 		if (mount(NULL, rc.scratch, NULL, MS_REMOUNT | MS_NOATIME,
 			  "commit=600"))
 			printf("# remount %s noatime,commit=600: %s\n",

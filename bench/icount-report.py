@@ -4,7 +4,9 @@
 
 Reads OUT/logs/fill-<series>.log (console logs of bench/run --icount
 guests: "RCB fill," CSV lines of bench/fill) and writes RESULTS/results.json,
-RESULTS/results.md and RESULTS/fill.csv.
+RESULTS/results.md and RESULTS/fill.csv. When RESULTS/previous.json exists
+(an earlier committed results.json, kept by hand), the enabled (global)
+ratios are compared with it.
 
 Under QEMU -icount shift=0 the guest's CLOCK_MONOTONIC advances 1 ns per
 executed guest instruction, so every time here is an instruction count.
@@ -26,11 +28,25 @@ VNAME = {"seq": "seq 1 MiB reads", "rand": "rand 4 KiB reads",
          "anon": "anonymous page faults"}
 CNAME = {"disabled": "loaded, disabled", "enabled": "enabled",
          "scope1024": "enabled, 1024 scope entries (job inside)",
-         "outscope": "enabled, out of scope (1023 entries)",
+         "outscope": "enabled, out of scope (1024 entries)",
          "kretprobe": "enabled, kretprobe mechanism (the fallback)",
+         "kretprobeoff": "loaded disabled, kretprobe mechanism (probe cost alone)",
          "callstart": "enabled, wrapper calls the function at its start (IBT path, test build)"}
 FIELDS = ["variant", "readers", "config", "rep", "bytes", "ns", "file_pages",
           "redirected_folios", "probe_misses", "skipped_out_of_scope"]
+
+
+SCOPES = [f"{io}{n}" for io in ("scope", "outscope") for n in (1, 16, 1024)]
+
+
+def cname(c):
+    m = re.match(r"(out)?scope(\d+)$", c)
+    if m:
+        n = int(m.group(2))
+        return (f"enabled, out of scope ({n} entr{'y' if n == 1 else 'ies'})"
+                if m.group(1) else
+                f"enabled, {n} scope entr{'y' if n == 1 else 'ies'} (job inside)")
+    return CNAME.get(c, c)
 
 
 def t95(df):
@@ -182,8 +198,8 @@ def section(allres):
          "misses and the real cost of a kprobe's trap are not in it. "
          f"Command `{allres['command']}`, commit {allres['commit']}; "
          "full tables: `bench/results/icount" + ("-arm64" if arm64 else "") + "/results.md`.", "",
-         "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | out of scope | 1024 scope entries | kretprobe mechanism | IBT path (test build) |",
-         "|---|---|---|---|---|---|---|---|---|"]
+         "| series | variant | enabled / not loaded | added instructions per redirected folio (per 4 KiB page) | loaded, disabled | kretprobe mechanism | kretprobe, loaded disabled | IBT path (test build) |",
+         "|---|---|---|---|---|---|---|---|"]
     for s, res in sorted(allres["series"].items(),
                          key=lambda x: series_key(x[0])):
         for v, vr in res["variants"].items():
@@ -195,8 +211,23 @@ def section(allres):
                      f"({fmt_ci(e['added_ns_per_unit'], e['added_ns_per_unit_ci95'], 0)}) | "
                      + " | ".join(fmt_ci(vr[c]["ratio"], vr[c]["ratio_ci95"])
                                   if c in vr else "" for c in
-                                  ("disabled", "outscope", "scope1024",
-                                   "kretprobe", "callstart")) + " |")
+                                  ("disabled", "kretprobe", "kretprobeoff",
+                                   "callstart"))
+                     + " |")
+    d += ["", "Scoped mode (issue 27), ratio to not loaded; in: the job's "
+          "parent is listed, out: it is not (N entries either way):", "",
+          "| series | variant | " + " | ".join(
+              ("in " if c.startswith("s") else "out ") + re.sub(r"\D", "", c)
+              for c in SCOPES) + " |",
+          "|---|---|" + "---|" * len(SCOPES)]
+    for s, res in sorted(allres["series"].items(),
+                         key=lambda x: series_key(x[0])):
+        for v, vr in res["variants"].items():
+            if v == "anon" or not any(c in vr for c in SCOPES):
+                continue
+            d.append(f"| {s} | {VNAME[v]} | " + " | ".join(
+                fmt_ci(vr[c]["ratio"], vr[c]["ratio_ci95"]) if c in vr else ""
+                for c in SCOPES) + " |")
     if allres.get("note"):	# which run each series comes from, ...
         d += ["", "Operator's note: " + allres["note"]]
     d += ["", "Against the target (issue 15: enabled / not loaded with a 95 % "
@@ -213,6 +244,39 @@ def section(allres):
                      f"lower bound {e['ratio_low']:.4f}: "
                      + ("meets 0.99" if ok and narrow else
                         "**misses 0.99**" if narrow else "cannot tell"))
+    d += ["", "Scoped mode against the target (issue 27: every scope "
+          "configuration's ratio ≥ 0.99, its 95 % interval within ±0.005):",
+          ""]
+    for s, res in sorted(allres["series"].items()):
+        for v in ("seq", "rand", "write", "mmap"):
+            vr = res["variants"].get(v, {})
+            got = [(c, vr[c]) for c in SCOPES if c in vr]
+            if not got:
+                continue
+            bad = [c for c, x in got
+                   if x["ratio"] < 0.99 or x["ratio_ci95"] > 0.005]
+            worst = min(got, key=lambda cx: cx[1]["ratio"])
+            d.append(f"- {s} {v}: lowest {worst[0]} "
+                     f"{fmt_ci(worst[1]['ratio'], worst[1]['ratio_ci95'])}: "
+                     + ("all meet it" if not bad else
+                        "**misses: " + ", ".join(bad) + "**"))
+    prev = allres.get("previous")
+    if prev:
+        d += ["", "Global mode (enabled) against the previous committed "
+              f"results (commit {prev['commit']}): whether today's mean "
+              "lies inside the earlier 95 % interval:", ""]
+        for s, res in sorted(allres["series"].items()):
+            for v in ("seq", "rand", "write", "mmap"):
+                e = res["variants"].get(v, {}).get("enabled")
+                p = prev["series"].get(s, {}).get("variants", {}).get(v, {}) \
+                    .get("enabled")
+                if not e or not p:
+                    continue
+                inside = abs(e["ratio"] - p["ratio"]) <= p["ratio_ci95"]
+                d.append(f"- {s} {v}: now {fmt_ci(e['ratio'], e['ratio_ci95'])}, "
+                         f"before {fmt_ci(p['ratio'], p['ratio_ci95'])}: "
+                         + ("inside" if inside else
+                            f"outside (by {e['ratio'] - p['ratio']:+.4f})"))
     d += ["", "Anonymous page faults (mmap-touch, no page cache), added "
           "instructions per fault against not loaded:", ""]
     for s, res in sorted(allres["series"].items()):
@@ -220,7 +284,7 @@ def section(allres):
         if not vr:
             continue
         d.append(f"- {s}: not loaded {vr['unloaded']['ns_per_unit']:.0f} per fault; "
-                 + "; ".join(f"{CNAME.get(c, c)} "
+                 + "; ".join(f"{cname(c)} "
                              f"{fmt_ci(x['added_ns_per_unit'], x['added_ns_per_unit_ci95'], 1)}"
                              f" (ratio {fmt_ci(x['ratio'], x['ratio_ci95'])})"
                              for c, x in vr.items() if c != "unloaded"))
@@ -249,6 +313,14 @@ def main():
               "clock": "QEMU -icount shift=0,sleep=off, single-threaded TCG, "
                        "1 vCPU: guest ns = executed guest instructions",
               "series": {}}
+    prev = os.path.join(results, "previous.json")
+    if os.path.exists(prev):
+        p = json.load(open(prev))
+        allres["previous"] = {"commit": p.get("commit", "?"), "series": {
+            s: {"variants": {v: {"enabled": {
+                k: x["enabled"][k] for k in ("ratio", "ratio_ci95")}}
+                for v, x in r["variants"].items() if "enabled" in x}}
+            for s, r in p.get("series", {}).items()}}
     with open(os.path.join(results, "fill.csv"), "w") as f:
         f.write("series," + ",".join(FIELDS) + "\n")
         for s, rs in rows.items():
@@ -290,7 +362,7 @@ def main():
             for c, x in vr.items():
                 if c == "unloaded":
                     continue
-                md.append(f"| {VNAME[v]} | {CNAME.get(c, c)} | {x['reps']} | "
+                md.append(f"| {VNAME[v]} | {cname(c)} | {x['reps']} | "
                           f"{fmt_ci(x['ratio'], x['ratio_ci95'])} | "
                           f"{fmt_ci(x['added_ns_per_unit'], x['added_ns_per_unit_ci95'], 0)} | "
                           + (fmt_ci(x['added_ns_per_redirected_folio'], x['added_ns_per_redirected_folio_ci95'], 0)

@@ -66,7 +66,7 @@ static int insert_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	if (!rootcache_insert_enter(ins,
 				    rootcache_arg(regs, ROOTCACHE_INSERT_ARG_MAPPING),
 				    rootcache_arg(regs, ROOTCACHE_INSERT_ARG_FOLIO),
-				    true))
+				    true, false))
 		return 1;	/* no return handler for this call */
 	return 0;
 }

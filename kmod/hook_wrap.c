@@ -76,6 +76,7 @@
 #include "compat.h"
 #include "rootcache.h"
 #include "redirect.h"
+#include "scope.h"
 
 #ifdef ROOTCACHE_HAVE_FTRACE_WRAP
 
@@ -212,7 +213,19 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 
 	held = test_wrap_entry_spin();
 	this_cpu_inc(wrap_active);
-	redirected = rootcache_insert_enter(&ins, mapping, folio, false);
+	/*
+	 * Through the callback, only calls it found in scope come here; the
+	 * direct calls (5.10) come whatever the scope, and a task out of it
+	 * is sent on at once, as the callback does (issue 27).
+	 */
+	if (wrap_direct && !rootcache_scope_empty() && in_task() &&
+	    !rootcache_scope_admits_current()) {
+		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
+		redirected = false;
+	} else {
+		redirected = rootcache_insert_enter(&ins, mapping, folio,
+						    false, true);
+	}
 	ret = rootcache_call(rootcache_insert_call)(arg0, arg1, index, gfp, arg4);
 	test_wrap_entry_sleep(held);
 	test_wrap_delay(redirected);
@@ -255,6 +268,18 @@ static void notrace wrap_callback(unsigned long ip, unsigned long parent_ip,
 		return;
 	if (!READ_ONCE(rootcache_enabled))
 		return;
+	/*
+	 * A task out of scope keeps the call as it is, as when disabled: the
+	 * wrapper's call layer and the classification would cost it more
+	 * than this check (issue 27). Its folios are counted as out of scope
+	 * whatever their kind. Task context only: interrupts must not touch
+	 * the per-CPU verdict cache (scope.h), and the wrapper declines them.
+	 */
+	if (!rootcache_scope_empty() && in_task() &&
+	    !rootcache_scope_admits_current()) {
+		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
+		return;
+	}
 	rootcache_ftrace_set_ip(regs, (unsigned long)rootcache_insert_wrapper);
 }
 

@@ -13,6 +13,7 @@
 #include <linux/preempt.h>
 #include "compat.h"
 #include "rootcache.h"
+#include "scope.h"
 
 #ifndef SECRETMEM_MAGIC
 #define SECRETMEM_MAGIC 0x5345434d
@@ -72,26 +73,35 @@ static bool redirecting(void)
 
 /*
  * @verdict if the memory cgroup the charge would go to is in the scope: the
- * current task's, or with @mm, that of @mm's owner.
+ * current task's (the hot path, scope.h), or with @mm, that of @mm's owner.
  */
-static enum rootcache_verdict scoped(enum rootcache_verdict verdict,
-				     struct mm_struct *mm)
+static __always_inline enum rootcache_verdict
+scoped(enum rootcache_verdict verdict, struct mm_struct *mm)
 {
 	struct cgroup_subsys_state *css;
 	bool admitted;
 
 	if (rootcache_scope_empty())
 		return verdict;
-	rcu_read_lock();
-	css = mm ? rootcache_mm_css(mm) : rootcache_charge_css();
-	admitted = css && rootcache_scope_admits(css);
-	rcu_read_unlock();
+	if (!mm) {
+		admitted = rootcache_scope_admits_current();
+	} else {
+		rcu_read_lock();
+		css = rootcache_mm_css(mm);
+		admitted = css && rootcache_scope_admits(css);
+		rcu_read_unlock();
+	}
 	return admitted ? verdict : RC_SKIP_OUT_OF_SCOPE;
 }
 
-/* Inline: rootcache_should_redirect() runs it for every inserted folio. */
+/*
+ * Inline: rootcache_should_redirect() runs it for every inserted folio.
+ * @scope_checked: the caller found the task in scope just before (the
+ * ftrace callback, hook_wrap.c): the scope is not asked again.
+ */
 static __always_inline enum rootcache_verdict
-classify(struct address_space *mapping, struct mm_struct *mm)
+classify(struct address_space *mapping, struct mm_struct *mm,
+	 bool scope_checked)
 {
 	enum rootcache_verdict verdict = RC_REDIRECT;
 	struct inode *host;
@@ -109,7 +119,7 @@ classify(struct address_space *mapping, struct mm_struct *mm)
 	}
 	if (mapping_unevictable(mapping) || memory_backed_fs(host->i_sb))
 		return RC_SKIP_UNEVICTABLE;
-	return scoped(verdict, mm);
+	return scope_checked ? verdict : scoped(verdict, mm);
 }
 
 /**
@@ -120,7 +130,7 @@ classify(struct address_space *mapping, struct mm_struct *mm)
  */
 enum rootcache_verdict rootcache_classify(struct address_space *mapping)
 {
-	return classify(mapping, NULL);
+	return classify(mapping, NULL, false);
 }
 
 /**
@@ -132,7 +142,7 @@ enum rootcache_verdict rootcache_classify(struct address_space *mapping)
 enum rootcache_verdict rootcache_classify_for_mm(struct address_space *mapping,
 						 struct mm_struct *mm)
 {
-	return classify(mapping, mm);
+	return classify(mapping, mm, false);
 }
 
 /**
@@ -160,12 +170,14 @@ enum rootcache_verdict rootcache_classify_writeback(struct inode *inode)
 /**
  * rootcache_should_redirect - rootcache_classify() for one folio, counted
  * @mapping: the page cache the folio joins
+ * @scope_checked: rootcache_scope_admits_current() was true just before
  *
  * Counts every folio it declines while enabled, by reason.
  */
-enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping)
+enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping,
+						 bool scope_checked)
 {
-	enum rootcache_verdict verdict = classify(mapping, NULL);
+	enum rootcache_verdict verdict = classify(mapping, NULL, scope_checked);
 
 	switch (verdict) {
 	case RC_SKIP_NOT_REGULAR:

@@ -121,6 +121,8 @@ void rootcache_test_spin(void);
  * @hold_module: take a module reference until rootcache_insert_release()
  *	(the kretprobe, whose return handler unload could skip; the ftrace
  *	wrapper's unload waits for its calls instead)
+ * @scope_checked: the task was found in scope just before (the ftrace
+ *	callback sends only such calls to the wrapper)
  *
  * Return: true if the call is redirected; then the caller must call
  * rootcache_insert_exit() and rootcache_insert_release() after it.
@@ -128,11 +130,11 @@ void rootcache_test_spin(void);
 static __always_inline bool
 rootcache_insert_enter(struct rootcache_insert *ins,
 		       struct address_space *mapping, void *folio,
-		       bool hold_module)
+		       bool hold_module, bool scope_checked)
 {
 	enum rootcache_verdict verdict;
 
-	verdict = rootcache_should_redirect(mapping);
+	verdict = rootcache_should_redirect(mapping, scope_checked);
 	if (!rootcache_verdict_redirects(verdict))
 		return false;
 	if (hold_module && !try_module_get(THIS_MODULE))

@@ -91,7 +91,8 @@ enum rootcache_verdict rootcache_classify(struct address_space *mapping);
 enum rootcache_verdict rootcache_classify_writeback(struct inode *inode);
 enum rootcache_verdict rootcache_classify_for_mm(struct address_space *mapping,
 						 struct mm_struct *mm);
-enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping);
+enum rootcache_verdict rootcache_should_redirect(struct address_space *mapping,
+						 bool scope_checked);
 void rootcache_policy_stop(void);
 
 /* scope.c: optional set of cgroup subtrees the redirection applies to. */

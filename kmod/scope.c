@@ -1,12 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Scope: the cgroup subtrees whose page cache is redirected. Empty means
- * every cgroup. The set is a sorted array of cgroup IDs published with RCU:
- * the hot path takes no lock and costs a binary search per ancestor level;
- * updates copy the array under a mutex.
+ * every cgroup. The set is a sorted array of cgroup IDs published with RCU;
+ * updates copy the array under a mutex, and every published copy carries a
+ * generation of its own.
+ *
+ * The hot path takes no lock. Whether a memory cgroup is inside the scope
+ * (an ancestor's ID is listed) is a pure function of that css and of the
+ * published set: a css's ancestors and their IDs never change while it
+ * lives, and a published set is never modified. So the answer is cached per
+ * CPU, keyed by the css's serial number (css->serial_nr: 64 bits, counted
+ * up at every css creation, never reused within a boot) and the set's
+ * generation (64 bits, one per published set, never reused). A scope write
+ * publishes a new generation, which no cached entry carries; a new cgroup
+ * has a new serial number, which no entry carries; a removed cgroup's
+ * entries can match no other css. A hit costs about as much as the global
+ * mode; a miss walks the ancestors (a binary search per level) and fills the
+ * slot. Documentation/rootcache.rst, "Scope", gives the whole argument.
  */
 #include <linux/cgroup.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -15,16 +30,15 @@
 #include <linux/ctype.h>
 #include "compat.h"
 #include "rootcache.h"
-
-struct rootcache_scope {
-	struct rcu_head rcu;
-	unsigned int nr;
-	u64 ids[];
-};
+#include "scope.h"
 
 /* NULL when empty: the global mode (rootcache_scope_empty()). */
 struct rootcache_scope __rcu *rootcache_scope_set;
 static DEFINE_MUTEX(scope_mutex);
+/* The last generation published; under scope_mutex. */
+static u64 scope_gen;
+
+DEFINE_PER_CPU(struct rootcache_scope_cache, rootcache_scope_cache);
 
 static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 {
@@ -43,23 +57,54 @@ static bool scope_contains(const struct rootcache_scope *scope, u64 id)
 	return false;
 }
 
+/* @css or one of its ancestors is listed: O(depth * log(entries)). */
+static bool scope_walk(const struct rootcache_scope *scope,
+		       struct cgroup_subsys_state *css)
+{
+	for (; css; css = css->parent)
+		if (scope_contains(scope, cgroup_id(css->cgroup)))
+			return true;
+	return false;
+}
+
+/**
+ * rootcache_scope_fill - the slow path of rootcache_scope_admits_cached()
+ * @scope: the published set the caller read
+ * @css: the memory cgroup
+ * @slot: this CPU's cache slot for @css; preemption is off
+ *
+ * Return: whether @css is inside @scope, also stored in @slot.
+ */
+bool rootcache_scope_fill(const struct rootcache_scope *scope,
+			  struct cgroup_subsys_state *css,
+			  struct rootcache_scope_slot *slot)
+{
+	bool admitted = scope_walk(scope, css);
+
+	slot->serial = css->serial_nr;
+	slot->gen = scope->gen;
+	slot->admitted = admitted;
+	return admitted;
+}
+
 /**
  * rootcache_scope_admits - is a memory cgroup inside the scope?
  * @css: the memory cgroup's css; caller holds rcu_read_lock()
  *
  * True when the scope is empty, or when @css or one of its ancestors is
- * listed. O(depth * log(entries)), no lock, no sleep.
+ * listed. Task context (the caller checks), no lock, no sleep.
  */
 bool rootcache_scope_admits(struct cgroup_subsys_state *css)
 {
 	const struct rootcache_scope *scope = rcu_dereference(rootcache_scope_set);
+	bool admitted;
 
 	if (!scope)
 		return true;
-	for (; css; css = css->parent)
-		if (scope_contains(scope, cgroup_id(css->cgroup)))
-			return true;
-	return false;
+	preempt_disable();
+	admitted = rootcache_scope_admits_cached(scope, css);
+	preempt_enable();
+	return admitted;
 }
 
 /*
@@ -93,11 +138,17 @@ static struct rootcache_scope *scope_alloc(unsigned int nr)
 	return scope;
 }
 
-/* Replace the published set; @next may be NULL (empty). */
+/*
+ * Replace the published set; @next may be NULL (empty). Its generation is
+ * set before rcu_replace_pointer() publishes it (a release): a reader that
+ * sees the new set sees its generation.
+ */
 static void scope_publish(struct rootcache_scope *next)
 {
 	struct rootcache_scope *prev;
 
+	if (next)
+		next->gen = ++scope_gen;
 	prev = rcu_replace_pointer(rootcache_scope_set, next,
 				   lockdep_is_held(&scope_mutex));
 	if (prev)

@@ -24,11 +24,36 @@
  *             reader is still running at the end (then killed by SIGKILL,
  *             by the test, and by nothing else).
  *
+ * The verdict cache (kmod/scope.c: per CPU, keyed by the memory cgroup's
+ * css serial number and the scope's generation) must never answer with a
+ * stale verdict. Each of these fails when it does:
+ * cache_scope_write: two readers in P/j keep inserting new page cache
+ *             (holes of a sparse file) while the scope flips between {P, C}
+ *             and {C}, six windows; in each window after a flip (until the
+ *             readers brought in 4 MiB), P/j's file charge,
+ *             stats/redirected_bytes and stats/skipped_out_of_scope move as
+ *             the new scope says (a cache that outlives a scope write keeps
+ *             the old verdict).
+ * cache_id_reuse: pinned to one CPU, a job in P/f (in scope) reads, P/f is
+ *             removed, and Q/s (out of scope) is made at once, taking the
+ *             memory cgroup ID P/f had (IDs go lowest free first): Q/s's
+ *             read is charged to Q/s (a cache keyed by a reusable ID serves
+ *             P/f's verdict). Three rounds.
+ * cache_new_child: the other way round: a job in Q/f (out of scope)
+ *             reads, Q/f goes, and a new child P/s of the scoped P, made
+ *             after that verdict was cached and taking Q/f's ID, is
+ *             redirected. Three rounds.
+ * cache_moved_task: one reader, pinned to one CPU, is moved Q -> P/a -> Q
+ *             between thirds of its read: Q is charged the two outer
+ *             thirds, P/a nothing, redirected_bytes grows by one third (a
+ *             verdict kept per task, not per cgroup, would follow it).
+ *
  * A cgroup's ID is the inode number of its directory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -692,6 +717,447 @@ cleanup:
 	return ret;
 }
 
+/* ---- the verdict cache (kmod/scope.c) ---- */
+
+/* Pin the caller (and the jobs it forks) to CPU 0: one per-CPU cache. */
+static int pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		rc_diag("sched_setaffinity: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A sparse file of size bytes: reading its holes inserts page cache. */
+static int make_sparse(const char *path, long long size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ret = 0;
+
+	if (fd < 0 || ftruncate(fd, size))
+		ret = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		rc_diag("sparse %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* A cgroup with the memory controller delegated to its children. */
+static char *parent_create(const char *name)
+{
+	char *cg = rc_cg_create(name);
+
+	if (cg && enable_memory_below(cg)) {
+		rc_cg_destroy(cg);
+		free(cg);
+		return NULL;
+	}
+	return cg;
+}
+
+#define FLIPS		6
+#define WINDOW_BYTES	MiB(4)
+#define WINDOW_MAX_MS	20000
+#define SPARSE_SIZE	MiB(1024)
+
+struct counters {
+	long long file, red, skipped;
+};
+
+static void counters_read(const char *cg, struct counters *c)
+{
+	c->file = rc_cg_file(cg);
+	c->red = rc_mod_stat("redirected_bytes");
+	c->skipped = rc_mod_stat("skipped_out_of_scope");
+}
+
+/*
+ * Reader: 256 KiB of new page cache about every 10 ms from its own half of
+ * the sparse file, until killed.
+ */
+static void paced_reader(const char *file, long long start)
+{
+	static char buf[KiB(256)];
+	long long off = start;
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		_exit(1);
+	for (;;) {
+		if (pread(fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf))
+			_exit(1);
+		off += sizeof(buf);
+		if (off >= start + SPARSE_SIZE / 2)
+			_exit(2);	/* not expected: 512 MiB per reader */
+		rc_msleep(10);
+	}
+}
+
+/* One window's movement against what the scope of that window says. */
+static bool window_ok(int flip, bool in, const struct counters *c0,
+		      const struct counters *c1)
+{
+	long long file = c1->file - c0->file, red = c1->red - c0->red;
+	long long skipped = c1->skipped - c0->skipped;
+	char what[96];
+	bool ok = true;
+
+	rc_diag("window %d, P %s scope: P/j file %+.2f MiB, redirected %+.2f MiB, skipped_out_of_scope %+lld",
+		flip, in ? "in" : "out of", file / 1048576.0, red / 1048576.0,
+		skipped);
+	if (red + skipped * 4096 < WINDOW_BYTES) {
+		rc_diag("window %d: the readers inserted less than %s in %d s",
+			flip, rc_size(WINDOW_BYTES), WINDOW_MAX_MS / 1000);
+		return false;
+	}
+	if (in) {
+		snprintf(what, sizeof(what), "window %d (P in scope): P/j file growth", flip);
+		ok &= rc_below(what, file, MiB(1));
+		snprintf(what, sizeof(what), "window %d (P in scope): redirected_bytes growth", flip);
+		ok &= rc_at_least(what, red, MiB(2));
+		snprintf(what, sizeof(what), "window %d (P in scope): skipped_out_of_scope growth", flip);
+		ok &= rc_below(what, skipped, 64);
+	} else {
+		snprintf(what, sizeof(what), "window %d (P out of scope): P/j file growth", flip);
+		ok &= rc_at_least(what, file, MiB(2));
+		snprintf(what, sizeof(what), "window %d (P out of scope): redirected_bytes growth", flip);
+		ok &= rc_below(what, red, KiB(256));
+		snprintf(what, sizeof(what), "window %d (P out of scope): skipped_out_of_scope growth", flip);
+		ok &= rc_at_least(what, skipped, 256);
+	}
+	return ok;
+}
+
+static int test_cache_scope_write(void)
+{
+	char *p = NULL, *j = NULL, *c = NULL, *file = NULL;
+	unsigned long long id_p = 0, id_c = 0;
+	pid_t readers[2] = { 0 };
+	struct counters c0, c1;
+	int ret = KSFT_FAIL, st, i, flip;
+	long long t0;
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	file = rc_path(rc.scratch, "rctest.scope.sparse");
+	p = parent_create("wP");
+	c = rc_cg_create("wC");
+	if (!file || !p || !c || make_sparse(file, SPARSE_SIZE))
+		goto cleanup;
+	j = child_create(p, "j");
+	if (!j)
+		goto cleanup;
+	id_p = cg_id(p);
+	id_c = cg_id(c);
+	/* C keeps the scope non-empty when P is not listed */
+	if (!id_p || !id_c || scope_op('+', id_c) || scope_op('+', id_p) ||
+	    rc_drop_caches())
+		goto cleanup;
+	for (i = 0; i < 2; i++) {
+		readers[i] = fork();
+		if (readers[i] < 0)
+			goto cleanup;
+		if (!readers[i]) {
+			if (rc_cg_join(j))
+				_exit(1);
+			paced_reader(file, i * (SPARSE_SIZE / 2));
+		}
+	}
+	rc_msleep(300);		/* the readers are reading */
+	for (flip = 0; flip < FLIPS; flip++) {
+		bool in = flip % 2 == 0;	/* P listed in this window */
+
+		if (flip) {
+			st = scope_op(in ? '+' : '-', id_p);
+			if (st) {
+				rc_diag("%cP: %s", in ? '+' : '-',
+					strerror(-st));
+				goto cleanup;
+			}
+		}
+		/* a folio in flight at the write may still take the old set */
+		rc_msleep(50);
+		counters_read(j, &c0);
+		t0 = rc_now_ms();
+		/* until the readers brought in WINDOW_BYTES (a busy host slows them) */
+		do {
+			rc_msleep(100);
+			counters_read(j, &c1);
+		} while ((c1.red - c0.red) + (c1.skipped - c0.skipped) * 4096 <
+			 WINDOW_BYTES && rc_now_ms() - t0 < WINDOW_MAX_MS);
+		ok &= window_ok(flip, in, &c0, &c1);
+	}
+	for (i = 0; i < 2; i++) {
+		if (waitpid(readers[i], &st, WNOHANG) != 0) {
+			rc_diag("reader %d ended before the end (status %d)",
+				i, st);
+			ok = false;
+		}
+	}
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	for (i = 0; i < 2; i++) {
+		if (readers[i] > 0) {
+			kill(readers[i], SIGKILL);
+			waitpid(readers[i], NULL, 0);
+		}
+	}
+	scope_clear();
+	rc_cg_destroy(j);
+	rc_cg_destroy(p);
+	rc_cg_destroy(c);
+	if (file)
+		unlink(file);
+	free(j);
+	free(p);
+	free(c);
+	free(file);
+	return ret;
+}
+
+/*
+ * A memory cgroup's private ID (memory.stat has none to show) is freed
+ * when it goes offline, shortly after rmdir, and the next memory cgroup
+ * takes the lowest free one. Wait for the removal to go through.
+ */
+static int remove_and_wait(char *cg)
+{
+	if (rc_cg_destroy(cg))
+		return -1;
+	rc_msleep(500);
+	return 0;
+}
+
+/*
+ * cache_id_reuse (first = P/a, second = Q/b, redirected first) and
+ * cache_new_child (first = Q/x, second = P/new): a job in the first
+ * cgroup reads, the first goes, the second is made at once and its job
+ * reads. Each read's charge must follow the scope.
+ */
+static int reuse_case(bool first_in)
+{
+	char *p = NULL, *q = NULL, *first = NULL, *second = NULL;
+	char *file = NULL;
+	unsigned long long id_p = 0;
+	struct read_charge r;
+	long long charge;
+	int ret = KSFT_FAIL, st, round;
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	if (pin_cpu0())
+		return KSFT_FAIL;
+	file = rc_path(rc.scratch, "rctest.scope.src");
+	p = parent_create("rP");
+	q = parent_create("rQ");
+	if (!file || !p || !q || rc_make_file(file, SIZE))
+		goto cleanup;
+	id_p = cg_id(p);
+	if (!id_p || scope_op('+', id_p))
+		goto cleanup;
+	/* three rounds: the ID is reused in each, a stale cache fails each */
+	for (round = 0; round < 3 && ok; round++) {
+		char name[16], what[96];
+
+		snprintf(name, sizeof(name), "f%d", round);
+		first = child_create(first_in ? p : q, name);
+		if (!first)
+			goto cleanup;
+		charge = charge_of_read(first, file, &r);
+		snprintf(what, sizeof(what), "round %d: first job (%s) file charge",
+			 round, first_in ? "in scope" : "out of scope");
+		if (first_in)
+			ok &= charge >= 0 && rc_below(what, charge, MiB(1));
+		else
+			ok &= rc_close(what, charge, SIZE, 10);
+		if (remove_and_wait(first))
+			goto cleanup;
+		free(first);
+		first = NULL;
+
+		snprintf(name, sizeof(name), "s%d", round);
+		second = child_create(first_in ? q : p, name);
+		if (!second)
+			goto cleanup;
+		charge = charge_of_read(second, file, &r);
+		rc_diag("round %d: the new %s cgroup charged %s", round,
+			first_in ? "out-of-scope" : "in-scope", rc_size(charge));
+		snprintf(what, sizeof(what), "round %d: new cgroup (%s) file charge",
+			 round, first_in ? "out of scope" : "in scope");
+		if (first_in) {
+			ok &= rc_close(what, charge, SIZE, 10);
+			ok &= charge >= 0 && root_side(&r, false, what);
+		} else {
+			ok &= charge >= 0 && rc_below(what, charge, MiB(1));
+			ok &= charge >= 0 && root_side(&r, true, what);
+		}
+		if (rc_cg_destroy(second))
+			goto cleanup;
+		free(second);
+		second = NULL;
+	}
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	scope_clear();
+	rc_cg_destroy(first);
+	rc_cg_destroy(second);
+	rc_cg_destroy(p);
+	rc_cg_destroy(q);
+	free(first);
+	free(second);
+	free(p);
+	free(q);
+	if (file)
+		unlink(file);
+	free(file);
+	return ret;
+}
+
+static int test_cache_id_reuse(void)
+{
+	return reuse_case(true);
+}
+
+static int test_cache_new_child(void)
+{
+	return reuse_case(false);
+}
+
+/* The moved reader: a third of its file per step, told by the parent. */
+#define MOVED_PART	MiB(16)
+
+struct moved {
+	const char *file;
+	int go[2], done[2];
+};
+
+static int moved_reader(void *arg)
+{
+	struct moved *m = arg;
+	int fd = open(m->file, O_RDONLY | O_CLOEXEC), step;
+	char c;
+
+	if (fd < 0)
+		return KSFT_FAIL;
+	for (step = 0; step < 3; step++) {
+		if (read(m->go[0], &c, 1) != 1)
+			return KSFT_FAIL;
+		if (rc_read_fd(fd, MOVED_PART))
+			return KSFT_FAIL;
+		if (write(m->done[1], &c, 1) != 1)
+			return KSFT_FAIL;
+	}
+	close(fd);
+	return KSFT_PASS;
+}
+
+static int test_cache_moved_task(void)
+{
+	char *p = NULL, *a = NULL, *q = NULL, *file = NULL;
+	long long root0, red0, red, q_file, a_file;
+	unsigned long long id_p = 0;
+	struct moved m = { .go = { -1, -1 }, .done = { -1, -1 } };
+	int ret = KSFT_FAIL, st, step;
+	pid_t pid = -1;
+	char c = 1, spid[16];
+	bool ok = true;
+
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	if (pin_cpu0())
+		return KSFT_FAIL;
+	file = rc_path(rc.scratch, "rctest.scope.moved");
+	p = parent_create("mP");
+	q = rc_cg_create("mQ");
+	if (!file || !p || !q || rc_make_file(file, 3 * MOVED_PART))
+		goto cleanup;
+	a = child_create(p, "a");
+	id_p = cg_id(p);
+	if (!a || !id_p || scope_op('+', id_p) || pipe(m.go) || pipe(m.done) ||
+	    rc_drop_caches())
+		goto cleanup;
+	m.file = file;
+	root0 = rc_root_file_local();
+	red0 = rc_mod_stat("redirected_bytes");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		goto cleanup;
+	if (!pid)
+		_exit(rc_cg_join(q) ? KSFT_FAIL : moved_reader(&m));
+	/* the reader's ends: a reader that dies ends the parent's read */
+	close(m.go[0]);
+	close(m.done[1]);
+	m.go[0] = m.done[1] = -1;
+	snprintf(spid, sizeof(spid), "%d", pid);
+	/* Q (out), P/a (in), Q (out): one third each */
+	for (step = 0; step < 3; step++) {
+		if (step && rc_cg_write(step == 1 ? a : q, "cgroup.procs",
+					spid)) {
+			rc_diag("step %d: cannot move the reader", step);
+			goto cleanup;
+		}
+		if (write(m.go[1], &c, 1) != 1 || read(m.done[0], &c, 1) != 1) {
+			rc_diag("step %d: the reader is gone", step);
+			goto cleanup;
+		}
+	}
+	waitpid(pid, &st, 0);
+	pid = -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		rc_diag("reader ended with status %d", st);
+		goto cleanup;
+	}
+	red = rc_mod_stat("redirected_bytes") - red0;
+	q_file = rc_settle(rc_cg_file, q, 2 * MOVED_PART, 5, 3000);
+	a_file = rc_cg_file(a);
+	rc_diag("Q charged %s, P/a %s, redirected %+.2f MiB, root-local file %+.2f MiB",
+		rc_size(q_file), rc_size(a_file), red / 1048576.0,
+		(rc_root_file_local() - root0) / 1048576.0);
+	ok &= rc_close("Q (two thirds out of scope) file charge", q_file,
+		       2 * MOVED_PART, 10);
+	ok &= rc_below("P/a (one third in scope) file charge", a_file, MiB(1));
+	ok &= rc_close("redirected_bytes growth (one third)", red,
+		       MOVED_PART, 10);
+	if (ok)
+		ret = KSFT_PASS;
+cleanup:
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	for (step = 0; step < 2; step++) {
+		if (m.go[step] >= 0)
+			close(m.go[step]);
+		if (m.done[step] >= 0)
+			close(m.done[step]);
+	}
+	scope_clear();
+	rc_cg_destroy(a);
+	rc_cg_destroy(p);
+	rc_cg_destroy(q);
+	free(a);
+	free(p);
+	free(q);
+	if (file)
+		unlink(file);
+	free(file);
+	return ret;
+}
+
 static const struct rc_test tests[] = {
 	TN("siblings", test_siblings, 0),
 	TN("last_entry", test_last_entry, 0),
@@ -699,6 +1165,10 @@ static const struct rc_test tests[] = {
 	TN("limit", test_limit, 300),
 	TN("stale", test_stale, 0),
 	TN("concurrent", test_concurrent, 300),
+	TN("cache_scope_write", test_cache_scope_write, 0),
+	TN("cache_id_reuse", test_cache_id_reuse, 300),
+	TN("cache_new_child", test_cache_new_child, 300),
+	TN("cache_moved_task", test_cache_moved_task, 0),
 };
 
 int main(int argc, char **argv)
