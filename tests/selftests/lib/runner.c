@@ -204,6 +204,20 @@ bool rc_collapse_needs_mm(void)
 }
 
 /*
+ * Whether the kernel has cgroup writeback (CONFIG_CGROUP_WRITEBACK: memory
+ * cgroups and the block cgroup controller): __inode_attach_wb() exists only
+ * there. Read off the kernel's symbols, not the module's word.
+ */
+bool rc_kernel_has_cgroup_writeback(void)
+{
+	static int has = -1;
+
+	if (has < 0)
+		has = rc_kernel_has_function("__inode_attach_wb");
+	return has;
+}
+
+/*
  * hook_state of a module with every part it can have on this kernel: "ok",
  * or "partial collapse_file" where collapse_file() needs its mm (the module
  * leaves collapses alone there).
