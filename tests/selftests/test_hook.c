@@ -150,7 +150,7 @@ static bool hook_state_worse(const char *word)
 	char want[64];
 
 	snprintf(want, sizeof(want), "%s%s", word,
-		 rc_collapse_needs_mm() ? " collapse_file" : "");
+		 rc_collapse_unhooked() ? " collapse_file" : "");
 	return hook_state_is(want);
 }
 
@@ -689,7 +689,7 @@ static int optional_probes(void)
 	if (!wb)
 		ok &= hook_state_ok();
 	else
-		ok &= hook_state_is(rc_collapse_needs_mm() ?
+		ok &= hook_state_is(rc_collapse_unhooked() ?
 				    "partial collapse_file __inode_attach_wb" :
 				    "partial __inode_attach_wb");
 
