@@ -14,7 +14,9 @@
 #   make check-kernels KERNEL_TREES="DIR..."
 #                         the same guest tests on kernels built from upstream
 #                         source trees, named upstream-X.Y or alma-X.Y
-#                         (RHEL/AlmaLinux trees; not in CI)
+#                         (RHEL/AlmaLinux trees; not in CI); DIR@VARIANT builds
+#                         the tree as a variant (tests/vm/variant-*.config):
+#                         DIR@kcfi (clang kCFI), DIR@nocgwb (no cgroup writeback)
 #   make check-packages   the .debs in bookworm/trixie chroots and guests, the
 #                         RPMs (el8/el9/el10) with rpmlint and in the same chroots
 #   make mutation-check   the unit tests against the one-line bugs listed in
@@ -72,8 +74,11 @@ check-arm64:
 	@ROOTCACHE_PKG_SUITES="$${ROOTCACHE_PKG_SUITES:-bookworm-arm64 trixie-arm64}" \
 		ROOTCACHE_PKG_FORMATS=deb tests/packages/run
 
+# The kernel variants a tree can be built as (tests/vm/variant-VARIANT.config).
+VARIANTS := $(patsubst tests/vm/variant-%.config,%,$(wildcard tests/vm/variant-*.config))
+
 check-kernels: host-deps
-	@test -n "$(KERNEL_TREES)" || { echo 'usage: make check-kernels KERNEL_TREES="DIR..." (kernel source trees; see tests/vm/README.md)' >&2; exit 64; }
+	@test -n "$(KERNEL_TREES)" || { echo 'usage: make check-kernels KERNEL_TREES="DIR[@VARIANT]..." (kernel source trees; VARIANT: $(VARIANTS); see tests/vm/README.md)' >&2; exit 64; }
 	@ROOTCACHE_KERNEL_TREES="$(KERNEL_TREES)" ROOTCACHE_CHECK_SANITIZERS=0 tests/vm/check
 
 check-packages: host-deps

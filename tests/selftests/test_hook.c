@@ -61,7 +61,18 @@
  *                a job's reads are redirected, and the log names each part
  *                once with what it costs; one part alone is named alone.
  *                The insertion function stays required: failing its probe
- *                (kretprobe mechanism) refuses the load with ENOENT.
+ *                (kretprobe mechanism) refuses the load with ENOENT. On a
+ *                kernel without cgroup writeback (no __inode_attach_wb) that
+ *                part is never tried, so it is not named (not missing:
+ *                there is no such pin), and the log says so once.
+ * writeback_part: the module as shipped, on any kernel: the inode writeback
+ *                probe is in the kernel's kprobe list exactly where the
+ *                kernel has cgroup writeback (__inode_attach_wb in
+ *                kallsyms); without it the module still loads (the probe
+ *                is not required), logs "__inode_attach_wb not probed" once,
+ *                hook_state reads as with every part, a job's reads are
+ *                redirected, and a job that writes new files attaches no
+ *                inode writeback (stats/redirected_inode_writeback stays).
  *
  * wrap_oops_rmmod: the test build with test_wrap_die=1 simulates a task that
  *                oopsed inside the ftrace wrapper (the guests' console
@@ -113,6 +124,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,7 +177,7 @@ static bool hook_state_worse(const char *word)
 	char want[64];
 
 	snprintf(want, sizeof(want), "%s%s", word,
-		 rc_collapse_needs_mm() ? " collapse_file" : "");
+		 rc_collapse_unhooked() ? " collapse_file" : "");
 	return hook_state_is(want);
 }
 
@@ -695,9 +707,12 @@ out:
 	return ret;
 }
 
+#define NO_WB_LOG "no cgroup writeback in this kernel: __inode_attach_wb not probed"
+
 static int optional_probes(void)
 {
 	char symbol[64] = "", params[160], machine[65];
+	bool wb = rc_kernel_has_cgroup_writeback();
 	struct job_result r;
 	int st, ret = KSFT_FAIL;
 	bool ok = true;
@@ -708,7 +723,8 @@ static int optional_probes(void)
 		return st;
 	rc_read_str(RC_SYSFS "/hook", symbol, sizeof(symbol));
 	strtok(symbol, "\n");
-	ok &= hook_state_is("partial collapse_file __inode_attach_wb");
+	ok &= hook_state_is(wb ? "partial collapse_file __inode_attach_wb" :
+			    "partial collapse_file");
 	ok &= mechanism_is(rc_ftrace_wrapper_built(machine, sizeof(machine)) ?
 			   "ftrace" : "kretprobe");
 	if (run_job("partial", 0, &r))
@@ -721,14 +737,18 @@ static int optional_probes(void)
 				     "not probing collapse_file: this kernel's collapse_file() needs its mm" :
 				     "cannot probe collapse_file (-2): loading without it"), 1);
 	ok &= rc_equal("log lines for __inode_attach_wb",
-		       rc_kmsg_count("cannot probe __inode_attach_wb (-2): loading without it"), 1);
+		       rc_kmsg_count("cannot probe __inode_attach_wb (-2): loading without it"), wb);
+	ok &= rc_equal("log lines for no cgroup writeback", rc_kmsg_count(NO_WB_LOG), !wb);
 
 	st = rc_mod_load_testing("enabled=1 test_probe_fail=__inode_attach_wb");
 	if (st != KSFT_PASS)
 		goto out;
-	ok &= hook_state_is(rc_collapse_needs_mm() ?
-			    "partial collapse_file __inode_attach_wb" :
-			    "partial __inode_attach_wb");
+	if (!wb)
+		ok &= hook_state_ok();
+	else
+		ok &= hook_state_is(rc_collapse_unhooked() ?
+				    "partial collapse_file __inode_attach_wb" :
+				    "partial __inode_attach_wb");
 
 	if (rc_mod_set(RC_UNLOADED) != KSFT_PASS)
 		goto out;
@@ -743,6 +763,98 @@ static int optional_probes(void)
 out:
 	if (rc_mod_unload())
 		ret = KSFT_FAIL;
+	return ret;
+}
+
+/* Whether the kernel's kprobe list (debugfs) has a probe on @symbol. */
+static bool kprobe_listed(const char *symbol)
+{
+	FILE *f = fopen("/sys/kernel/debug/kprobes/list", "re");
+	char line[512], want[128];
+	bool found = false;
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), " %s+0x", symbol);
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, want);
+	fclose(f);
+	return found;
+}
+
+static int job_new_files(void *dir)
+{
+	char path[256];
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", (char *)dir, i);
+		if (rc_make_file(path, 65536))
+			return KSFT_FAIL;
+	}
+	return KSFT_PASS;
+}
+
+static int writeback_part(void)
+{
+	bool wb = rc_kernel_has_cgroup_writeback();
+	char *dir = NULL, *cg = NULL;
+	long long wb0, wb1;
+	struct job_result r;
+	int st, ret = KSFT_FAIL;
+	bool ok = true;
+
+	st = rc_mod_set(RC_UNLOADED);
+	if (st != KSFT_PASS)
+		return st;
+	rc_kmsg_mark();
+	st = rc_mod_set(RC_ENABLED);
+	if (st != KSFT_PASS)
+		return st;
+	rc_diag("%s: __inode_attach_wb %s in kallsyms; kprobe on it: %s; hook_state \"%s\"",
+		rc.kernel, wb ? "is" : "is not",
+		kprobe_listed("__inode_attach_wb") ? "yes" : "no",
+		rc_hook_state_whole());
+	ok &= rc_equal("kprobe on __inode_attach_wb",
+		       kprobe_listed("__inode_attach_wb"), wb);
+	ok &= rc_equal("log lines for no cgroup writeback", rc_kmsg_count(NO_WB_LOG), !wb);
+	ok &= hook_state_ok();
+	if (run_job("writeback_part", 0, &r))
+		goto out;
+	ok &= rc_below("job file charge", r.file, MiB(1));
+	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
+	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
+	if (!wb) {
+		dir = rc_path(rc.scratch, "wbpart.%d", rc.main_pid);
+		cg = rc_cg_create("writeback_part_files");
+		if (!dir || !cg || mkdir(dir, 0755))
+			goto out;
+		wb0 = rc_mod_stat("redirected_inode_writeback");
+		st = rc_cg_run(cg, job_new_files, dir);
+		sync();
+		wb1 = rc_mod_stat("redirected_inode_writeback");
+		rc_diag("16 new files written and synced: redirected_inode_writeback %lld -> %lld",
+			wb0, wb1);
+		ok &= rc_equal("job writing new files (status)", st, 0);
+		ok &= rc_equal("stats/redirected_inode_writeback growth", wb1 - wb0, 0);
+	}
+	if (ok)
+		ret = KSFT_PASS;
+out:
+	if (cg)
+		rc_cg_destroy(cg);
+	free(cg);
+	if (dir) {
+		char path[256];
+		int i;
+
+		for (i = 0; i < 16; i++) {
+			snprintf(path, sizeof(path), "%s/f%d", dir, i);
+			unlink(path);
+		}
+		rmdir(dir);
+	}
+	free(dir);
 	return ret;
 }
 
@@ -958,6 +1070,7 @@ static const struct rc_test tests[] = {
 	T(call_start, 0),
 	T(rmmod_in_flight, 0),
 	T(optional_probes, 0),
+	T(writeback_part, 0),
 	T(wrap_oops_rmmod, 0),
 	T(unregister_fails, 0),
 	T(entry_window_rmmod, 0),

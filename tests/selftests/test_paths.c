@@ -391,6 +391,8 @@ static bool collapse_refused_by_module(const char *cg, const char *file)
 /* The collapse tests that need the collapse hook: skipped where it is off. */
 static int skip_without_collapse_hook(void)
 {
+	if (!rc_collapse_needs_mm())
+		return rc_skip("collapse_file is no function in this kernel (inlined or cloned by the compiler): the module cannot hook collapses");
 	return rc_skip("this kernel's collapse_file() needs its mm (6.1 to 6.5 with read-only file THP): the module leaves collapses alone");
 }
 
@@ -459,7 +461,7 @@ static int run_path(const struct path_op *op, int mode)
 			coll1 - coll0);
 		ok &= rc_at_least("/proc/vmstat thp_collapse_alloc growth",
 				  thp1 - thp0, 16);
-		if (mode == RC_ENABLED && rc_collapse_needs_mm()) {
+		if (mode == RC_ENABLED && rc_collapse_unhooked()) {
 			/*
 			 * The charge, not the file statistic: 6.5 moves no
 			 * per-memcg file count from the small folios (root's)
@@ -582,7 +584,7 @@ static int collapse_foreign_pmd(void)
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
 
-	if (rc_collapse_needs_mm())
+	if (rc_collapse_unhooked())
 		return skip_without_collapse_hook();
 	st = rc_mod_load_testing("enabled=0 test_collapse_start_shift=512");
 	if (st != KSFT_PASS)
@@ -628,7 +630,7 @@ static int collapse_other_layout(void)
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
 
-	if (rc_collapse_needs_mm())
+	if (rc_collapse_unhooked())
 		return skip_without_collapse_hook();
 	rc_kmsg_mark();
 	st = rc_mod_load_testing("enabled=1 test_collapse_other_layout=1");
@@ -697,7 +699,7 @@ static int khugepaged_scoped(void)
 	struct stat cgst;
 	pid_t pid = -1;
 
-	if (rc_collapse_needs_mm())
+	if (rc_collapse_unhooked())
 		return skip_without_collapse_hook();
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)

@@ -34,9 +34,12 @@ readonly EXIT_TIMEOUT=252
 readonly EXIT_NOBOOT=253
 
 # The console patterns that fail a run even when its command succeeded
-# (lockdep, KASAN, DEBUG_OBJECTS and CFI reports are WARNINGs or BUGs;
-# kmemleak's are printed by tests/vm/guest-init).
-readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic|unreferenced object'
+# (lockdep, KASAN and DEBUG_OBJECTS reports are WARNINGs or BUGs; kmemleak's
+# are printed by tests/vm/guest-init; a kCFI failure prints "CFI failure at
+# ..." before its BUG, and that line alone must fail a run: with
+# CFI_PERMISSIVE=y it is only followed by a WARNING, and an oops whose
+# "invalid opcode" header has no "Oops" could be cut short by the panic).
+readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic|unreferenced object|CFI failure'
 
 # crash_lines: print the lines of a console log (stdin) that match CRASH_PATTERN.
 # The one stack dump of each OOM report ("X invoked oom-killer:" ... "Call Trace:")
@@ -136,24 +139,65 @@ kernel_id() {
 	fi
 }
 
-# is_source_kernel ID: a kernel built from a source tree (upstream-X.Y, alma-X.Y).
+# is_source_kernel ID: a kernel built from a source tree (upstream-X.Y, alma-X.Y,
+# or a variant of one: upstream-X.Y-VARIANT).
 is_source_kernel() {
-	[[ $1 =~ ^(upstream|alma)-[0-9]+\.[0-9]+$ ]]
+	[[ $1 =~ ^(upstream|alma)-[0-9]+\.[0-9]+(-[a-z0-9]+)?$ ]] || return 1
+	[[ -z $(kernel_variant "$1") || -f $VM_DIR/variant-$(kernel_variant "$1").config ]]
 }
 
-# tree_identity DIR: the identity of a kernel source tree: alma-<RHEL_MAJOR>.<RHEL_MINOR>
-# when it has Makefile.rhelver, else upstream-<VERSION>.<PATCHLEVEL>.
+# Variants: the same source tree built with another configuration (and maybe
+# another compiler) is another kernel. A tree is given as DIR@VARIANT (--tree,
+# ROOTCACHE_KERNEL_TREES, make check-kernels KERNEL_TREES) and its identity is
+# then <identity of DIR>-VARIANT (upstream-6.8-kcfi). Each variant is one file,
+# tests/vm/variant-VARIANT.config: a configuration fragment merged last, whose
+# "# rootcache-KEY: VALUE" lines say how to build and boot it (variant_field).
+
+# tree_dir SPEC: the directory of a tree given as DIR or DIR@VARIANT.
+tree_dir() { echo "${1%@*}"; }
+
+# kernel_variant ID|SPEC: the variant of an identity (upstream-6.8-kcfi: kcfi)
+# or of a tree given as DIR@VARIANT; empty for none.
+kernel_variant() {
+	if [[ $1 == *@* ]]; then
+		echo "${1##*@}"
+	elif [[ $1 =~ ^(upstream|alma)-[0-9]+\.[0-9]+-([a-z0-9]+)$ ]]; then
+		echo "${BASH_REMATCH[2]}"
+	fi
+}
+
+# variant_field ID KEY: the value of "# rootcache-KEY: VALUE" in the variant's
+# fragment (empty without a variant or without the line). Keys: suite (the
+# Debian suite of the build chroot), packages (more packages for it, a,b,c),
+# make (NAME=VALUE words for the kernel build, e.g. LLVM=1), cmdline (kernel
+# command-line parameters tests/vm/run adds).
+variant_field() {
+	local v
+	v=$(kernel_variant "$1")
+	[[ -n $v && -f $VM_DIR/variant-$v.config ]] || return 0
+	sed -n "s/^# rootcache-$2: *//p" "$VM_DIR/variant-$v.config" | head -n1
+}
+
+# tree_identity DIR[@VARIANT]: the identity of a kernel source tree: alma-<RHEL_MAJOR>.<RHEL_MINOR>
+# when it has Makefile.rhelver, else upstream-<VERSION>.<PATCHLEVEL>; -VARIANT
+# appended for a variant (which must have its tests/vm/variant-VARIANT.config).
 tree_identity() {
-	local major minor release
-	if [[ -f $1/Makefile.rhelver ]]; then
-		major=$(sed -n 's/^RHEL_MAJOR *= *\([0-9]*\).*/\1/p' "$1/Makefile.rhelver" | head -n1)
-		minor=$(sed -n 's/^RHEL_MINOR *= *\([0-9]*\).*/\1/p' "$1/Makefile.rhelver" | head -n1)
+	local major minor release dir variant suffix=""
+	dir=$(tree_dir "$1")
+	variant=$(kernel_variant "$1")
+	if [[ -n $variant ]]; then
+		[[ $variant =~ ^[a-z0-9]+$ && -f $VM_DIR/variant-$variant.config ]] || return 1
+		suffix=-$variant
+	fi
+	if [[ -f $dir/Makefile.rhelver ]]; then
+		major=$(sed -n 's/^RHEL_MAJOR *= *\([0-9]*\).*/\1/p' "$dir/Makefile.rhelver" | head -n1)
+		minor=$(sed -n 's/^RHEL_MINOR *= *\([0-9]*\).*/\1/p' "$dir/Makefile.rhelver" | head -n1)
 		[[ -n $major && -n $minor ]] || return 1
-		echo "alma-$major.$minor"
+		echo "alma-$major.$minor$suffix"
 	else
-		release=$(tree_release "$1")
+		release=$(tree_release "$dir")
 		[[ -n $release ]] || return 1
-		echo "upstream-$(cut -d. -f1,2 <<<"$release")"
+		echo "upstream-$(cut -d. -f1,2 <<<"$release")$suffix"
 	fi
 }
 

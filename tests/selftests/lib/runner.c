@@ -204,13 +204,46 @@ bool rc_collapse_needs_mm(void)
 }
 
 /*
+ * Whether the kernel has cgroup writeback (CONFIG_CGROUP_WRITEBACK: memory
+ * cgroups and the block cgroup controller): __inode_attach_wb() exists only
+ * there. Read off the kernel's symbols, not the module's word.
+ */
+bool rc_kernel_has_cgroup_writeback(void)
+{
+	static int has = -1;
+
+	if (has < 0)
+		has = rc_kernel_has_function("__inode_attach_wb");
+	return has;
+}
+
+/*
+ * Whether the module cannot hook collapse_file() on this kernel, which has
+ * transparent huge pages: it needs its mm (rc_collapse_needs_mm()), or it is
+ * no function of its own (a static function with one caller, inlined or
+ * cloned by the compiler: measured on upstream 6.8 built with clang 19, the
+ * kCFI kernel). Collapses then stay charged as without the module, and
+ * hook_state names collapse_file. Read off the kernel's symbols.
+ */
+bool rc_collapse_unhooked(void)
+{
+	static int off = -1;
+
+	if (off < 0)
+		off = rc_collapse_needs_mm() ||
+		      (!access("/sys/kernel/mm/transparent_hugepage", F_OK) &&
+		       !rc_kernel_has_function("collapse_file"));
+	return off;
+}
+
+/*
  * hook_state of a module with every part it can have on this kernel: "ok",
- * or "partial collapse_file" where collapse_file() needs its mm (the module
- * leaves collapses alone there).
+ * or "partial collapse_file" where the module cannot hook collapse_file()
+ * (rc_collapse_unhooked()).
  */
 const char *rc_hook_state_whole(void)
 {
-	return rc_collapse_needs_mm() ? "partial collapse_file" : "ok";
+	return rc_collapse_unhooked() ? "partial collapse_file" : "ok";
 }
 
 static void env_str(char *dst, size_t len, const char *name, const char *def)
