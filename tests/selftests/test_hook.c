@@ -992,7 +992,7 @@ static int entry_window_rmmod(void)
 	int st, status = -1, ret = KSFT_FAIL, err = 0, off = -1;
 	bool ok = true;
 
-	if (!ftrace_wrap_expected(machine, sizeof(machine)))
+	if (!rc_ftrace_wrapper_built(machine, sizeof(machine)))
 		return rc_skip("no ftrace wrapper on %s (kmod/arch.h)", machine);
 	st = rc_mod_load_testing("enabled=1");
 	if (st != KSFT_PASS)
