@@ -105,7 +105,13 @@ static const bool wrap_rewrites_charge = true;
 #else
 static const bool wrap_rewrites_charge;
 #endif
+#ifdef ROOTCACHE_TESTING
 static bool wrap_direct;	/* direct calls instead of wrap_ops */
+#define wrap_uses_direct() wrap_direct
+#else
+/* Direct calls wherever the kernel has them: a constant for the wrapper. */
+#define wrap_uses_direct() rootcache_have_ftrace_direct()
+#endif
 static bool wrap_calls_start;	/* test build: through the site again */
 
 /* Tasks inside rootcache_insert_wrapper(), summed over CPUs at unload. */
@@ -218,7 +224,7 @@ int notrace rootcache_insert_wrapper(void *arg0, void *arg1,
 	 * direct calls (5.10) come whatever the scope, and a task out of it
 	 * is sent on at once, as the callback does (issue 27).
 	 */
-	if (wrap_direct && !rootcache_scope_empty() && in_task() &&
+	if (!rootcache_scope_empty() && wrap_uses_direct() && in_task() &&
 	    !rootcache_scope_admits_current()) {
 		rootcache_stat_add(RC_STAT_SKIPPED_OUT_OF_SCOPE, 1);
 		redirected = false;
@@ -300,7 +306,7 @@ static bool wrap_canary_fires(void)
 	int before = atomic_read(&wrap_canary_hits);
 	void *mm = rootcache_rewrite_canary();
 
-	if (wrap_direct)
+	if (wrap_uses_direct())
 		return !mm;
 	return atomic_read(&wrap_canary_hits) != before &&
 	       !(wrap_rewrites_charge && mm);
@@ -571,7 +577,9 @@ static int wrap_start(void)
 	rootcache_call_update(rootcache_insert_call,
 			      (insert_fn)(call_start ? function_start(insert_site) :
 					  insert_site + MCOUNT_INSN_SIZE));
+#ifdef ROOTCACHE_TESTING
 	wrap_direct = rootcache_have_ftrace_direct() && !call_start;
+#endif
 
 #ifdef ROOTCACHE_CHARGE_MM_REWRITE
 	charge_site = ftrace_site(ROOTCACHE_CHARGE_SYMBOL, NULL);
@@ -586,17 +594,17 @@ static int wrap_start(void)
 	err = register_die_notifier(&wrap_die_nb);
 	if (err)
 		return err;
-	err = wrap_direct ? wrap_attach_direct() : wrap_attach_ops();
+	err = wrap_uses_direct() ? wrap_attach_direct() : wrap_attach_ops();
 	if (err) {
 		pr_info("cannot attach ftrace%s to %s (%d)\n",
-			wrap_direct ? " direct calls" : "",
+			wrap_uses_direct() ? " direct calls" : "",
 			ROOTCACHE_INSERT_SYMBOL, err);
 		unregister_die_notifier(&wrap_die_nb);
 		return err;
 	}
 	if (!wrap_canary_fires()) {
 		pr_err("self-test: the ftrace %s did not fire or rewrite\n",
-		       wrap_direct ? "direct call" : "callback");
+		       wrap_uses_direct() ? "direct call" : "callback");
 		wrap_stop();
 		return -ENOEXEC;
 	}
@@ -629,7 +637,7 @@ static int wrap_detach_insert(void)
 {
 	int err;
 
-	if (wrap_direct)
+	if (wrap_uses_direct())
 		return wrap_detach_direct(false);
 	err = unregister_ftrace_function(&wrap_ops);
 	if (!err)

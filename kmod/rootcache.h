@@ -2,6 +2,7 @@
 #ifndef ROOTCACHE_H
 #define ROOTCACHE_H
 
+#include <linux/jump_label.h>
 #include <linux/types.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -99,10 +100,20 @@ void rootcache_policy_stop(void);
 struct rootcache_scope;
 extern struct rootcache_scope __rcu *rootcache_scope_set;
 
-/* No scope is set: everyone's cache moves (the hot path's shortcut). */
-static inline bool rootcache_scope_empty(void)
+/*
+ * On while a set is published (scope.c keeps it so): the hot path's test
+ * for the global mode is then a jump patched into the code, no load.
+ */
+DECLARE_STATIC_KEY_FALSE(rootcache_scoped);
+
+/*
+ * No scope is set: everyone's cache moves (the hot path's shortcut). A
+ * caller that finds a scope still reads the set, which may be gone by
+ * then (rootcache_scope_admits_current() admits everyone then).
+ */
+static __always_inline bool rootcache_scope_empty(void)
 {
-	return !rcu_access_pointer(rootcache_scope_set);
+	return !static_branch_unlikely(&rootcache_scoped);
 }
 
 bool rootcache_scope_admits(struct cgroup_subsys_state *css);

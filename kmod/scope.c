@@ -34,9 +34,10 @@
 
 /* NULL when empty: the global mode (rootcache_scope_empty()). */
 struct rootcache_scope __rcu *rootcache_scope_set;
+DEFINE_STATIC_KEY_FALSE(rootcache_scoped);
 static DEFINE_MUTEX(scope_mutex);
-/* The last generation published; under scope_mutex. */
-static u64 scope_gen;
+/* Written under scope_mutex (scope_publish()), read by the hot path. */
+u64 rootcache_scope_gen;
 
 DEFINE_PER_CPU(struct rootcache_scope_cache, rootcache_scope_cache);
 
@@ -69,21 +70,36 @@ static bool scope_walk(const struct rootcache_scope *scope,
 
 /**
  * rootcache_scope_fill - the slow path of rootcache_scope_admits_cached()
- * @scope: the published set the caller read
  * @css: the memory cgroup
- * @slot: this CPU's cache slot for @css; preemption is off
  *
- * Return: whether @css is inside @scope, also stored in @slot.
+ * Preemption is off: the cache is this CPU's. A cache of another
+ * generation is emptied first.
+ *
+ * Return: whether @css is inside the published set, also stored in @css's
+ * slot; true when no set is published (a clear racing with the caller).
  */
-bool rootcache_scope_fill(const struct rootcache_scope *scope,
-			  struct cgroup_subsys_state *css,
-			  struct rootcache_scope_slot *slot)
+bool rootcache_scope_fill(struct cgroup_subsys_state *css)
 {
-	bool admitted = scope_walk(scope, css);
+	struct rootcache_scope_cache *cache = this_cpu_ptr(&rootcache_scope_cache);
+	const struct rootcache_scope *scope;
+	bool admitted;
 
-	slot->serial = css->serial_nr;
-	slot->gen = scope->gen;
-	slot->admitted = admitted;
+	/*
+	 * The set's own generation tags the cache, not rootcache_scope_gen,
+	 * which a write sets before it publishes the set: a reader between
+	 * the two reads the previous set, and tags its verdicts with that
+	 * set's generation.
+	 */
+	scope = rcu_dereference_sched(rootcache_scope_set);
+	if (!scope)
+		return true;
+	if (cache->gen != scope->gen) {
+		memset(cache, 0, sizeof(*cache));
+		cache->gen = scope->gen;
+	}
+	admitted = scope_walk(scope, css);
+	cache->slot[css->serial_nr % ROOTCACHE_SCOPE_SLOTS] =
+		css->serial_nr << 1 | admitted;
 	return admitted;
 }
 
@@ -96,13 +112,12 @@ bool rootcache_scope_fill(const struct rootcache_scope *scope,
  */
 bool rootcache_scope_admits(struct cgroup_subsys_state *css)
 {
-	const struct rootcache_scope *scope = rcu_dereference(rootcache_scope_set);
 	bool admitted;
 
-	if (!scope)
+	if (rootcache_scope_empty())
 		return true;
 	preempt_disable();
-	admitted = rootcache_scope_admits_cached(scope, css);
+	admitted = rootcache_scope_admits_cached(css);
 	preempt_enable();
 	return admitted;
 }
@@ -140,17 +155,33 @@ static struct rootcache_scope *scope_alloc(unsigned int nr)
 
 /*
  * Replace the published set; @next may be NULL (empty). Its generation is
- * set before rcu_replace_pointer() publishes it (a release): a reader that
- * sees the new set sees its generation.
+ * set, and made the hot path's rootcache_scope_gen, before
+ * rcu_replace_pointer() publishes it (a release): a reader that sees the new
+ * set sees its generation.
+ *
+ * rootcache_scoped follows: switched on after the first set is published,
+ * off before the last is withdrawn, so that a reader that finds the key on
+ * and reads no set admits everyone, which is what the write that cleared it
+ * asks for. The switch patches the code on every CPU before it returns: an
+ * insertion that starts after the write returns sees the new mode. It
+ * sleeps (cpus_read_lock(), the jump-label mutex), hence scope_mutex, a
+ * mutex no other lock nests in.
  */
 static void scope_publish(struct rootcache_scope *next)
 {
 	struct rootcache_scope *prev;
 
-	if (next)
-		next->gen = ++scope_gen;
+	if (next) {
+		next->gen = rootcache_scope_gen + 1;
+		/* Before the set: see rootcache_scope_fill(). */
+		WRITE_ONCE(rootcache_scope_gen, next->gen);
+	} else {
+		static_branch_disable(&rootcache_scoped);
+	}
 	prev = rcu_replace_pointer(rootcache_scope_set, next,
 				   lockdep_is_held(&scope_mutex));
+	if (next)
+		static_branch_enable(&rootcache_scoped);
 	if (prev)
 		kfree_rcu(prev, rcu);
 }
