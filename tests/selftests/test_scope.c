@@ -799,6 +799,13 @@ static void paced_reader(const char *file, long long start, long long *total)
 
 	if (fd < 0)
 		_exit(1);
+	/*
+	 * No readahead: each read inserts what it reads, in the window it
+	 * reads it (on 7.x readahead ran megabytes ahead, into the next
+	 * window, whose scope then had nothing new to decide).
+	 */
+	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
+		_exit(1);
 	for (;;) {
 		if (pread(fd, buf, sizeof(buf), off) != (ssize_t)sizeof(buf))
 			_exit(1);
