@@ -147,6 +147,12 @@ module_param(test_wrap_entry_spin_ms, uint, 0644);
 MODULE_PARM_DESC(test_wrap_entry_spin_ms,
 		 "TEST BUILD: the next call of the wrapper busy-waits this long before it counts itself in wrap_active, and sleeps as long after the insertion (then 0 again)");
 
+/* Test build: when (ktime_get(), in ms) a task took the spin below. */
+static unsigned long test_wrap_entry_began_ms;
+module_param(test_wrap_entry_began_ms, ulong, 0444);
+MODULE_PARM_DESC(test_wrap_entry_began_ms,
+		 "TEST BUILD: CLOCK_MONOTONIC (ms) at which a task took test_wrap_entry_spin_ms (0: none yet)");
+
 /*
  * Before the count, once: a task that ftrace sent here and that has not
  * counted itself yet, held there long enough for unload to overtake it.
@@ -159,6 +165,7 @@ static unsigned int test_wrap_entry_spin(void)
 
 	if (!ms || cmpxchg(&test_wrap_entry_spin_ms, ms, 0) != ms)
 		return 0;
+	WRITE_ONCE(test_wrap_entry_began_ms, ktime_to_ms(ktime_get()));
 	mdelay(ms);
 	return ms;
 }
