@@ -108,8 +108,9 @@ DECLARE_STATIC_KEY_FALSE(rootcache_scoped);
 
 /*
  * No scope is set: everyone's cache moves (the hot path's shortcut). A
- * caller that finds a scope still reads the set, which may be gone by
- * then (rootcache_scope_admits_current() admits everyone then).
+ * caller that finds a scope may race with a clear: it decides by its CPU's
+ * cached verdict, or by the set, and admits everyone when the set is gone
+ * (rootcache_scope_fill()).
  */
 static __always_inline bool rootcache_scope_empty(void)
 {

@@ -260,6 +260,24 @@ out:
 	return ret;
 }
 
+/*
+ * What every redirected job must show: no file charge of its own, SIZE
+ * redirected (±10%), no failed redirection. @how ends each check's label.
+ */
+static bool job_redirected(const struct job_result *r, const char *how)
+{
+	char what[96];
+	bool ok = true;
+
+	snprintf(what, sizeof(what), "job file charge%s", how);
+	ok &= rc_below(what, r->file, MiB(1));
+	snprintf(what, sizeof(what), "stats/redirected_bytes growth%s", how);
+	ok &= rc_close(what, r->redirected, SIZE, 10);
+	snprintf(what, sizeof(what), "stats/redirect_failed growth%s", how);
+	ok &= rc_equal(what, r->failed, 0);
+	return ok;
+}
+
 static int hook_checked(void)
 {
 	struct job_result r;
@@ -272,9 +290,7 @@ static int hook_checked(void)
 	ok &= rc_equal("stats/redirect_failed at start", rc_mod_stat("redirect_failed"), 0);
 	if (run_job("checked", 0, &r))
 		return KSFT_FAIL;
-	ok &= rc_below("job file charge", r.file, MiB(1));
-	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
-	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
+	ok &= job_redirected(&r, "");
 	ok &= hook_state_ok();
 	return ok ? KSFT_PASS : KSFT_FAIL;
 }
@@ -487,9 +503,7 @@ static int mechanism(void)
 		ok &= traced_without(symbol, "rootcache");
 		if (run_job("mech_kretprobe", 0, &r))
 			goto out;
-		ok &= rc_below("job file charge (kretprobe)", r.file, MiB(1));
-		ok &= rc_close("stats/redirected_bytes growth (kretprobe)", r.redirected, SIZE, 10);
-		ok &= rc_equal("stats/redirect_failed growth (kretprobe)", r.failed, 0);
+		ok &= job_redirected(&r, " (kretprobe)");
 		if (rc_mod_unload())
 			return KSFT_FAIL;
 		ok &= rc_equal("insmod hook_mechanism=ftrace (-errno)",
@@ -511,9 +525,7 @@ static int mechanism(void)
 	}
 	if (run_job("mech_ftrace", 0, &r))
 		return KSFT_FAIL;
-	ok &= rc_below("job file charge (ftrace)", r.file, MiB(1));
-	ok &= rc_close("stats/redirected_bytes growth (ftrace)", r.redirected, SIZE, 10);
-	ok &= rc_equal("stats/redirect_failed growth (ftrace)", r.failed, 0);
+	ok &= job_redirected(&r, " (ftrace)");
 
 	st = rc_mod_reload(rc.ko, "enabled=1 hook_mechanism=kretprobe");
 	if (st != KSFT_PASS)
@@ -523,9 +535,7 @@ static int mechanism(void)
 	ok &= traced_without(symbol, "direct-->");
 	if (run_job("mech_kretprobe", 0, &r))
 		goto out;
-	ok &= rc_below("job file charge (kretprobe)", r.file, MiB(1));
-	ok &= rc_close("stats/redirected_bytes growth (kretprobe)", r.redirected, SIZE, 10);
-	ok &= rc_equal("stats/redirect_failed growth (kretprobe)", r.failed, 0);
+	ok &= job_redirected(&r, " (kretprobe)");
 	if (ok)
 		ret = KSFT_PASS;
 out:
@@ -657,9 +667,7 @@ static int call_start(void)
 	ok &= mechanism_is("ftrace");
 	if (run_job("call_start", 0, &r))
 		goto out;
-	ok &= rc_below("job file charge", r.file, MiB(1));
-	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
-	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
+	ok &= job_redirected(&r, "");
 	ok &= hook_state_ok();
 	if (ok)
 		ret = KSFT_PASS;
@@ -729,9 +737,7 @@ static int optional_probes(void)
 			   "ftrace" : "kretprobe");
 	if (run_job("partial", 0, &r))
 		goto out;
-	ok &= rc_below("job file charge, partial hook", r.file, MiB(1));
-	ok &= rc_close("stats/redirected_bytes growth, partial hook", r.redirected, SIZE, 10);
-	ok &= rc_equal("stats/redirect_failed growth, partial hook", r.failed, 0);
+	ok &= job_redirected(&r, ", partial hook");
 	ok &= rc_equal("log lines for collapse_file",
 		       rc_kmsg_count(rc_collapse_needs_mm() ?
 				     "not probing collapse_file: this kernel's collapse_file() needs its mm" :
@@ -821,9 +827,7 @@ static int writeback_part(void)
 	ok &= hook_state_ok();
 	if (run_job("writeback_part", 0, &r))
 		goto out;
-	ok &= rc_below("job file charge", r.file, MiB(1));
-	ok &= rc_close("stats/redirected_bytes growth", r.redirected, SIZE, 10);
-	ok &= rc_equal("stats/redirect_failed growth", r.failed, 0);
+	ok &= job_redirected(&r, "");
 	if (!wb) {
 		dir = rc_path(rc.scratch, "wbpart.%d", rc.main_pid);
 		cg = rc_cg_create("writeback_part_files");
