@@ -14,7 +14,9 @@
  *              in_flight is 0 and, disabled, a new job's cache is charged to
  *              it again.
  * load_unload: 50 cycles of insmod enabled=1 / rmmod while 8 readers/writers
- *              (each in its own cgroup) churn new page cache; at least 10
+ *              (each in its own cgroup) churn new page cache, loaded for
+ *              20 to 60 ms a cycle (or 3 to 9 times a worker's chunk time,
+ *              measured first, where that is longer); at least 10
  *              and as many as fit in LU_BUDGET_MS (an unload of the ftrace
  *              wrapper waits for two RCU-tasks grace periods, about 10 s
  *              each cycle on 6.1 and 6.12 with the workers running under
@@ -354,12 +356,29 @@ cleanup:
 #define LU_CYCLES	50
 #define LU_MIN_CYCLES	10
 #define LU_BUDGET_MS	300000
+#define LU_WINDOW_MS	20
+
+/*
+ * How long one worker takes for one chunk while all of them churn, measured
+ * over a second with the module unloaded: about 1 ms on a Debian kernel
+ * under TCG, tens of ms on a KASAN and lockdep kernel, where a 20 ms window
+ * saw no chunk begin and end.
+ */
+static long long worker_chunk_ms(void)
+{
+	long long b0 = sum_ll(sh->bytes, MAX_WORKERS), t0 = rc_now_ms(), n, t;
+
+	rc_msleep(1000);
+	n = sum_ll(sh->bytes, MAX_WORKERS) - b0;
+	t = rc_now_ms() - t0;
+	return n > 0 ? t * MAX_WORKERS * WORK_CHUNK / n : t;
+}
 
 static int stress_load_unload(void)
 {
 	long long base[MAX_WORKERS], t0, shm, use, ubase[MAX_WORKERS];
 	long long redirected, loaded_redirects = 0, win = 0, win0, ins0;
-	long long t_unload, unload_max = 0;
+	long long t_unload, unload_max = 0, chunk_ms, window_ms;
 	struct worker w[MAX_WORKERS] = { 0 };
 	int ret = KSFT_FAIL, st, i, cycles = 0, prio = 0;
 	bool ok = true;
@@ -371,6 +390,11 @@ static int stress_load_unload(void)
 		return rc_skip("no module at %s", rc.ko);
 	if (start_workers(w, MAX_WORKERS, true))
 		goto cleanup;
+	/* a window is at least three chunks of a worker long */
+	chunk_ms = worker_chunk_ms();
+	window_ms = chunk_ms * 3 > LU_WINDOW_MS ? chunk_ms * 3 : LU_WINDOW_MS;
+	rc_diag("a worker's chunk takes %lld ms: windows of %lld to %lld ms",
+		chunk_ms, window_ms, 3 * window_ms);
 	/*
 	 * The workers keep both vCPUs busy; at the same priority, insmod and
 	 * rmmod would get 1/9 of them and each cycle would take ~10x longer.
@@ -394,7 +418,7 @@ static int stress_load_unload(void)
 		/* chunks begun from here on insert into a loaded module */
 		win0 = sum_ll(sh->win_bytes, MAX_WORKERS);
 		sh->window = cycles + 1;
-		rc_msleep(20 + (cycles % 5) * 10);
+		rc_msleep(window_ms * (2 + cycles % 5) / 2);
 		/* chunks finished from here on do not count */
 		sh->window = 0;
 		__sync_synchronize();
