@@ -109,6 +109,29 @@ static int scope_clear(void)
 	return scope_cmd("clear", 5);
 }
 
+/* op ('+' or '-') on id, which must succeed; what names it in the diag. */
+static bool scope_ok(char op, unsigned long long id, const char *what)
+{
+	int st = scope_op(op, id);
+
+	if (st)
+		rc_diag("%c%s: %s", op, what, strerror(-st));
+	return !st;
+}
+
+/* op on id, which must fail with err, and change nothing. */
+static bool scope_refused(char op, unsigned long long id, int err,
+			  const char *what)
+{
+	int st = scope_op(op, id);
+
+	if (st == -err)
+		return true;
+	rc_diag("%c%s: got %s, expected %s", op, what,
+		st ? strerror(-st) : "success", strerror(err));
+	return false;
+}
+
 /* The listed IDs, in file order, into ids (up to max); count or -errno. */
 static int scope_list(unsigned long long *ids, int max)
 {
@@ -169,6 +192,57 @@ static char *child_create(const char *parent, const char *name)
 		return NULL;
 	}
 	return cg;
+}
+
+/*
+ * What a test made, undone by fx_end() with the scope cleared: cgroups
+ * (removed last made first: children before their parents) and scratch
+ * files. fx_cg() and fx_file() keep what they are given and return it.
+ */
+#define FX_MAX	8
+
+struct fixture {
+	char *cg[FX_MAX];
+	char *file[FX_MAX];
+	int cgs, files;
+};
+
+static char *fx_cg(struct fixture *fx, char *cg)
+{
+	if (cg && fx->cgs == FX_MAX) {
+		rc_diag("fixture: more than %d cgroups", FX_MAX);
+		rc_cg_destroy(cg);
+		free(cg);
+		return NULL;
+	}
+	if (cg)
+		fx->cg[fx->cgs++] = cg;
+	return cg;
+}
+
+static char *fx_file(struct fixture *fx, char *path)
+{
+	if (path && fx->files == FX_MAX) {
+		rc_diag("fixture: more than %d files", FX_MAX);
+		free(path);
+		return NULL;
+	}
+	if (path)
+		fx->file[fx->files++] = path;
+	return path;
+}
+
+static void fx_end(struct fixture *fx)
+{
+	scope_clear();
+	while (fx->cgs) {
+		rc_cg_destroy(fx->cg[--fx->cgs]);
+		free(fx->cg[fx->cgs]);
+	}
+	while (fx->files) {
+		unlink(fx->file[--fx->files]);
+		free(fx->file[fx->files]);
+	}
 }
 
 static int job_read(void *file)
@@ -244,9 +318,9 @@ static bool root_side(const struct read_charge *r, bool redirected,
 
 static int test_siblings(void)
 {
-	char *a = NULL, *b = NULL, *a_job = NULL, *sub = NULL, *leaf = NULL;
+	char *a, *b, *c, *a_job = NULL, *sub = NULL, *leaf = NULL, *file;
 	long long charge, skipped0, skipped1;
-	char *c = NULL, *file = NULL;
+	struct fixture fx = { 0 };
 	struct read_charge r;
 	unsigned long long id_a, id_c;
 	int ret = KSFT_FAIL, st;
@@ -255,29 +329,23 @@ static int test_siblings(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	file = rc_path(rc.scratch, "rctest.scope.src");
-	a = rc_cg_create("A");
-	b = rc_cg_create("B");
-	c = rc_cg_create("C");
+	file = fx_file(&fx, rc_path(rc.scratch, "rctest.scope.src"));
+	a = fx_cg(&fx, rc_cg_create("A"));
+	b = fx_cg(&fx, rc_cg_create("B"));
+	c = fx_cg(&fx, rc_cg_create("C"));
 	if (!file || !a || !b || !c || rc_make_file(file, SIZE) ||
 	    enable_memory_below(a))
 		goto cleanup;
-	a_job = child_create(a, "job");
-	sub = child_create(a, "sub");
+	a_job = fx_cg(&fx, child_create(a, "job"));
+	sub = fx_cg(&fx, child_create(a, "sub"));
 	if (!a_job || !sub || enable_memory_below(sub))
 		goto cleanup;
-	leaf = child_create(sub, "leaf");
+	leaf = fx_cg(&fx, child_create(sub, "leaf"));
 	id_a = cg_id(a);
 	id_c = cg_id(c);
-	if (!leaf || !id_a || !id_c)
+	if (!leaf || !id_a || !id_c || !scope_ok('+', id_a, "A") ||
+	    !scope_ok('+', id_c, "C"))
 		goto cleanup;
-	st = scope_op('+', id_a);
-	if (!st)
-		st = scope_op('+', id_c);
-	if (st) {
-		rc_diag("+A, +C: %s", strerror(-st));
-		goto cleanup;
-	}
 
 	charge = charge_of_read(a_job, file, &r);
 	rc_diag("A in scope: A/job charged %s", rc_size(charge));
@@ -304,11 +372,8 @@ static int test_siblings(void)
 				      MiB(1));
 	ok &= charge >= 0 && root_side(&r, true, "A/sub/leaf");
 
-	st = scope_op('-', id_a);
-	if (st) {
-		rc_diag("-%llu: %s", id_a, strerror(-st));
+	if (!scope_ok('-', id_a, "A"))
 		goto cleanup;
-	}
 	ok &= scope_is(&id_c, 1, "after removing A");
 	charge = charge_of_read(a_job, file, &r);
 	rc_diag("A removed from scope: A/job charged %s", rc_size(charge));
@@ -318,29 +383,15 @@ static int test_siblings(void)
 	if (ok)
 		ret = KSFT_PASS;
 cleanup:
-	scope_clear();
-	rc_cg_destroy(leaf);
-	rc_cg_destroy(sub);
-	rc_cg_destroy(a_job);
-	rc_cg_destroy(a);
-	rc_cg_destroy(b);
-	rc_cg_destroy(c);
-	if (file)
-		unlink(file);
-	free(c);
-	free(leaf);
-	free(sub);
-	free(a_job);
-	free(a);
-	free(b);
-	free(file);
+	fx_end(&fx);
 	return ret;
 }
 
 static int test_last_entry(void)
 {
-	char *a = NULL, *b = NULL, *file = NULL;
+	struct fixture fx = { 0 };
 	struct read_charge r;
+	char *a, *b, *file;
 	long long charge;
 	unsigned long long id_a;
 	int ret = KSFT_FAIL, st;
@@ -349,26 +400,20 @@ static int test_last_entry(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	file = rc_path(rc.scratch, "rctest.scope.src");
-	a = rc_cg_create("lA");
-	b = rc_cg_create("lB");
+	file = fx_file(&fx, rc_path(rc.scratch, "rctest.scope.src"));
+	a = fx_cg(&fx, rc_cg_create("lA"));
+	b = fx_cg(&fx, rc_cg_create("lB"));
 	if (!file || !a || !b || rc_make_file(file, SIZE))
 		goto cleanup;
 	id_a = cg_id(a);
-	st = id_a ? scope_op('+', id_a) : -EINVAL;
-	if (st) {
-		rc_diag("+A: %s", strerror(-st));
+	if (!id_a || !scope_ok('+', id_a, "A"))
 		goto cleanup;
-	}
 	charge = charge_of_read(b, file, &r);
 	ok &= rc_close("B (out of scope) file charge", charge, SIZE, 10);
 	ok &= charge >= 0 && root_side(&r, false, "B, scope {A}");
 
-	st = scope_op('-', id_a);
-	if (st) {
-		rc_diag("-A: %s", strerror(-st));
+	if (!scope_ok('-', id_a, "A"))
 		goto cleanup;
-	}
 	ok &= scope_is(NULL, 0, "after removing the last entry");
 	charge = charge_of_read(b, file, &r);
 	rc_diag("scope emptied: B charged %s", rc_size(charge));
@@ -378,14 +423,7 @@ static int test_last_entry(void)
 	if (ok)
 		ret = KSFT_PASS;
 cleanup:
-	scope_clear();
-	rc_cg_destroy(a);
-	rc_cg_destroy(b);
-	if (file)
-		unlink(file);
-	free(a);
-	free(b);
-	free(file);
+	fx_end(&fx);
 	return ret;
 }
 
@@ -420,8 +458,9 @@ static int test_hostile(void)
 		{ "+18446744073709551615", 0, ENOENT },
 		{ "-18446744073709551615", 0, ENOENT },
 	};
-	unsigned long long id_a, id_n;
-	char *a = NULL, *n = NULL, *nomem = NULL, *big = NULL;
+	struct fixture fx = { 0 };
+	unsigned long long id_a;
+	char *a, *n, *nomem, *big = NULL;
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
 	size_t i;
@@ -429,16 +468,13 @@ static int test_hostile(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	a = rc_cg_create("hostile");
-	n = rc_cg_create("nomem");
+	a = fx_cg(&fx, rc_cg_create("hostile"));
+	n = fx_cg(&fx, rc_cg_create("nomem"));
 	if (!a || !n)
 		goto cleanup;
 	id_a = cg_id(a);
-	st = scope_op('+', id_a);
-	if (st) {
-		rc_diag("+%llu: %s", id_a, strerror(-st));
+	if (!id_a || !scope_ok('+', id_a, "hostile"))
 		goto cleanup;
-	}
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		size_t len = cases[i].len ? cases[i].len : strlen(cases[i].buf);
@@ -468,46 +504,26 @@ static int test_hostile(void)
 	ok &= scope_is(&id_a, 1, "after an overlong write");
 
 	/* removing an ID that is not listed */
-	id_n = cg_id(n);
-	st = scope_op('-', id_n);
-	if (st != -ENOENT) {
-		rc_diag("-absent: got %s, expected ENOENT",
-			st ? strerror(-st) : "success");
-		ok = false;
-	}
+	ok &= scope_refused('-', cg_id(n), ENOENT, "absent");
 
 	/* v2: a cgroup whose parent does not delegate memory has no memcg */
 	if (!rc.v1) {
-		nomem = child_create(n, "child");
+		nomem = fx_cg(&fx, child_create(n, "child"));
 		if (!nomem)
 			goto cleanup;
-		st = scope_op('+', cg_id(nomem));
-		if (st != -ENOENT) {
-			rc_diag("+non-memory cgroup: got %s, expected ENOENT",
-				st ? strerror(-st) : "success");
-			ok = false;
-		}
+		ok &= scope_refused('+', cg_id(nomem), ENOENT,
+				    "non-memory cgroup");
 	}
 	ok &= scope_is(&id_a, 1, "after the ENOENT cases");
 
 	/* adding twice is not an error and lists it once */
-	st = scope_op('+', id_a);
-	if (st) {
-		rc_diag("+listed: %s", strerror(-st));
-		ok = false;
-	}
+	ok &= scope_ok('+', id_a, "listed");
 	ok &= scope_is(&id_a, 1, "after adding a listed ID again");
 	if (ok)
 		ret = KSFT_PASS;
 cleanup:
-	scope_clear();
 	free(big);
-	rc_cg_destroy(nomem);
-	rc_cg_destroy(a);
-	rc_cg_destroy(n);
-	free(nomem);
-	free(a);
-	free(n);
+	fx_end(&fx);
 	return ret;
 }
 
@@ -545,18 +561,10 @@ static int test_limit(void)
 		ids[n] = cg_id(kids[n]);
 	}
 	for (i = 0; i < SCOPE_MAX; i++) {
-		st = scope_op('+', ids[i]);
-		if (st) {
-			rc_diag("entry %d: %s", i + 1, strerror(-st));
+		if (!scope_ok('+', ids[i], kids[i]))
 			goto cleanup;
-		}
 	}
-	st = scope_op('+', ids[SCOPE_MAX]);
-	if (st != -ENOSPC) {
-		rc_diag("entry 1025: got %s, expected ENOSPC",
-			st ? strerror(-st) : "success");
-		ok = false;
-	}
+	ok &= scope_refused('+', ids[SCOPE_MAX], ENOSPC, "entry 1025");
 	st = scope_list(got, SCOPE_MAX + 1);
 	ok &= rc_equal("entries listed", st, SCOPE_MAX);
 	qsort(ids, SCOPE_MAX, sizeof(*ids), cmp_ull);
@@ -587,6 +595,7 @@ cleanup:
 
 static int test_stale(void)
 {
+	struct fixture fx = { 0 };
 	unsigned long long id;
 	int ret = KSFT_FAIL, st;
 	bool ok = true;
@@ -595,32 +604,20 @@ static int test_stale(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	cg = rc_cg_create("stale");
+	cg = fx_cg(&fx, rc_cg_create("stale"));
 	if (!cg)
-		return KSFT_FAIL;
-	id = cg_id(cg);
-	st = scope_op('+', id);
-	if (st) {
-		rc_diag("+%llu: %s", id, strerror(-st));
 		goto cleanup;
-	}
-	if (rc_cg_destroy(cg))
+	id = cg_id(cg);
+	if (!id || !scope_ok('+', id, "stale") || rc_cg_destroy(cg))
 		goto cleanup;
 	ok &= scope_is(&id, 1, "after rmdir");
-	st = scope_op('+', id);
-	if (st != -ENOENT) {
-		rc_diag("+removed cgroup: got %s, expected ENOENT",
-			st ? strerror(-st) : "success");
-		ok = false;
-	}
-	ok &= rc_equal("-stale ID", scope_op('-', id), 0);
+	ok &= scope_refused('+', id, ENOENT, "removed cgroup");
+	ok &= scope_ok('-', id, "stale ID");
 	ok &= scope_is(NULL, 0, "after removing the stale ID");
 	if (ok)
 		ret = KSFT_PASS;
 cleanup:
-	scope_clear();
-	rc_cg_destroy(cg);
-	free(cg);
+	fx_end(&fx);
 	return ret;
 }
 
@@ -629,7 +626,8 @@ cleanup:
 
 static int test_concurrent(void)
 {
-	char *a = NULL, *b = NULL, *file = NULL;
+	struct fixture fx = { 0 };
+	char *a, *b, *file;
 	unsigned long long id_a, id_b;
 	pid_t readers[READERS] = { 0 };
 	int ret = KSFT_FAIL, st, i, bad = 0;
@@ -638,9 +636,9 @@ static int test_concurrent(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	file = rc_path(rc.scratch, "rctest.scope.src");
-	a = rc_cg_create("cA");
-	b = rc_cg_create("cB");
+	file = fx_file(&fx, rc_path(rc.scratch, "rctest.scope.src"));
+	a = fx_cg(&fx, rc_cg_create("cA"));
+	b = fx_cg(&fx, rc_cg_create("cB"));
 	if (!file || !a || !b || rc_make_file(file, MiB(8)))
 		goto cleanup;
 	id_a = cg_id(a);
@@ -709,14 +707,7 @@ cleanup:
 			waitpid(readers[i], NULL, 0);
 		}
 	}
-	scope_clear();
-	rc_cg_destroy(a);
-	rc_cg_destroy(b);
-	if (file)
-		unlink(file);
-	free(a);
-	free(b);
-	free(file);
+	fx_end(&fx);
 	return ret;
 }
 
@@ -856,8 +847,9 @@ static bool window_ok(int flip, bool in, const struct counters *c0,
 
 static int test_cache_scope_write(void)
 {
-	char *p = NULL, *j = NULL, *c = NULL, *file = NULL;
-	unsigned long long id_p = 0, id_c = 0;
+	struct fixture fx = { 0 };
+	char *p, *j, *c, *file;
+	unsigned long long id_p, id_c;
 	pid_t readers[2] = { 0 };
 	struct counters c0, c1;
 	long long *total = MAP_FAILED;
@@ -868,12 +860,12 @@ static int test_cache_scope_write(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	file = rc_path(rc.scratch, "rctest.scope.sparse");
-	p = parent_create("wP");
-	c = rc_cg_create("wC");
+	file = fx_file(&fx, rc_path(rc.scratch, "rctest.scope.sparse"));
+	p = fx_cg(&fx, parent_create("wP"));
+	c = fx_cg(&fx, rc_cg_create("wC"));
 	if (!file || !p || !c || make_sparse(file, SPARSE_SIZE))
 		goto cleanup;
-	j = child_create(p, "j");
+	j = fx_cg(&fx, child_create(p, "j"));
 	total = mmap(NULL, sizeof(*total), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (!j || total == MAP_FAILED)
@@ -882,8 +874,8 @@ static int test_cache_scope_write(void)
 	id_p = cg_id(p);
 	id_c = cg_id(c);
 	/* C keeps the scope non-empty when P is not listed */
-	if (!id_p || !id_c || scope_op('+', id_c) || scope_op('+', id_p) ||
-	    rc_drop_caches())
+	if (!id_p || !id_c || !scope_ok('+', id_c, "C") ||
+	    !scope_ok('+', id_p, "P") || rc_drop_caches())
 		goto cleanup;
 	for (i = 0; i < 2; i++) {
 		readers[i] = fork();
@@ -899,14 +891,8 @@ static int test_cache_scope_write(void)
 	for (flip = 0; flip < FLIPS; flip++) {
 		bool in = flip % 2 == 0;	/* P listed in this window */
 
-		if (flip) {
-			st = scope_op(in ? '+' : '-', id_p);
-			if (st) {
-				rc_diag("%cP: %s", in ? '+' : '-',
-					strerror(-st));
-				goto cleanup;
-			}
-		}
+		if (flip && !scope_ok(in ? '+' : '-', id_p, "P"))
+			goto cleanup;
 		/* a folio in flight at the write may still take the old set */
 		rc_msleep(50);
 		counters_read(j, total, &c0);
@@ -935,18 +921,9 @@ cleanup:
 			waitpid(readers[i], NULL, 0);
 		}
 	}
-	scope_clear();
 	if (total != MAP_FAILED)
 		munmap(total, sizeof(*total));
-	rc_cg_destroy(j);
-	rc_cg_destroy(p);
-	rc_cg_destroy(c);
-	if (file)
-		unlink(file);
-	free(j);
-	free(p);
-	free(c);
-	free(file);
+	fx_end(&fx);
 	return ret;
 }
 
@@ -971,9 +948,9 @@ static int remove_and_wait(char *cg)
  */
 static int reuse_case(bool first_in)
 {
-	char *p = NULL, *q = NULL, *first = NULL, *second = NULL;
-	char *file = NULL;
-	unsigned long long id_p = 0;
+	char *p, *q, *file, *first = NULL, *second = NULL;
+	struct fixture fx = { 0 };
+	unsigned long long id_p;
 	struct read_charge r;
 	long long charge;
 	int ret = KSFT_FAIL, st, round;
@@ -984,13 +961,13 @@ static int reuse_case(bool first_in)
 		return st;
 	if (pin_cpu0())
 		return KSFT_FAIL;
-	file = rc_path(rc.scratch, "rctest.scope.src");
-	p = parent_create("rP");
-	q = parent_create("rQ");
+	file = fx_file(&fx, rc_path(rc.scratch, "rctest.scope.src"));
+	p = fx_cg(&fx, parent_create("rP"));
+	q = fx_cg(&fx, parent_create("rQ"));
 	if (!file || !p || !q || rc_make_file(file, SIZE))
 		goto cleanup;
 	id_p = cg_id(p);
-	if (!id_p || scope_op('+', id_p))
+	if (!id_p || !scope_ok('+', id_p, "P"))
 		goto cleanup;
 	/* three rounds: the ID is reused in each, a stale cache fails each */
 	for (round = 0; round < 3 && ok; round++) {
@@ -1036,18 +1013,12 @@ static int reuse_case(bool first_in)
 	if (ok)
 		ret = KSFT_PASS;
 cleanup:
-	scope_clear();
+	/* made and removed each round: not in the fixture */
 	rc_cg_destroy(first);
 	rc_cg_destroy(second);
-	rc_cg_destroy(p);
-	rc_cg_destroy(q);
 	free(first);
 	free(second);
-	free(p);
-	free(q);
-	if (file)
-		unlink(file);
-	free(file);
+	fx_end(&fx);
 	return ret;
 }
 
@@ -1089,9 +1060,10 @@ static int moved_reader(void *arg)
 
 static int test_cache_moved_task(void)
 {
-	char *p = NULL, *a = NULL, *q = NULL, name[32];
+	char *p, *a, *q, name[32];
 	long long root0, red0, red, q_file, a_file;
-	unsigned long long id_p = 0;
+	struct fixture fx = { 0 };
+	unsigned long long id_p;
 	struct moved m = { .go = { -1, -1 }, .done = { -1, -1 } };
 	int ret = KSFT_FAIL, st, step;
 	pid_t pid = -1;
@@ -1105,18 +1077,18 @@ static int test_cache_moved_task(void)
 		return KSFT_FAIL;
 	for (step = 0; step < MOVED_STEPS; step++) {
 		snprintf(name, sizeof(name), "rctest.scope.moved.%d", step);
-		m.file[step] = rc_path(rc.scratch, name);
+		m.file[step] = fx_file(&fx, rc_path(rc.scratch, name));
 		if (!m.file[step] || rc_make_file(m.file[step], MOVED_PART))
 			goto cleanup;
 	}
-	p = parent_create("mP");
-	q = rc_cg_create("mQ");
+	p = fx_cg(&fx, parent_create("mP"));
+	q = fx_cg(&fx, rc_cg_create("mQ"));
 	if (!p || !q)
 		goto cleanup;
-	a = child_create(p, "a");
-	id_p = cg_id(p);
-	if (!a || !id_p || scope_op('+', id_p) || pipe(m.go) || pipe(m.done) ||
-	    rc_drop_caches())
+	a = fx_cg(&fx, child_create(p, "a"));
+	id_p = a ? cg_id(p) : 0;
+	if (!id_p || !scope_ok('+', id_p, "P") || pipe(m.go) ||
+	    pipe(m.done) || rc_drop_caches())
 		goto cleanup;
 	root0 = rc_root_file_local();
 	red0 = rc_mod_stat("redirected_bytes");
@@ -1173,18 +1145,7 @@ cleanup:
 		if (m.done[step] >= 0)
 			close(m.done[step]);
 	}
-	scope_clear();
-	rc_cg_destroy(a);
-	rc_cg_destroy(p);
-	rc_cg_destroy(q);
-	free(a);
-	free(p);
-	free(q);
-	for (step = 0; step < MOVED_STEPS; step++) {
-		if (m.file[step])
-			unlink(m.file[step]);
-		free(m.file[step]);
-	}
+	fx_end(&fx);
 	return ret;
 }
 
