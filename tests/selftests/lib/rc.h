@@ -81,6 +81,7 @@ bool rc_kernel_config_y(const char *name);	/* CONFIG_<name>=y */
 bool rc_collapse_needs_mm(void);	/* 6.1 to 6.5 with read-only file THP */
 bool rc_collapse_unhooked(void);	/* needs its mm, or inlined/cloned */
 bool rc_kernel_has_cgroup_writeback(void);	/* __inode_attach_wb */
+bool rc_kernel_has_thp(void);	/* a collapse_file() to hook */
 /* The module has its ftrace call wrapper here (kmod/arch.h: x86_64 only). */
 bool rc_ftrace_wrapper_built(char *machine, size_t len);	/* uname -m */
 const char *rc_hook_state_whole(void);	/* hook_state with every part it can have */

@@ -218,6 +218,15 @@ bool rc_kernel_has_cgroup_writeback(void)
 }
 
 /*
+ * Whether the kernel has transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE):
+ * only then is there a collapse_file() to hook.
+ */
+bool rc_kernel_has_thp(void)
+{
+	return !access("/sys/kernel/mm/transparent_hugepage", F_OK);
+}
+
+/*
  * Whether the module cannot hook collapse_file() on this kernel, which has
  * transparent huge pages: it needs its mm (rc_collapse_needs_mm()), or it is
  * no function of its own (a static function with one caller, inlined or
@@ -231,7 +240,7 @@ bool rc_collapse_unhooked(void)
 
 	if (off < 0)
 		off = rc_collapse_needs_mm() ||
-		      (!access("/sys/kernel/mm/transparent_hugepage", F_OK) &&
+		      (rc_kernel_has_thp() &&
 		       !rc_kernel_has_function("collapse_file"));
 	return off;
 }
