@@ -39,6 +39,19 @@
 #ifndef __ASSEMBLY__
 
 #include <linux/ptrace.h>
+#include <asm/processor.h>
+
+/*
+ * Where user addresses end, for every task: TASK_SIZE_MAX, which arm64
+ * has from 5.11 only (there it is 1 << VA_BITS, spelled out for 5.10).
+ */
+#if defined(TASK_SIZE_MAX)
+#define ROOTCACHE_USER_END	TASK_SIZE_MAX
+#elif defined(CONFIG_ARM64)
+#define ROOTCACHE_USER_END	(UL(1) << VA_BITS)
+#else
+#error "no TASK_SIZE_MAX"
+#endif
 
 /*
  * The register that holds argument @n (from 0) of the probed function on

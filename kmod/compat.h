@@ -201,7 +201,7 @@ static inline void *rootcache_wb_root_arg(void)
  */
 static inline bool rootcache_kernel_pointer(const void *p)
 {
-	return (unsigned long)p >= TASK_SIZE_MAX;
+	return (unsigned long)p >= ROOTCACHE_USER_END;
 }
 
 /*
