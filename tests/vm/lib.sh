@@ -24,7 +24,10 @@ FLAVOUR=cloud-amd64
 # cloud-arm64 kernels of these series under qemu-system-aarch64 -M virt (TCG),
 # named arm64-<series> (build/vm/arm64-6.1, $CACHE/bookworm-arm64/, runs
 # selftests-arm64-6.1-v2). Opt-in: not in ALL_SERIES (make check).
-ARM64_SERIES=(6.1 6.12)
+ARM64_SERIES=(5.10 6.1 6.12)
+# The series whose libcgroup-dev builds the arm64 guests' static rootcachectl:
+# the oldest with a libcgroup.a (bullseye's 0.41 ships none).
+ARM64_TOOL_SERIES=6.1
 
 # Exit statuses of tests/vm/run besides the command's own status.
 readonly EXIT_USAGE=64
@@ -208,7 +211,7 @@ tree_identity() {
 series_has_cgroup_v1() {
 	local config
 	case "$1" in
-	5.10 | 6.1 | arm64-6.1) return 0 ;;
+	5.10 | 6.1 | arm64-5.10 | arm64-6.1) return 0 ;;
 	esac
 	is_source_kernel "$1" || return 1
 	config=$BUILD_DIR/vm/$1/config
@@ -222,6 +225,21 @@ series_has_cgroup_v1() {
 tree_release() {
 	sed -n 's/^VERSION = //p;s/^PATCHLEVEL = //p;s/^SUBLEVEL = //p' "$1/Makefile" 2>/dev/null |
 		head -n 3 | paste -sd.
+}
+
+# timeout_scale SERIES: how many times the selftests' timeouts (and the
+# guest's hung task timeout) are multiplied for SERIES: the host's
+# ROOTCACHE_TIMEOUT_SCALE, else 5 for a kernel built with KASAN or lockdep (a
+# debug kernel: several times slower under TCG), else 1. tests/vm/check
+# passes it to the selftests as ROOTCACHE_TIMEOUT_SCALE.
+timeout_scale() {
+	if [[ -n ${ROOTCACHE_TIMEOUT_SCALE:-} ]]; then
+		echo "$ROOTCACHE_TIMEOUT_SCALE"
+	elif grep -qxE 'CONFIG_(KASAN|PROVE_LOCKING)=y' "$BUILD_DIR/vm/$1/config" 2>/dev/null; then
+		echo 5
+	else
+		echo 1
+	fi
 }
 
 # valid_series NAME: a Debian series, a source kernel's identity or an alias.
