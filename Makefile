@@ -7,8 +7,9 @@
 #   make check-unit       the unit tests of the tool (ctest), as any user
 #   make check            unit tests + selftests in guests of every kernel series
 #   make check-arm64      opt-in: the selftests (and harness self-tests) in
-#                         arm64 guests of Debian's cloud-arm64 6.1 (v2, v1) and
-#                         6.12 (v2) under qemu-system-aarch64 (TCG), one at a time;
+#                         arm64 guests of Debian's cloud-arm64 5.10 and 6.1 (v2,
+#                         v1) and 6.12 (v2) under qemu-system-aarch64 (TCG), one
+#                         at a time;
 #                         then the arm64 .debs in arm64 chroots and guests
 #                         (tests/packages/run, bookworm-arm64 trixie-arm64)
 #   make check-kernels KERNEL_TREES="DIR..."
@@ -69,7 +70,7 @@ check: host-deps
 # no unit or sanitizer stage (the host's tool is not the guests' here).
 check-arm64:
 	@tests/vm/install-host-deps --arch arm64
-	@ROOTCACHE_SERIES="arm64-6.1 arm64-6.12" ROOTCACHE_VM_JOBS=$${ROOTCACHE_VM_JOBS:-1} \
+	@ROOTCACHE_SERIES="arm64-5.10 arm64-6.1 arm64-6.12" ROOTCACHE_VM_JOBS=$${ROOTCACHE_VM_JOBS:-1} \
 		ROOTCACHE_CHECK_SANITIZERS=0 ROOTCACHE_CHECK_UNIT=0 tests/vm/check
 	@ROOTCACHE_PKG_SUITES="$${ROOTCACHE_PKG_SUITES:-bookworm-arm64 trixie-arm64}" \
 		ROOTCACHE_PKG_FORMATS=deb tests/packages/run
