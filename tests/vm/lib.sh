@@ -230,8 +230,9 @@ tree_release() {
 # timeout_scale SERIES: how many times the selftests' timeouts (and the
 # guest's hung task timeout) are multiplied for SERIES: the host's
 # ROOTCACHE_TIMEOUT_SCALE, else 5 for a kernel built with KASAN or lockdep (a
-# debug kernel: several times slower under TCG), else 1. tests/vm/check
-# passes it to the selftests as ROOTCACHE_TIMEOUT_SCALE.
+# debug kernel: several times slower under TCG), else 1. tests/vm/run hands
+# it to every guest (harness.conf: the environment of its command, and the
+# hung task timeout); tests/vm/check scales its selftests jobs' timeout.
 timeout_scale() {
 	if [[ -n ${ROOTCACHE_TIMEOUT_SCALE:-} ]]; then
 		echo "$ROOTCACHE_TIMEOUT_SCALE"
