@@ -44,6 +44,15 @@ readonly EXIT_NOBOOT=253
 # "invalid opcode" header has no "Oops" could be cut short by the panic).
 readonly CRASH_PATTERN='WARNING:|BUG:|Oops|Call Trace|Kernel panic|unreferenced object|CFI failure'
 
+# console_exit_status: the exit status the guest's /init reported on its
+# console (stdin, carriage returns removed): the last one, empty if none. The
+# line may run on into a kernel message: poweroff's "reboot: Power down" can
+# reach the serial console before the tty has sent the line's newline (once
+# in 28 boots of the 6.8 debug kernel, December 2026).
+console_exit_status() {
+	sed -n 's/^ROOTCACHE-VM: exit status \([0-9][0-9]*\)\([^0-9].*\)\{0,1\}$/\1/p' | tail -n1
+}
+
 # crash_lines: print the lines of a console log (stdin) that match CRASH_PATTERN.
 # The one stack dump of each OOM report ("X invoked oom-killer:" ... "Call Trace:")
 # is left out: the tests kill jobs over their memory limit on purpose, and since
