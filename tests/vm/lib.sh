@@ -236,6 +236,12 @@ tree_release() {
 		head -n 3 | paste -sd.
 }
 
+# series_config_has SERIES REGEX: whether a whole line of the prepared
+# kernel's config (build/vm/SERIES/config) matches REGEX (extended).
+series_config_has() {
+	grep -qxE "$2" "$BUILD_DIR/vm/$1/config" 2>/dev/null
+}
+
 # timeout_scale SERIES: how many times the selftests' timeouts (and the
 # guest's hung task timeout) are multiplied for SERIES: the host's
 # ROOTCACHE_TIMEOUT_SCALE, else 5 for a kernel built with KASAN or lockdep (a
@@ -245,7 +251,7 @@ tree_release() {
 timeout_scale() {
 	if [[ -n ${ROOTCACHE_TIMEOUT_SCALE:-} ]]; then
 		echo "$ROOTCACHE_TIMEOUT_SCALE"
-	elif grep -qxE 'CONFIG_(KASAN|PROVE_LOCKING)=y' "$BUILD_DIR/vm/$1/config" 2>/dev/null; then
+	elif series_config_has "$1" 'CONFIG_(KASAN|PROVE_LOCKING)=y'; then
 		echo 5
 	else
 		echo 1
