@@ -36,11 +36,9 @@
  *            asserted: how many new inodes attach without a page differs by
  *            kernel (18 of 257 on 5.15).
  */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,12 +343,9 @@ static int create_files(void *arg)
 static int charge_on_cpu(void *arg)
 {
 	size_t len = MiB(1);
-	cpu_set_t set;
 	char *p;
 
-	CPU_ZERO(&set);
-	CPU_SET(*(int *)arg, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
+	if (rc_pin_cpu(*(int *)arg))
 		return 1;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		 -1, 0);

@@ -713,19 +713,10 @@ cleanup:
 
 /* ---- the verdict cache (kmod/scope.c) ---- */
 
-/* Pin the caller (and the jobs it forks) to CPU 0: one per-CPU cache. */
-static int pin_cpu0(void)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(0, &set);
-	if (sched_setaffinity(0, sizeof(set), &set)) {
-		rc_diag("sched_setaffinity: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+/*
+ * The tests below run on CPU 0 only (rc_pin_cpu(), inherited by the jobs
+ * they fork): one per-CPU cache.
+ */
 
 /* A sparse file of size bytes: reading its holes inserts page cache. */
 static int make_sparse(const char *path, long long size)
@@ -959,7 +950,7 @@ static int reuse_case(bool first_in)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	if (pin_cpu0())
+	if (rc_pin_cpu(0))
 		return KSFT_FAIL;
 	file = fx_file(&fx, rc_path(rc.scratch, "rctest.scope.src"));
 	p = fx_cg(&fx, parent_create("rP"));
@@ -1073,7 +1064,7 @@ static int test_cache_moved_task(void)
 	st = rc_mod_set(RC_ENABLED);
 	if (st != KSFT_PASS)
 		return st;
-	if (pin_cpu0())
+	if (rc_pin_cpu(0))
 		return KSFT_FAIL;
 	for (step = 0; step < MOVED_STEPS; step++) {
 		snprintf(name, sizeof(name), "rctest.scope.moved.%d", step);

@@ -182,6 +182,8 @@ int rc_write_fd(int fd, long long size);
  */
 void rc_quiet_console(bool quiet);
 void rc_msleep(int ms);
+/* Run the caller (and what it forks) on CPU cpu only; -1 with a diag. */
+int rc_pin_cpu(int cpu);
 long long rc_now_ms(void);
 char *rc_path(const char *dir, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
