@@ -56,6 +56,10 @@ while [ $try -le 5 ]; do
 done
 expect "verify_enabled_json" 0 $CTL verify --dir "$DIR" --size "$SIZE" --json
 has "verify_enabled_json_pass" '"pass": true'
+# Before removing the job, verify has another cgroup charge on each CPU, so
+# that no CPU's charge cache keeps the job's cgroup dying (the kernel's
+# drain at removal skips a cache whose pages are used up).
+has "verify_enabled_json_turned_over" '"charge_caches_turned_over": true'
 
 # Other cgroups becoming dying while verify runs (tmpfs pages keep a removed
 # cgroup dying): on v2 they are not verify's and must not count.

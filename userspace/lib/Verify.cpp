@@ -3,13 +3,16 @@
 // writes a fresh file, drops it from the cache and reads it back (so both
 // the write and the read path insert page cache); then we compare the
 // charges the kernel reports and count dying memcgs after removing the
-// cgroup. The decision is a pure function of the numbers (decideVerify).
-// The scratch cgroup ("job") lives in a private parent of verify's own, so
-// that on v2 the dying count is of verify's cgroups alone. Every exit,
-// SIGINT, SIGTERM and SIGHUP included, removes both and the file.
+// cgroup (after a second one, "turnover", has charged on each CPU:
+// childChargeEachCpu). The decision is a pure function of the numbers
+// (decideVerify). The scratch cgroups live in a private parent of verify's
+// own, so that on v2 the dying count is of verify's cgroups alone. Every
+// exit, SIGINT, SIGTERM and SIGHUP included, removes them and the file.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/magic.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -226,6 +229,77 @@ namespace {
   ::_exit(0);
 }
 
+// The turnover child: wait for the go byte, then charge one page of
+// anonymous memory on each CPU it may run on. Each CPU's charge cache
+// (memcg_stock) holds a reference to the last cgroup that charged there, and
+// the drain at removal skips a cache whose pre-charged pages are used up:
+// that cache keeps the job's removed cgroup dying until another cgroup
+// charges on that CPU, at once on a busy node, maybe never on an idle one.
+// A charge from this child's cgroup replaces it, and moves nothing of the
+// job's: page cache still charged to the job would still pin it.
+[[noreturn]] void childChargeEachCpu(int goFd) {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    (void)::signal(sig, SIG_DFL);
+  }
+  char go = 0;
+  if (::read(goFd, &go, 1) != 1 || go != 'g') {
+    ::_exit(125);
+  }
+  const long cpus = std::min<long>(::sysconf(_SC_NPROCESSORS_CONF), CPU_SETSIZE);
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  for (int cpu = 0; cpu < cpus; ++cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    // Offline, or outside this cgroup's cpuset: nothing of ours runs there.
+    if (::sched_setaffinity(0, sizeof(one), &one) != 0) {
+      continue;
+    }
+    void* p = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      ::_exit(errno & 0x7f);
+    }
+    *static_cast<volatile char*>(p) = 1;
+    ::munmap(p, page);
+  }
+  ::_exit(0);
+}
+
+// Runs childChargeEachCpu in cgroup cg and waits for it.
+Status chargeEachCpuIn(CgroupOps& ops, const CgroupPath& cg) {
+  std::array<int, 2> go{};
+  if (::pipe2(go.data(), O_CLOEXEC) != 0) {
+    return systemError(errno, "pipe");
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    int err = errno;
+    ::close(go[0]);
+    ::close(go[1]);
+    return systemError(err, "fork");
+  }
+  if (pid == 0) {
+    ::close(go[1]);
+    childChargeEachCpu(go[0]);
+  }
+  ::close(go[0]);
+  Status attached = ops.attach(cg, pid);
+  char goByte = attached ? 'g' : 'x';
+  (void)::write(go[1], &goByte, 1);
+  ::close(go[1]);
+  int wstatus = 0;
+  // Short: a signal is acted on by the caller once the child is gone.
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (!attached) {
+    return attached;
+  }
+  if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
+    return systemError(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : EIO, "the charge on each CPU");
+  }
+  return {};
+}
+
 // The signal that interrupted verify, 0 if none. Set by onSignal only.
 volatile std::sig_atomic_t gSignal = 0;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
@@ -264,13 +338,18 @@ class SignalGuard {
   std::array<struct sigaction, kCleanupSignals.size()> old_{};
 };
 
-// What verify made: the private parent cgroup, the job cgroup in it and the
-// file. The destructor removes whatever exists, unless --keep, on every
-// return: success, error or signal.
+// What verify made: the private parent cgroup, the job cgroup and the
+// turnover cgroup (childChargeEachCpu) in it, and the file. The destructor removes whatever exists, unless --keep, on
+// every return: success, error or signal.
 class Scratch {
  public:
   Scratch(CgroupOps& ops, CgroupPath parent, std::string file, bool keep)
-      : ops_(ops), parent_(std::move(parent)), job_(parent_.child("job")), file_(std::move(file)), keep_(keep) {}
+      : ops_(ops),
+        parent_(std::move(parent)),
+        job_(parent_.child("job")),
+        turnover_(parent_.child("turnover")),
+        file_(std::move(file)),
+        keep_(keep) {}
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   Scratch(Scratch&&) = delete;
@@ -278,6 +357,7 @@ class Scratch {
   ~Scratch() {
     if (!keep_) {
       (void)removeJob();
+      (void)removeTurnover();
       (void)removeParent();
       removeFile();
     }
@@ -285,6 +365,7 @@ class Scratch {
 
   [[nodiscard]] const CgroupPath& parent() const { return parent_; }
   [[nodiscard]] const CgroupPath& job() const { return job_; }
+  [[nodiscard]] const CgroupPath& turnover() const { return turnover_; }
   [[nodiscard]] const std::string& file() const { return file_; }
 
   Status createParent() {
@@ -295,6 +376,11 @@ class Scratch {
   Status createJob() {
     Status s = ops_.create(job_);
     jobExists_ = s.ok();
+    return s;
+  }
+  Status createTurnover() {
+    Status s = ops_.create(turnover_);
+    turnoverExists_ = s.ok();
     return s;
   }
   // Creates the file (never an existing one) and allocates its blocks from
@@ -322,6 +408,7 @@ class Scratch {
   }
   // A cgroup already gone (a v1 release agent took it) is removed.
   Status removeJob() { return remove(job_, jobExists_); }
+  Status removeTurnover() { return remove(turnover_, turnoverExists_); }
   Status removeParent() { return remove(parent_, parentExists_); }
   void removeFile() {
     if (fileExists_) {
@@ -346,10 +433,12 @@ class Scratch {
   CgroupOps& ops_;
   CgroupPath parent_;
   CgroupPath job_;
+  CgroupPath turnover_;
   std::string file_;
   bool keep_;
   bool parentExists_ = false;
   bool jobExists_ = false;
+  bool turnoverExists_ = false;
   bool fileExists_ = false;
 };
 
@@ -632,7 +721,21 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
       // Normal charging pins the cgroup: do not leave a dying memcg behind.
       m.drainedBeforeRemoval = drainCgroup(job).ok();
     }
+    // Another cgroup charges on each CPU, so that no CPU's charge cache
+    // keeps the job's cgroup (childChargeEachCpu). Best effort: without it
+    // the check may report such a cache as a dying cgroup.
+    if (Status s = scratch.createTurnover(); s) {
+      m.chargeCachesTurnedOver = chargeEachCpuIn(*ops, scratch.turnover()).ok();
+    }
+    if (int sig = SignalGuard::caught()) {
+      return interruptedOutput(sig, opts.keep);
+    }
     if (Status s = scratch.removeJob(); !s) {
+      return errorOutput(s.error());
+    }
+    // Its own charge cache still holds pages, which the drain at removal
+    // returns: it does not stay dying for that.
+    if (Status s = scratch.removeTurnover(); !s) {
       return errorOutput(s.error());
     }
     // Wait for the removed cgroup to be freed (RCU, offline work).
@@ -667,11 +770,15 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
   j["cgroup_ops"] = std::string(ops->name());
   j["size_bytes"] = m.sizeBytes;
   j["dying_count"] = m.dyingNodeWide ? "node" : "own parent";
-  j["measurements"] = {
-      {"job_file_bytes", m.childFileBytes},          {"root_file_bytes_before", m.rootFileBefore},
-      {"root_file_bytes_after", m.rootFileAfter},    {"redirected_bytes_before", m.redirectedBefore},
-      {"redirected_bytes_after", m.redirectedAfter}, {"dying_memcgs_before", m.dyingBefore},
-      {"dying_memcgs_after", m.dyingAfter},          {"drained_before_removal", m.drainedBeforeRemoval}};
+  j["measurements"] = {{"job_file_bytes", m.childFileBytes},
+                       {"root_file_bytes_before", m.rootFileBefore},
+                       {"root_file_bytes_after", m.rootFileAfter},
+                       {"redirected_bytes_before", m.redirectedBefore},
+                       {"redirected_bytes_after", m.redirectedAfter},
+                       {"dying_memcgs_before", m.dyingBefore},
+                       {"dying_memcgs_after", m.dyingAfter},
+                       {"drained_before_removal", m.drainedBeforeRemoval},
+                       {"charge_caches_turned_over", m.chargeCachesTurnedOver}};
   auto& jc = j["checks"] = nlohmann::json::array();
   out.text =
       fmt::format("rootcache verify: {} MiB file in {}, cgroup {} ({}), module {}{}\n\n", opts.sizeMiB,

@@ -410,7 +410,8 @@ TEST(Verify, EnvironmentErrors) {
   test::FixtureTree t;
   t.cgroupV2();
   VerifyOptions opts;
-  EXPECT_EQ(runVerify(t.roots(), opts).exit, Exit::kEnvironment);  // module absent
+  EXPECT_EQ(runVerify(t.roots(), opts).exit,
+            Exit::kEnvironment);  // module absent
   t.module(true);
   opts.dir = t.base() + "/no-such-dir";
   Output o = runVerify(t.roots(), opts);
@@ -433,10 +434,12 @@ class VerifySteps : public ::testing::Test {
     opts.settleSeconds = 0.2;
     parent = t.roots().cgroup + "/rootcache-verify-" + std::to_string(::getpid());
     job = parent + "/job";
+    turnover = parent + "/turnover";
     file = opts.dir + "/rootcache-verify." + std::to_string(::getpid());
     fs.file(parent + "/cgroup.subtree_control", {""});
     fs.file(parent + "/cgroup.stat", {"nr_descendants 1\nnr_dying_descendants 0\n"});
     fs.file(job + "/cgroup.procs", {""});
+    fs.file(turnover + "/cgroup.procs", {""});
     jobCharge(0);
     fs.file(t.moduleDir() + "/stats/redirected_bytes", {"33554432\n", std::to_string(33554432 + kMiB) + "\n"});
   }
@@ -455,6 +458,7 @@ class VerifySteps : public ::testing::Test {
   VerifyOptions opts;
   std::string parent;
   std::string job;
+  std::string turnover;
   std::string file;
 };
 
@@ -470,14 +474,50 @@ TEST_F(VerifySteps, RedirectedJobPassesAndEverythingIsRemoved) {
     EXPECT_NE(c["result"], "FAIL") << c.dump();
   }
   // The steps, in order: parent, memory for its children, job, the child
-  // joins the job, then the job and the parent go.
-  EXPECT_EQ(fs.paths(Op::kMkdir), (std::vector<std::string>{parent, job}));
+  // joins the job; after it, the turnover cgroup and its own child (which
+  // charges on each CPU), then the job, the turnover cgroup and the parent go.
+  EXPECT_EQ(fs.paths(Op::kMkdir), (std::vector<std::string>{parent, job, turnover}));
   EXPECT_EQ(fs.writesTo(parent + "/cgroup.subtree_control"), std::vector<std::string>{"+memory"});
   auto attached = fs.writesTo(job + "/cgroup.procs");
   ASSERT_EQ(attached.size(), 1U);
   EXPECT_NE(attached[0], std::to_string(::getpid()));  // the child, not us
+  auto charger = fs.writesTo(turnover + "/cgroup.procs");
+  ASSERT_EQ(charger.size(), 1U);
+  EXPECT_NE(charger[0], std::to_string(::getpid()));
+  EXPECT_NE(charger[0], attached[0]);
+  EXPECT_EQ(o.json["measurements"]["charge_caches_turned_over"], true);
+  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, turnover, parent}));
+  expectCleanedUp();
+}
+
+// The turnover is best effort: where its cgroup cannot be made, or its child
+// cannot join it, verify still decides, says so in the JSON, and leaves
+// nothing behind.
+TEST_F(VerifySteps, TurnoverCgroupCannotBeCreated) {
+  fs.fail(Op::kMkdir, turnover, ENOSPC);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["measurements"]["charge_caches_turned_over"], false);
   EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, parent}));
   expectCleanedUp();
+}
+
+TEST_F(VerifySteps, TurnoverChildCannotJoin) {
+  fs.fail(Op::kWrite, turnover + "/cgroup.procs", EBUSY);
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.exit, Exit::kOk) << o.text;
+  EXPECT_EQ(o.json["measurements"]["charge_caches_turned_over"], false);
+  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, turnover, parent}));
+  expectCleanedUp();
+}
+
+// With --keep nothing is removed, so nothing is turned over either.
+TEST_F(VerifySteps, KeepMakesNoTurnover) {
+  opts.keep = true;
+  Output o = runVerify(t.roots(), opts);
+  EXPECT_EQ(o.json["measurements"]["charge_caches_turned_over"], false);
+  EXPECT_EQ(fs.paths(Op::kMkdir), (std::vector<std::string>{parent, job}));
+  EXPECT_TRUE(fs.paths(Op::kRmdir).empty());
 }
 
 // The scope holds the root cgroup: the scratch cgroup is in it through its
@@ -589,7 +629,7 @@ TEST_F(VerifySteps, JobBusyOnRemoval) {
   EXPECT_EQ(o.exit, Exit::kCheckFailed) << o.errors;
   EXPECT_EQ(o.json["errno"], EBUSY) << o.json.dump();
   EXPECT_NE(o.errors.find("cannot remove cgroup " + job), std::string::npos) << o.errors;
-  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, job, parent}));
+  EXPECT_EQ(fs.paths(Op::kRmdir), (std::vector<std::string>{job, job, turnover, parent}));
   expectCleanedUp();
 }
 

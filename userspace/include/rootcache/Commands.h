@@ -173,6 +173,9 @@ struct VerifyMeasurement {
   // can keep the removed cgroup dying: a new dying memcg only warns then.
   std::optional<bool> metadata;
   bool drainedBeforeRemoval = false;
+  // Another cgroup charged on each CPU before the removal (the kernel's
+  // per-CPU charge caches, runVerify): false if that could not be done.
+  bool chargeCachesTurnedOver = false;
   bool dyingChecked = true;  // false with --keep: the cgroup was not removed
   // stats/redirect_failed around the job; nullopt on a module without it.
   std::optional<std::uint64_t> redirectFailedBefore;
