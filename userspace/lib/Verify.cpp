@@ -339,8 +339,9 @@ class SignalGuard {
 };
 
 // What verify made: the private parent cgroup, the job cgroup and the
-// turnover cgroup (childChargeEachCpu) in it, and the file. The destructor removes whatever exists, unless --keep, on
-// every return: success, error or signal.
+// turnover cgroup (childChargeEachCpu) in it, and the file. The destructor
+// removes whatever exists, unless --keep, on every return: success, error
+// or signal.
 class Scratch {
  public:
   Scratch(CgroupOps& ops, CgroupPath parent, std::string file, bool keep)
@@ -733,8 +734,8 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
     if (Status s = scratch.removeJob(); !s) {
       return errorOutput(s.error());
     }
-    // Its own charge cache still holds pages, which the drain at removal
-    // returns: it does not stay dying for that.
+    // Its charge caches still hold pages (a charge takes a batch of them),
+    // so the drain at its removal returns them and their references.
     if (Status s = scratch.removeTurnover(); !s) {
       return errorOutput(s.error());
     }

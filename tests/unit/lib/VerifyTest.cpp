@@ -410,8 +410,7 @@ TEST(Verify, EnvironmentErrors) {
   test::FixtureTree t;
   t.cgroupV2();
   VerifyOptions opts;
-  EXPECT_EQ(runVerify(t.roots(), opts).exit,
-            Exit::kEnvironment);  // module absent
+  EXPECT_EQ(runVerify(t.roots(), opts).exit, Exit::kEnvironment);  // module absent
   t.module(true);
   opts.dir = t.base() + "/no-such-dir";
   Output o = runVerify(t.roots(), opts);
