@@ -22,6 +22,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -178,22 +179,14 @@ VerifyDecision decideVerify(const VerifyMeasurement& m) {
 
 namespace {
 
-// The child: wait for the go byte, then write the file, drop it from the
-// cache, read it back. Reports an errno through its exit status.
+// The job's child (startChildIn): write the file, drop it from the cache,
+// read it back. Reports an errno through its exit status.
 // The file was created and preallocated by the parent, in its own cgroup:
 // a job that allocates blocks on a fresh filesystem reads block bitmaps and
 // inode tables into the block device's cache, charged to the job unless the
 // module's metadata switch is 1. With it 0 that cache alone can keep the
 // removed cgroup dying, which is not what verify checks.
-[[noreturn]] void childIo(int goFd, const std::string& file, std::uint64_t size) {
-  // The parent's handlers only set a flag: a signal kills the child.
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    (void)::signal(sig, SIG_DFL);
-  }
-  char go = 0;
-  if (::read(goFd, &go, 1) != 1 || go != 'g') {
-    ::_exit(125);
-  }
+[[noreturn]] void childIo(const std::string& file, std::uint64_t size) {
   int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (fd < 0) {
     ::_exit(errno & 0x7f);
@@ -229,22 +222,15 @@ namespace {
   ::_exit(0);
 }
 
-// The turnover child: wait for the go byte, then charge one page of
-// anonymous memory on each CPU it may run on. Each CPU's charge cache
-// (memcg_stock) holds a reference to the last cgroup that charged there, and
-// the drain at removal skips a cache whose pre-charged pages are used up:
+// The turnover child (startChildIn): charge one page of anonymous memory on
+// each CPU it may run on. Each CPU's charge cache (memcg_stock) holds a
+// reference to the last cgroup that charged there, and the drain at
+// removal skips a cache whose pre-charged pages are used up:
 // that cache keeps the job's removed cgroup dying until another cgroup
 // charges on that CPU, at once on a busy node, maybe never on an idle one.
 // A charge from this child's cgroup replaces it, and moves nothing of the
 // job's: page cache still charged to the job would still pin it.
-[[noreturn]] void childChargeEachCpu(int goFd) {
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-    (void)::signal(sig, SIG_DFL);
-  }
-  char go = 0;
-  if (::read(goFd, &go, 1) != 1 || go != 'g') {
-    ::_exit(125);
-  }
+[[noreturn]] void childChargeEachCpu() {
   const long cpus = std::min<long>(::sysconf(_SC_NPROCESSORS_CONF), CPU_SETSIZE);
   const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   for (int cpu = 0; cpu < cpus; ++cpu) {
@@ -265,8 +251,17 @@ namespace {
   ::_exit(0);
 }
 
-// Runs childChargeEachCpu in cgroup cg and waits for it.
-Status chargeEachCpuIn(CgroupOps& ops, const CgroupPath& cg) {
+// A child forked by startChildIn, and whether it was moved into its cgroup.
+// The child must be reaped before either result is acted on.
+struct StartedChild {
+  pid_t pid;
+  Status attached;
+};
+
+// Forks a child that runs body (which must not return) once it is in
+// cgroup cg; it exits 125 without running body if it could not be moved
+// there. The go byte over a pipe holds it until then.
+Result<StartedChild> startChildIn(CgroupOps& ops, const CgroupPath& cg, const std::function<void()>& body) {
   std::array<int, 2> go{};
   if (::pipe2(go.data(), O_CLOEXEC) != 0) {
     return systemError(errno, "pipe");
@@ -280,19 +275,37 @@ Status chargeEachCpuIn(CgroupOps& ops, const CgroupPath& cg) {
   }
   if (pid == 0) {
     ::close(go[1]);
-    childChargeEachCpu(go[0]);
+    // The parent's handlers only set a flag: a signal kills the child.
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      (void)::signal(sig, SIG_DFL);
+    }
+    char goByte = 0;
+    if (::read(go[0], &goByte, 1) != 1 || goByte != 'g') {
+      ::_exit(125);
+    }
+    body();
+    ::_exit(0);
   }
   ::close(go[0]);
   Status attached = ops.attach(cg, pid);
   char goByte = attached ? 'g' : 'x';
   (void)::write(go[1], &goByte, 1);
   ::close(go[1]);
+  return StartedChild{pid, std::move(attached)};
+}
+
+// Runs childChargeEachCpu in cgroup cg and waits for it.
+Status chargeEachCpuIn(CgroupOps& ops, const CgroupPath& cg) {
+  auto child = startChildIn(ops, cg, childChargeEachCpu);
+  if (!child) {
+    return child.error();
+  }
   int wstatus = 0;
   // Short: a signal is acted on by the caller once the child is gone.
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  while (::waitpid(child->pid, &wstatus, 0) < 0 && errno == EINTR) {
   }
-  if (!attached) {
-    return attached;
+  if (!child->attached) {
+    return child->attached;
   }
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
     return systemError(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : EIO, "the charge on each CPU");
@@ -656,26 +669,12 @@ Output runVerify(const Roots& roots, const VerifyOptions& opts) {
     m.redirectFailedBefore = it->second;
   }
 
-  std::array<int, 2> go{};
-  if (::pipe2(go.data(), O_CLOEXEC) != 0) {
-    return errorOutput(systemError(errno, "pipe"));
+  auto child = startChildIn(*ops, job, [&] { childIo(scratch.file(), m.sizeBytes); });
+  if (!child) {
+    return errorOutput(child.error());
   }
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    Error e = systemError(errno, "fork");
-    ::close(go[0]);
-    ::close(go[1]);
-    return errorOutput(e);
-  }
-  if (pid == 0) {
-    ::close(go[1]);
-    childIo(go[0], scratch.file(), m.sizeBytes);
-  }
-  ::close(go[0]);
-  Status attached = ops->attach(job, pid);
-  char goByte = attached ? 'g' : 'x';
-  (void)::write(go[1], &goByte, 1);
-  ::close(go[1]);
+  const pid_t pid = child->pid;
+  const Status& attached = child->attached;
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     if (int sig = SignalGuard::caught()) {
